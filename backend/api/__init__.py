@@ -1,0 +1,61 @@
+"""The NinjaAPI root at /api/v1/: auth, error shape, routers of every app."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from backend.api.errors import install_error_handlers
+from backend.api.security import AUTH
+from backend.core.api import auth as auth_routes
+from backend.core.api import directory
+from backend.core.api.schemas import HealthOut
+
+VERSION = "0.1.0"
+
+
+class ChineseJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}
+
+
+def docs_for_staff(view):
+    """The interactive docs need a signed-in session; the OpenAPI document stays public for tooling."""
+    protected = login_required(view, login_url="/login/")
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.path.endswith("/openapi.json"):
+            return view(request, *args, **kwargs)
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+api = NinjaAPI(
+    title="安帮 API",
+    version=VERSION,
+    description="社区矫正、安置帮教与严重精神障碍患者服务管理。认证：会话（需 CSRF）或 `Authorization: Bearer <令牌>`。",
+    auth=AUTH,
+    urls_namespace="api",
+    renderer=ChineseJSONRenderer(),
+    docs_decorator=docs_for_staff,
+)
+install_error_handlers(api)
+
+
+@api.get("/health", auth=None, response=HealthOut, tags=["运维"], summary="健康检查")
+def health(request: HttpRequest):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"status": "ok", "database": connection.vendor, "version": VERSION}
+
+
+api.add_router("/auth", auth_routes.router)
+api.add_router("/jurisdictions", directory.jurisdictions)
+api.add_router("/users", directory.users)
+api.add_router("/tokens", directory.tokens)

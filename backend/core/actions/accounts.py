@@ -1,0 +1,163 @@
+"""Signing in and out, lockout, and personal API tokens.  Every state change writes its audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from backend.core.audit import record_audit
+from backend.core.errors import Invalid, Locked, Unauthenticated
+from backend.core.models import ApiToken, User
+
+TOKEN_PREFIX = "ab_"  # noqa: S105 (a prefix, not a secret)
+
+
+def _local(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
+    """Check the password; five failures in a row lock the account for fifteen minutes (configurable).
+
+    The lock is per account, and a wrong password on a locked account does not extend it — so a stranger
+    can delay an officer by at most LOGIN_LOCKOUT_MINUTES at a time, never lock them out for good.
+    """
+    now = timezone.now()
+    user = User.objects.filter(username=username).first()
+    if user is not None and user.locked_until and user.locked_until > now:
+        record_audit(actor=user, action="auth.login_refused_locked", target=user)
+        raise Locked(
+            f"账户已锁定，请于 {_local(user.locked_until)} 后重试",
+            {"locked_until": user.locked_until.isoformat()},
+        )
+    authenticated = authenticate(request, username=username, password=password)
+    if authenticated is None:
+        if user is None:
+            record_audit(actor=None, action="auth.login_failed", details={"reason": "unknown_user"})
+            raise Unauthenticated("用户名或密码错误")
+        return _count_failure(user, now)
+    User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+    login(request, authenticated)
+    record_audit(actor=authenticated, action="auth.login", target=authenticated)
+    return authenticated
+
+
+def _count_failure(user: User, now: dt.datetime) -> User:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+        user.refresh_from_db(fields=["failed_logins", "is_active"])
+        if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+            until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=until)
+            record_audit(
+                actor=None,
+                action="auth.locked",
+                target=user,
+                details={"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+            )
+            locked = True
+        else:
+            record_audit(
+                actor=None, action="auth.login_failed", target=user, details={"failures": user.failed_logins}
+            )
+            locked = False
+    if locked:
+        raise Locked(
+            f"连续 {settings.LOGIN_MAX_FAILURES} 次密码错误，账户已锁定 {settings.LOGIN_LOCKOUT_MINUTES} 分钟",
+            {"locked_until": until.isoformat()},
+        )
+    left = settings.LOGIN_MAX_FAILURES - user.failed_logins
+    raise Unauthenticated("用户名或密码错误", {"attempts_left": left})
+
+
+def sign_out(request: HttpRequest) -> None:
+    if request.user.is_authenticated:
+        record_audit(actor=request.user, action="auth.logout", target=request.user)
+    logout(request)
+
+
+def expire_session(request: HttpRequest) -> None:
+    record_audit(actor=request.user, action="auth.session_expired", target=request.user)
+    logout(request)
+
+
+def unlock_user(*, user: User, by: User) -> User:
+    updated = User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    if updated:
+        record_audit(actor=by, action="user.unlock", target=user)
+    user.refresh_from_db()
+    return user
+
+
+# --- API tokens --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str  # shown once, never stored
+
+
+def token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def create_token(*, user: User, name: str, days: int | None = None, by: User | None = None) -> IssuedToken:
+    days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise Invalid(f"有效期应在 1 到 {settings.API_TOKEN_MAX_DAYS} 天之间", {"days": days})
+    prefix = secrets.token_hex(6)
+    plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=prefix,
+            digest=token_digest(plaintext),
+            expires_at=timezone.now() + dt.timedelta(days=days),
+        )
+        record_audit(
+            actor=by or user, action="token.create", target=token, details={"user": user.pk, "days": days}
+        )
+    return IssuedToken(token=token, plaintext=plaintext)
+
+
+def revoke_token(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a token; revoking twice is a no-op."""
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if updated:
+        record_audit(actor=by, action="token.revoke", target=token, details={"user": token.user_id})
+    token.refresh_from_db()
+    return token
+
+
+# Writing last_used_at on every request would turn each read into a write; once a minute is enough.
+_LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def user_for_token(plaintext: str) -> User | None:
+    """The active user a bearer token belongs to, or None (unknown, wrong, expired, revoked)."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    prefix, _, secret = plaintext[len(TOKEN_PREFIX) :].partition("_")
+    if not secret:
+        return None
+    token = ApiToken.objects.select_related("user", "user__jurisdiction").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.digest, token_digest(plaintext)):
+        return None
+    now = timezone.now()
+    if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,102 @@
+"""``manage.py up``: the embedded default — migrate, seed demo data when empty, run every process.
+
+Children are supervised: if one dies, the others are stopped and ``up`` exits non-zero, so a service
+manager restarts the whole set instead of leaving a half-running product.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from backend.core.crypto.keyring import get_keyring
+from backend.core.crypto.root_keys import KeyConfigError
+from backend.core.demo import has_demo_data, login_table
+from backend.core.models import User
+
+
+def process_table(options: dict) -> list[tuple[str, list[str]]]:
+    """Each process the product runs, as (name, argv).  Later capabilities append theirs here."""
+    bind = f"{options['bind']}:{options['port']}"
+    return [
+        (
+            "web",
+            [
+                sys.executable, "-m", "gunicorn", "backend.wsgi:application",
+                "--bind", bind, "--workers", str(options["workers"]), "--threads", "4",
+                "--graceful-timeout", "10", "--access-logfile", "-", "--no-control-socket",
+            ],
+        ),
+    ]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "一键启动：迁移数据库、空库时写入演示数据、启动全部进程并打印访问地址"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--bind", default=settings.HTTP_BIND, help="Web 监听地址（默认 ANBANG_HTTP_BIND 或 127.0.0.1）"
+        )
+        parser.add_argument("--port", type=int, default=settings.HTTP_PORT, help="Web 端口（默认 8000）")
+        parser.add_argument("--workers", type=int, default=2, help="Web 工作进程数")
+        parser.add_argument("--no-seed", action="store_true", help="空库时也不写入演示数据")
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            get_keyring(refresh=True)
+        except KeyConfigError as exc:
+            raise CommandError(str(exc)) from None
+        if not options["no_seed"] and not User.objects.exists():
+            self.stdout.write("数据库为空，写入演示数据 …")
+            call_command("seed_demo", stdout=self.stdout)
+        children = {name: subprocess.Popen(argv) for name, argv in process_table(options)}  # noqa: S603
+        self.print_banner(options)
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        failed = None
+        while not stopping and failed is None:
+            time.sleep(0.5)
+            failed = next((name for name, proc in children.items() if proc.poll() is not None), None)
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 15
+        for proc in children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if failed is not None:
+            raise CommandError(
+                f"进程 {failed} 意外退出（代码 {children[failed].returncode}），已停止全部进程"
+            )
+        self.stdout.write("已停止。")
+
+    def print_banner(self, options: dict) -> None:
+        host = "127.0.0.1" if options["bind"] in {"0.0.0.0", "::"} else options["bind"]  # noqa: S104
+        url = f"http://{host}:{options['port']}/"
+        lines = [
+            "",
+            "安帮已启动",
+            f"  控制台   {url}",
+            f"  接口文档 {url}api/v1/docs",
+            f"  数据库   {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} {settings.DATABASES['default']['NAME']}",
+        ]
+        if has_demo_data():
+            lines += ["演示账户（虚构数据）：", login_table()]
+        lines.append("按 Ctrl+C 停止。")
+        self.stdout.write("\n".join(lines), ending="\n")
+        self.stdout.flush()

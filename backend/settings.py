@@ -1,0 +1,165 @@
+"""Django settings for anbang, read from ANBANG_* environment variables (see docs/operations.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from backend.env import (
+    EnvError,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+SECRETS_DIR = Path(env_str("SECRETS_DIR", str(DATA_DIR / "secrets"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+
+_secret_key = env_secret("SECRET_KEY", secrets_dir=SECRETS_DIR)
+if _secret_key is None:
+    raise EnvError(
+        "缺少 ANBANG_SECRET_KEY（或 ANBANG_SECRET_KEY_FILE）。演示环境可运行 `make keys` 生成全部密钥。"
+    )
+if len(_secret_key) < 32:
+    raise EnvError("ANBANG_SECRET_KEY 至少 32 个字符")
+SECRET_KEY = _secret_key
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+HTTP_BIND = env_str("HTTP_BIND", "127.0.0.1")
+HTTP_PORT = env_int("HTTP_PORT", 8000, minimum=1, maximum=65535)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "backend.core",
+]
+
+MIDDLEWARE = [
+    "backend.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backend.core.middleware.BodySizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backend.core.middleware.IdleSessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+WSGI_APPLICATION = "backend.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+SQLITE_BUSY_TIMEOUT_S = env_int("SQLITE_BUSY_TIMEOUT_S", 20, minimum=1, maximum=600)
+SQLITE_OPTIONS = {
+    # WAL lets readers go on while the gateway writes; FULL because fixes are acknowledged to devices
+    # only after commit and must survive a power cut; IMMEDIATE takes the write lock at BEGIN so two
+    # writers queue on the busy timeout instead of failing mid-transaction with "database is locked".
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": SQLITE_BUSY_TIMEOUT_S,
+}
+_database_url = os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{DATA_DIR / 'anbang.sqlite3'}"
+DATABASES = {
+    "default": database_from_url(
+        _database_url,
+        sqlite_options=SQLITE_OPTIONS,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts and sessions ------------------------------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("COOKIE_SECURE", PUBLIC_URL.startswith("https://"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 366, minimum=1)
+if API_TOKEN_DEFAULT_DAYS > API_TOKEN_MAX_DAYS:
+    raise EnvError("ANBANG_API_TOKEN_DEFAULT_DAYS 不能大于 ANBANG_API_TOKEN_MAX_DAYS")
+
+# --- Requests -------------------------------------------------------------------------------------
+MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Keys (the values are read and checked by backend.core.crypto.keys on first use) ---------------
+# ANBANG_MASTER_KEY wraps the data keys; ANBANG_BLIND_INDEX_KEY and ANBANG_AUDIT_KEY are separate so
+# that a leaked blind-index key does not open the ciphertext, and the audit key lives outside the DB.
+KEY_SOURCES = {
+    "master": env_secret("MASTER_KEY", secrets_dir=SECRETS_DIR),
+    "blind_index": env_secret("BLIND_INDEX_KEY", secrets_dir=SECRETS_DIR),
+    "audit": env_secret("AUDIT_KEY", secrets_dir=SECRETS_DIR),
+}
+KEY_CACHE_SECONDS = env_int("KEY_CACHE_SECONDS", 60, minimum=0)
+
+# --- Internationalisation ---------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+    raise EnvError("ANBANG_LOG_LEVEL 只能是 DEBUG、INFO、WARNING 或 ERROR")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
