@@ -35,7 +35,7 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
     now = timezone.now()
     user = User.objects.filter(username=username).first()
     if user is not None and user.locked_until and user.locked_until > now:
-        record_audit(actor=user, action="auth.login_refused_locked", target=user)
+        record_audit(actor=None, action="auth.login_refused_locked", target=user)
         raise Locked(
             f"账户已锁定，请于 {_local(user.locked_until)} 后重试",
             {"locked_until": user.locked_until.isoformat()},
