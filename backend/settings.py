@@ -17,7 +17,8 @@ from backend.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data folder holds the database and, in the embedded default, the keys: private to the service user.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 SECRETS_DIR = Path(env_str("SECRETS_DIR", str(DATA_DIR / "secrets"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)

@@ -6,6 +6,7 @@ manager restarts the whole set instead of leaving a half-running product.
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import sys
@@ -54,8 +55,8 @@ class Command(BaseCommand):
         except KeyConfigError as exc:
             raise CommandError(str(exc)) from None
         if not options["no_seed"] and not User.objects.exists():
-            self.stdout.write("数据库为空，写入演示数据 …")
-            call_command("seed_demo", stdout=self.stdout)
+            self.stdout.write("数据库为空，写入演示数据（虚构）…")
+            call_command("seed_demo", stdout=io.StringIO())  # the banner below lists the logins
         children = {name: subprocess.Popen(argv) for name, argv in process_table(options)}  # noqa: S603
         self.print_banner(options)
         stopping = False
