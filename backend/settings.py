@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "backend.core",
+    "backend.people",
 ]
 
 MIDDLEWARE = [

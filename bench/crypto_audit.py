@@ -86,7 +86,9 @@ def main() -> None:
     with transaction.atomic():
         for i in range(args.events):
             record_audit(actor=None, action="bench.event", target=("bench.thing", i), details={"i": i})
-    print(f"audit append, {args.events} in one transaction {rate(args.events, time.perf_counter() - started)}")
+    print(
+        f"audit append, {args.events} in one transaction {rate(args.events, time.perf_counter() - started)}"
+    )
     started = time.perf_counter()
     report = verify_chain()
     assert report.ok and report.checked == 2 * args.events

@@ -56,3 +56,9 @@ def test_up_refuses_to_start_with_the_wrong_master_key(tmp_path):
         assert result.returncode != 0
         assert "主密钥与数据库不匹配" in result.stderr
         assert "ANBANG_MASTER_KEY" in result.stderr
+
+
+def test_the_access_log_never_records_query_strings():
+    from backend.core.management.commands.up import ACCESS_LOG_FORMAT
+
+    assert "%(U)s" in ACCESS_LOG_FORMAT and "%(r)s" not in ACCESS_LOG_FORMAT and "%(q)s" not in ACCESS_LOG_FORMAT

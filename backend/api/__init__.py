@@ -15,6 +15,9 @@ from backend.api.security import AUTH
 from backend.core.api import auth as auth_routes
 from backend.core.api import directory
 from backend.core.api.schemas import HealthOut
+from backend.people.api import cases as people_cases
+from backend.people.api import persons as people_persons
+from backend.people.api import teams as people_teams
 
 VERSION = "0.1.0"
 
@@ -59,3 +62,6 @@ api.add_router("/auth", auth_routes.router)
 api.add_router("/jurisdictions", directory.jurisdictions)
 api.add_router("/users", directory.users)
 api.add_router("/tokens", directory.tokens)
+api.add_router("/persons", people_persons.router)
+api.add_router("/cases", people_cases.router)
+api.add_router("/teams", people_teams.router)

@@ -46,3 +46,16 @@ def test_demo_logins_work_with_the_printed_password():
         **{"X-CSRFToken": token},
     )
     assert response.status_code == 200
+
+
+def test_seed_demo_adds_sixty_people_across_the_three_kinds_with_active_teams():
+    from backend.people.models import Case, Person, Team
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Person.objects.count() == 60
+    kinds = set(Case.objects.values_list("kind", flat=True))
+    assert kinds == {"correction", "aftercare", "mental_health"}
+    assert Team.objects.filter(activated_at__isnull=False).count() >= 45
+    assert Case.objects.filter(status="pending_report").exists()  # someone to remind, someone overdue
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Person.objects.count() == 60

@@ -21,6 +21,8 @@ from backend.core.crypto.root_keys import KeyConfigError
 from backend.core.demo import has_demo_data, login_table
 from backend.core.models import User
 
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
 
 def process_table(options: dict) -> list[tuple[str, list[str]]]:
     """Each process the product runs, as (name, argv).  Later capabilities append theirs here."""
@@ -32,6 +34,8 @@ def process_table(options: dict) -> list[tuple[str, list[str]]]:
                 sys.executable, "-m", "gunicorn", "backend.wsgi:application",
                 "--bind", bind, "--workers", str(options["workers"]), "--threads", "4",
                 "--graceful-timeout", "10", "--access-logfile", "-", "--no-control-socket",
+                # %(U)s is the path without the query string: a search value must never reach a log file.
+                "--access-logformat", ACCESS_LOG_FORMAT,
             ],
         ),
     ]  # fmt: skip

@@ -1,0 +1,55 @@
+"""Every domain number the system applies, with its source.  A province overrides any of them in a JSON
+file named by ``ANBANG_RULES_FILE`` (``{"correction_report_days": 10, …}``); unknown keys or wrong types
+stop the process at start.  Code reads ``rules().name``, never a literal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class Rules:
+    # 社区矫正法 Art.17 / 实施办法 Art.16: report to the agency within 10 days of the judgment taking effect.
+    correction_report_days: int = 10
+    # 实施办法 Art.21 and provincial practice: new subjects are 严管 for their first 2 months.
+    correction_initial_strict_months: int = 2
+    # 安置帮教 period: 5 years after release (provinces may differ per origin).
+    aftercare_period_years: int = 5
+    # 未成年人: under 18 (刑法 Art.17; 社区矫正法 ch.5).
+    minor_age: int = 18
+    # 安置帮教: prison notifies 30 days before release.
+    aftercare_notice_days: int = 30
+    # 严重精神障碍管理治疗工作规范 (2018): risk ≥ 3 is unstable, notify police liaison and care team.
+    mental_health_unstable_risk: int = 3
+    # Three-colour board (红/黄/绿): thresholds documented in docs/people.md.
+    colour_red_mh_risk: int = 3
+    colour_yellow_mh_risk: int = 1
+
+
+def _load(path: str | None) -> Rules:
+    if not path:
+        return Rules()
+    try:
+        overrides = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"无法读取规则文件 ANBANG_RULES_FILE={path}：{exc}") from None
+    known = {f.name: f.type for f in fields(Rules)}
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise ImproperlyConfigured(f"规则文件含未知项：{', '.join(unknown)}")
+    for key, value in overrides.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ImproperlyConfigured(f"规则 {key} 应为非负整数，实际为 {value!r}")
+    return replace(Rules(), **overrides)
+
+
+@lru_cache(maxsize=1)
+def rules() -> Rules:
+    return _load(os.environ.get("ANBANG_RULES_FILE"))

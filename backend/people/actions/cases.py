@@ -1,0 +1,280 @@
+"""Opening cases of the three kinds, their dated histories, placements and emergency records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.core.audit import record_audit
+from backend.core.errors import Conflict, Invalid
+from backend.core.models import User
+from backend.core.rules import rules
+from backend.people.models import (
+    AftercareDetail,
+    AftercareOrigin,
+    AftercareRisk,
+    Case,
+    CaseKind,
+    CaseMark,
+    CaseStatus,
+    Category,
+    CorrectionDetail,
+    Diagnosis,
+    EmergencyRecord,
+    MarkKind,
+    MentalHealthDetail,
+    Person,
+    Placement,
+    PlacementKind,
+    SentenceType,
+    Stability,
+    Team,
+)
+from backend.people.permissions import may_manage_case, may_open_case
+
+NUMBER_PREFIX = {CaseKind.CORRECTION: "JZ", CaseKind.AFTERCARE: "BJ", CaseKind.MENTAL_HEALTH: "JS"}
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _new_case(
+    *, person: Person, kind: str, status: str, by: User, opened_on: dt.date, officer: User | None
+) -> Case:
+    if Case.objects.open().filter(person=person, kind=kind).exists():
+        raise Conflict(f"该人员已有进行中的{CaseKind(kind).label}案件", {"kind": kind})
+    case = Case.objects.create(
+        person=person,
+        kind=kind,
+        status=status,
+        jurisdiction=person.jurisdiction,
+        opened_on=opened_on,
+        officer=officer or by,
+    )
+    case.number = f"{NUMBER_PREFIX[kind]}{opened_on.year}{case.pk:06d}"
+    Case.objects.filter(pk=case.pk).update(number=case.number)
+    Team.objects.create(case=case)
+    return case
+
+
+def open_correction_case(
+    *,
+    by: User,
+    person: Person,
+    sentence_type: str,
+    crime: str,
+    court: str,
+    judgment_effective_on: dt.date,
+    term_start: dt.date,
+    term_end: dt.date,
+    judgment: dict[str, Any] | None = None,
+    prohibition_orders: str | None = None,
+    officer: User | None = None,
+) -> Case:
+    """接收 a correction subject: the case waits for the report (报到) due effective date + 10 days."""
+    may_open_case(by, CaseKind.CORRECTION)
+    if sentence_type not in SentenceType.values:
+        raise Invalid("矫正类别应为 01 管制、02 缓刑、03 假释 或 04 暂予监外执行", {"field": "sentence_type"})
+    if term_end <= term_start:
+        raise Invalid("矫正终止日期必须晚于起始日期", {"field": "term_end"})
+    if judgment_effective_on > timezone.localdate():
+        raise Invalid("判决生效日期不能晚于今天", {"field": "judgment_effective_on"})
+    with transaction.atomic():
+        case = _new_case(
+            person=person, kind=CaseKind.CORRECTION, status=CaseStatus.PENDING_REPORT, by=by,
+            opened_on=judgment_effective_on, officer=officer,
+        )  # fmt: skip
+        CorrectionDetail.objects.create(
+            case=case,
+            sentence_type=sentence_type,
+            crime=crime,
+            judgment=judgment or {},
+            court=court,
+            judgment_effective_on=judgment_effective_on,
+            term_start=term_start,
+            term_end=term_end,
+            report_deadline=judgment_effective_on + dt.timedelta(days=rules().correction_report_days),
+            prohibition_orders=prohibition_orders,
+        )
+        record_audit(
+            actor=by,
+            action="case.open",
+            target=case,
+            details={"kind": case.kind, "sentence_type": sentence_type},
+        )
+    return case
+
+
+def open_aftercare_case(
+    *,
+    by: User,
+    person: Person,
+    origin: str,
+    release_on: dt.date,
+    release_notice_on: dt.date | None = None,
+    prison: str = "",
+    key_person: bool = False,
+    source_case: Case | None = None,
+    officer: User | None = None,
+) -> Case:
+    """A release notice opens the file (待衔接); release from correction opens it already handed over."""
+    may_open_case(by, CaseKind.AFTERCARE)
+    if origin not in AftercareOrigin.values:
+        raise Invalid("来源应为 prison_release 或 correction_end", {"field": "origin"})
+    if release_notice_on and release_notice_on > release_on:
+        raise Invalid("释放通知日期不能晚于释放日期", {"field": "release_notice_on"})
+    from_correction = origin == AftercareOrigin.CORRECTION_END
+    with transaction.atomic():
+        case = _new_case(
+            person=person, kind=CaseKind.AFTERCARE, status=CaseStatus.ACTIVE if from_correction else CaseStatus.NOTIFIED,
+            by=by, opened_on=release_notice_on or release_on, officer=officer,
+        )  # fmt: skip
+        AftercareDetail.objects.create(
+            case=case,
+            origin=origin,
+            source_case=source_case,
+            prison=prison,
+            release_notice_on=release_notice_on,
+            release_on=release_on,
+            period_end=add_years(release_on, rules().aftercare_period_years),
+            key_person=key_person,
+            handed_over_on=release_on if from_correction else None,
+        )
+        record_audit(actor=by, action="case.open", target=case, details={"kind": case.kind, "origin": origin})
+    return case
+
+
+def stability_for(level: int) -> str:
+    """0 stable; 1–2 basically stable; ≥ 3 unstable (工作规范 2018, risk assessment)."""
+    if level >= rules().mental_health_unstable_risk:
+        return Stability.UNSTABLE
+    return Stability.STABLE if level == 0 else Stability.BASICALLY_STABLE
+
+
+def open_mental_health_case(
+    *,
+    by: User,
+    person: Person,
+    diagnosis: str,
+    risk_level: int,
+    opened_on: dt.date,
+    treatment: dict | None = None,
+    medication: dict | None = None,
+    officer: User | None = None,
+) -> Case:
+    may_open_case(by, CaseKind.MENTAL_HEALTH)
+    if diagnosis not in Diagnosis.values:
+        raise Invalid("诊断应为六类严重精神障碍之一", {"field": "diagnosis"})
+    _check_risk_level(risk_level)
+    with transaction.atomic():
+        case = _new_case(
+            person=person,
+            kind=CaseKind.MENTAL_HEALTH,
+            status=CaseStatus.ACTIVE,
+            by=by,
+            opened_on=opened_on,
+            officer=officer,
+        )
+        guardian = person.contacts.filter(is_guardian=True).first()
+        MentalHealthDetail.objects.create(
+            case=case, diagnosis=diagnosis, treatment=treatment, medication=medication, guardian=guardian
+        )
+        _mark(
+            case=case, kind=MarkKind.RISK_LEVEL, value=str(risk_level), on=opened_on, reason="建档评估", by=by
+        )
+        record_audit(
+            actor=by, action="case.open", target=case, details={"kind": case.kind, "risk_level": risk_level}
+        )
+    return case
+
+
+def _check_risk_level(level: int) -> None:
+    if not isinstance(level, int) or not 0 <= level <= 5:
+        raise Invalid("危险性评估等级应为 0–5", {"field": "risk_level"})
+
+
+def _mark(*, case: Case, kind: str, value: str, on: dt.date, reason: str | None, by: User | None) -> CaseMark:
+    mark = CaseMark.objects.create(case=case, kind=kind, value=value, effective_on=on, reason=reason, by=by)
+    latest = case.marks.filter(kind=kind).order_by("-effective_on", "-id").first()
+    if latest.pk == mark.pk:  # a back-dated entry fills history without changing the current value
+        if kind == MarkKind.CATEGORY:
+            Case.objects.filter(pk=case.pk).update(category=value)
+        elif kind == MarkKind.AFTERCARE_RISK:
+            Case.objects.filter(pk=case.pk).update(aftercare_risk=value)
+        else:
+            Case.objects.filter(pk=case.pk).update(risk_level=int(value))
+            MentalHealthDetail.objects.filter(case=case).update(stability=stability_for(int(value)))
+    case.refresh_from_db()
+    return mark
+
+
+MARK_RULES = {
+    MarkKind.CATEGORY: (CaseKind.CORRECTION, Category.values, "管理类别应为 strict/normal/lenient"),
+    MarkKind.AFTERCARE_RISK: (CaseKind.AFTERCARE, AftercareRisk.values, "帮教风险等级应为 high/medium/low"),
+    MarkKind.RISK_LEVEL: (CaseKind.MENTAL_HEALTH, [str(n) for n in range(6)], "危险性评估等级应为 0–5"),
+}
+
+
+def record_mark(
+    *, by: User, case: Case, kind: str, value: str, effective_on: dt.date, reason: str
+) -> CaseMark:
+    """Change the category (分类调整) or record a risk assessment; the reason is required and kept encrypted."""
+    may_manage_case(by, case)
+    if kind not in MARK_RULES:
+        raise Invalid("未知的记录类型", {"field": "kind"})
+    case_kind, allowed, message = MARK_RULES[kind]
+    if case.kind != case_kind:
+        raise Conflict(f"{CaseKind(case.kind).label}案件没有「{MarkKind(kind).label}」")
+    if str(value) not in allowed:
+        raise Invalid(message, {"field": "value"})
+    if not reason.strip():
+        raise Invalid("请填写调整理由", {"field": "reason"})
+    if effective_on > timezone.localdate():
+        raise Invalid("生效日期不能晚于今天", {"field": "effective_on"})
+    before = {MarkKind.CATEGORY: case.category, MarkKind.AFTERCARE_RISK: case.aftercare_risk}.get(
+        kind, case.risk_level
+    )
+    with transaction.atomic():
+        mark = _mark(case=case, kind=kind, value=str(value), on=effective_on, reason=reason, by=by)
+        record_audit(actor=by, action=f"case.{kind}", target=case, details={"from": before, "to": str(value)})
+    return mark
+
+
+def add_placement(
+    *, by: User, case: Case, kind: str, start_on: dt.date, end_on: dt.date | None, note: str | None
+) -> Placement:
+    may_manage_case(by, case)
+    if case.kind != CaseKind.AFTERCARE:
+        raise Conflict("只有安置帮教案件有安置记录")
+    if kind not in PlacementKind.values:
+        raise Invalid("未知的安置方式", {"field": "kind"})
+    if end_on and end_on < start_on:
+        raise Invalid("结束日期不能早于开始日期", {"field": "end_on"})
+    with transaction.atomic():
+        placement = Placement.objects.create(
+            case=case, kind=kind, start_on=start_on, end_on=end_on, note=note, by=by
+        )
+        record_audit(actor=by, action="case.placement", target=case, details={"kind": kind})
+    return placement
+
+
+def add_emergency(*, by: User, case: Case, occurred_at: dt.datetime, description: str) -> EmergencyRecord:
+    may_manage_case(by, case)
+    if case.kind != CaseKind.MENTAL_HEALTH:
+        raise Conflict("只有严重精神障碍案件有应急处置记录")
+    if occurred_at > timezone.now():
+        raise Invalid("发生时间不能晚于现在", {"field": "occurred_at"})
+    with transaction.atomic():
+        record = EmergencyRecord.objects.create(
+            case=case, occurred_at=occurred_at, description=description, by=by
+        )
+        late = timezone.now() - occurred_at > dt.timedelta(hours=24)
+        record_audit(actor=by, action="case.emergency", target=case, details={"late": late})
+    return record

@@ -1,0 +1,151 @@
+"""Who sees what: health fields, criminal details, team members' need-to-know view, restricted files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from backend.core.models import Role
+from backend.people.actions.teams import add_member
+from backend.people.models import AccessGrant
+from tests.conftest import make_user
+from tests.people import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_diagnosis_and_medication_are_shown_to_health_workers_only(tree, officer, health_worker, api):
+    patient = factories.person(officer, tree.township_a1)
+    case = factories.mental_health(officer, patient, risk_level=2, medication={"药物": "测试药甲"})
+    as_doctor = api(health_worker).get(f"/api/v1/cases/{case.pk}").json()["mental_health"]
+    assert as_doctor["diagnosis"] == "schizophrenia" and as_doctor["medication"] == {"药物": "测试药甲"}
+    as_officer = api(officer).get(f"/api/v1/cases/{case.pk}").json()["mental_health"]
+    assert as_officer["diagnosis"] is None and as_officer["medication"] is None
+    assert as_officer["stability"] == "basically_stable"
+    assert api(officer).get(f"/api/v1/cases/{case.pk}/emergencies").status_code == 403
+
+
+def test_criminal_details_are_shown_to_the_correction_office_only(tree, officer, health_worker, api):
+    subject = factories.person(officer, tree.township_a1)
+    case = factories.correction(officer, subject)
+    factories.mental_health(officer, subject)  # so the health worker can see the person at all
+    assert api(officer).get(f"/api/v1/cases/{case.pk}").json()["correction"]["crime"] == "测试罪名"
+    as_doctor = api(health_worker).get(f"/api/v1/cases/{case.pk}").json()["correction"]
+    assert as_doctor["crime"] is None and as_doctor["prohibition_orders"] is None
+
+
+def test_a_health_worker_sees_mental_health_patients_but_not_other_subjects(
+    tree, officer, health_worker, api
+):
+    patient = factories.person(officer, tree.township_a1)
+    factories.mental_health(officer, patient)
+    subject = factories.person(officer, tree.township_a1)
+    factories.correction(officer, subject)
+    assert api(health_worker).get(f"/api/v1/persons/{patient.pk}").status_code == 200
+    assert api(health_worker).get(f"/api/v1/persons/{subject.pk}").status_code == 404
+
+
+def test_a_team_member_sees_only_their_own_people_with_need_to_know_fields(tree, officer, api):
+    volunteer = make_user("volunteer_a1", tree.grid_a1, Role.TEAM_MEMBER)
+    mine = factories.person(officer, tree.township_a1, household_address="户籍地址（测试）")
+    case = factories.correction(officer, mine)
+    add_member(by=officer, team=case.team, role="volunteer", gender="male", user=volunteer)
+    other = factories.person(officer, tree.township_a1)
+    client = api(volunteer)
+    view = client.get(f"/api/v1/persons/{mine.pk}").json()
+    assert view["access"] == "limited"
+    assert view["id_number"] is None and view["id_number_masked"].startswith("990101")
+    assert view["household_address"] is None and view["contacts"] is None and view["birth_date"] is None
+    assert client.get(f"/api/v1/persons/{other.pk}").status_code == 404
+    assert [p["id"] for p in client.get("/api/v1/persons").json()["items"]] == [mine.pk]
+    assert client.get(f"/api/v1/cases/{case.pk}").json()["correction"]["crime"] is None
+
+
+def test_a_member_who_left_the_team_loses_access(tree, officer, api):
+    from backend.people.actions.teams import remove_member
+
+    volunteer = make_user("volunteer_a1", tree.grid_a1, Role.TEAM_MEMBER)
+    person = factories.person(officer, tree.township_a1)
+    case = factories.correction(officer, person)
+    member = add_member(by=officer, team=case.team, role="volunteer", gender="male", user=volunteer)
+    assert api(volunteer).get(f"/api/v1/persons/{person.pk}").status_code == 200
+    remove_member(by=officer, member=member)
+    assert api(volunteer).get(f"/api/v1/persons/{person.pk}").status_code == 404
+
+
+def test_a_minors_file_needs_an_explicit_grant_even_for_the_office(tree, officer, county_head, api):
+    registrar = officer
+    minor = factories.person(
+        registrar, tree.township_a1, birth=dt.date.today().replace(year=dt.date.today().year - 15)
+    )
+    assert minor.is_minor
+    colleague = make_user("officer_a1_b", tree.township_a1, Role.TOWNSHIP_OFFICER)
+    assert api(registrar).get(f"/api/v1/persons/{minor.pk}").status_code == 200  # the registering officer
+    assert api(colleague).get(f"/api/v1/persons/{minor.pk}").status_code == 404
+    assert minor.pk not in [p["id"] for p in api(colleague).get("/api/v1/persons").json()["items"]]
+    search = api(colleague).post("/api/v1/persons/search", {"id_number": minor.id_number}).json()["items"]
+    assert search == []
+
+    granted = api(county_head).post(
+        f"/api/v1/persons/{minor.pk}/grants",
+        {"user_id": colleague.pk, "reason": "办理社区矫正（测试）", "days": 7},
+    )
+    assert granted.status_code == 201
+    assert api(colleague).get(f"/api/v1/persons/{minor.pk}").status_code == 200
+    AccessGrant.objects.filter(pk=granted.json()["id"]).update(expires_at=timezone.now())
+    assert api(colleague).get(f"/api/v1/persons/{minor.pk}").status_code == 404
+
+
+def test_a_sealed_record_is_closed_like_a_minors(tree, officer, api):
+    sealed = factories.person(officer, tree.township_a1, is_sealed=True)
+    colleague = make_user("officer_a1_b", tree.township_a1, Role.TOWNSHIP_OFFICER)
+    assert api(colleague).get(f"/api/v1/persons/{sealed.pk}").status_code == 404
+
+
+def test_only_the_county_head_or_an_admin_may_grant_and_others_learn_nothing(tree, officer, api):
+    minor = factories.person(
+        officer, tree.township_a1, birth=dt.date.today().replace(year=dt.date.today().year - 15)
+    )
+    response = api(officer).post(
+        f"/api/v1/persons/{minor.pk}/grants", {"user_id": officer.pk, "reason": "测试"}
+    )
+    assert response.status_code == 403
+    missing = api(officer).post("/api/v1/persons/999999/grants", {"user_id": officer.pk, "reason": "测试"})
+    assert missing.status_code == 403  # the same answer whether or not the file exists
+
+
+def test_an_unrestricted_file_needs_no_grant(tree, officer, county_head, api):
+    adult = factories.person(officer, tree.township_a1)
+    response = api(county_head).post(
+        f"/api/v1/persons/{adult.pk}/grants", {"user_id": officer.pk, "reason": "测试"}
+    )
+    assert response.status_code == 409
+
+
+def test_a_health_worker_registers_a_patient_and_opens_the_case(tree, health_worker, api):
+    client = api(health_worker)
+    person = client.post(
+        "/api/v1/persons",
+        {"jurisdiction_id": tree.township_a1.pk, "name": "测试患者", "id_number": factories.make_id()},
+    )
+    assert person.status_code == 201
+    case = client.post(
+        "/api/v1/cases",
+        {
+            "person_id": person.json()["id"],
+            "kind": "mental_health",
+            "mental_health": {"diagnosis": "epilepsy", "risk_level": 0, "opened_on": str(dt.date.today())},
+        },
+    )
+    assert case.status_code == 201 and case.json()["mental_health"]["diagnosis"] == "epilepsy"
+    refused = client.post(
+        "/api/v1/cases",
+        {
+            "person_id": person.json()["id"],
+            "kind": "aftercare",
+            "aftercare": {"release_on": str(dt.date.today())},
+        },
+    )
+    assert refused.status_code == 403
