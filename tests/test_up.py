@@ -61,4 +61,6 @@ def test_up_refuses_to_start_with_the_wrong_master_key(tmp_path):
 def test_the_access_log_never_records_query_strings():
     from backend.core.management.commands.up import ACCESS_LOG_FORMAT
 
-    assert "%(U)s" in ACCESS_LOG_FORMAT and "%(r)s" not in ACCESS_LOG_FORMAT and "%(q)s" not in ACCESS_LOG_FORMAT
+    assert (
+        "%(U)s" in ACCESS_LOG_FORMAT and "%(r)s" not in ACCESS_LOG_FORMAT and "%(q)s" not in ACCESS_LOG_FORMAT
+    )
