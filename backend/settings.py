@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ninja",
     "backend.core",
     "backend.people",
+    "backend.monitoring",
 ]
 
 MIDDLEWARE = [

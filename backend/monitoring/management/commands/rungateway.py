@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from backend.core.crypto.keyring import get_keyring
+from backend.core.crypto.root_keys import KeyConfigError
+from backend.env import env_int, env_str
+from gps_gateway.runner import DEFAULT_PORTS, GatewayOptions, run_gateway
+
+
+class Command(BaseCommand):
+    help = "运行定位网关（OsmAnd 5055、JT/T 808 5015、GT06 5023、H02 5013、Watch 5093）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=env_str("GATEWAY_BIND", "0.0.0.0"), help="监听地址")  # noqa: S104
+        for protocol, port in DEFAULT_PORTS.items():
+            parser.add_argument(
+                f"--{protocol}-port",
+                type=int,
+                default=env_int(f"{protocol.upper()}_PORT", port, minimum=1, maximum=65535),
+                help=f"{protocol} 端口（默认 {port}，或 ANBANG_{protocol.upper()}_PORT）",
+            )
+        parser.add_argument("--stats-interval", type=float, default=10.0, help="统计日志间隔（秒）")
+
+    def handle(self, *args, **options):
+        try:
+            get_keyring(refresh=True)  # fixes are stored encrypted: refuse to start with wrong keys
+        except KeyConfigError as exc:
+            raise CommandError(str(exc)) from None
+        ports = {protocol: options[f"{protocol}_port"] for protocol in DEFAULT_PORTS}
+        if len(set(ports.values())) != len(ports):
+            raise CommandError(f"端口重复：{ports}")
+        gateway_options = GatewayOptions(
+            bind=options["bind"], ports=ports, stats_interval=options["stats_interval"]
+        )
+        try:
+            asyncio.run(run_gateway(gateway_options, ready=lambda: print("gateway ready", flush=True)))
+        except OSError as exc:
+            raise CommandError(f"网关无法启动：{exc}") from None
+        sys.stdout.flush()

@@ -1,0 +1,124 @@
+"""The gateway's in-memory view of provisioned devices, so the per-fix path never queries the database.
+
+Loaded at start, refreshed every few seconds from ``Device.updated_at`` (provisioning, assignment and
+retirement reach the gateway within ``refresh_seconds``).  Lookups of unknown identifiers are answered
+from memory too: an unprovisioned tracker hammering the port costs a dict miss, not a query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from gps_gateway.filters import LastPoint
+
+
+@dataclass
+class DeviceInfo:
+    id: int
+    protocol: str
+    identifier: str
+    model: str
+    person_id: int | None
+    auth_code_digest: str
+    newest_fix: dt.datetime | None = None
+    last_point: LastPoint | None = None
+    last_seen: dt.datetime | None = None
+    battery_pct: int | None = None
+    dirty: bool = False  # last_seen/last_fix/battery changed since the last flush
+
+
+def osmand_digest(identifier: str) -> str:
+    return hashlib.sha256(identifier.encode("utf-8")).hexdigest()
+
+
+def normalize_identifier(protocol: str, identifier: str) -> str:
+    """How each protocol's identifier is stored: JT/T 808 phones without leading zeros (decoders do the
+    same), OsmAnd ids as their SHA-256 (the id is a credential), IMEIs as digits."""
+    identifier = identifier.strip()
+    if protocol == "jt808":
+        return identifier.lstrip("0") or "0"
+    if protocol == "osmand":
+        return osmand_digest(identifier)
+    return identifier
+
+
+class DeviceDirectory:
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], DeviceInfo] = {}
+        self._lock = threading.Lock()
+        self._since: dt.datetime | None = None
+
+    def get(self, protocol: str, identifier: str) -> DeviceInfo | None:
+        return self._by_key.get((protocol, identifier))
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def refresh(self) -> int:
+        """Load devices changed since the last refresh (all on the first call).  Returns how many."""
+        from backend.monitoring.models import Device
+
+        close_old_connections()
+        started = timezone.now()
+        rows = Device.objects.all()
+        if self._since is not None:
+            rows = rows.filter(updated_at__gte=self._since - dt.timedelta(seconds=2))
+        count = 0
+        with self._lock:
+            for device in rows.only(
+                "id",
+                "protocol",
+                "identifier",
+                "model",
+                "person_id",
+                "auth_code_digest",
+                "retired_at",
+                "last_fix_at",
+            ):
+                key = (device.protocol, device.identifier)
+                if device.retired_at is not None:
+                    self._by_key.pop(key, None)
+                    continue
+                current = self._by_key.get(key)
+                if current is None:
+                    self._by_key[key] = DeviceInfo(
+                        device.id, device.protocol, device.identifier, device.model, device.person_id,
+                        device.auth_code_digest, newest_fix=device.last_fix_at,
+                    )  # fmt: skip
+                else:
+                    current.model, current.person_id = device.model, device.person_id
+                    current.auth_code_digest = device.auth_code_digest
+                count += 1
+        self._since = started
+        return count
+
+    def dirty_devices(self) -> list[DeviceInfo]:
+        with self._lock:
+            dirty = [d for d in self._by_key.values() if d.dirty]
+            for device in dirty:
+                device.dirty = False
+        return dirty
+
+    def flush_status(self) -> int:
+        """Write last-seen, last-fix and battery of devices that changed (the device list reads these)."""
+        from django.db import connection, transaction
+
+        dirty = self.dirty_devices()
+        if not dirty:
+            return 0
+        close_old_connections()
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [(adapt(d.last_seen), adapt(d.newest_fix), d.battery_pct, d.id) for d in dirty]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE monitoring_device SET last_seen_at = %s, last_fix_at = %s, "
+                "battery_pct = COALESCE(%s, battery_pct) WHERE id = %s",
+                rows,
+            )
+        return len(rows)

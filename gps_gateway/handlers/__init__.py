@@ -1,0 +1,57 @@
+"""Per-protocol session logic between the decoders (pure) and the server (sockets): who the device is,
+whether it has proved it, which fixes to store and what to answer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from gps_gateway.directory import DeviceInfo
+from gps_gateway.protocols.common import Fix, SessionState
+
+logger = logging.getLogger("anbang.gateway")
+
+
+@dataclass
+class Connection:
+    protocol: str
+    peer: str
+    session: SessionState = field(default_factory=SessionState)
+    device: DeviceInfo | None = None
+    authenticated: bool = False
+
+
+@dataclass
+class Outcome:
+    """What to do with one frame: store ``fixes`` for ``device`` and then send ``ack``; or answer at once
+    with ``reply_now`` (nothing to commit); ``close`` ends the connection after sending."""
+
+    fixes: list[Fix] = field(default_factory=list)
+    device: DeviceInfo | None = None
+    ack: bytes | None = None
+    reply_now: bytes | None = None
+    close: bool = False
+
+
+class UnknownDeviceLog:
+    """Log unknown identifiers at most once per protocol per interval (a misconfigured fleet would
+    otherwise flood the log); the counter in GatewayCounters counts every one."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = defaultdict(float)
+        self._suppressed: dict[str, int] = defaultdict(int)
+
+    def note(self, protocol: str, peer: str) -> None:
+        now = time.monotonic()
+        if now - self._last[protocol] < self.interval:
+            self._suppressed[protocol] += 1
+            return
+        more = self._suppressed.pop(protocol, 0)
+        self._last[protocol] = now
+        # The identifier itself is not logged: an IMEI or phone number is personal data once assigned.
+        logger.warning(
+            "gateway: unknown %s device from %s refused (%d more since last notice)", protocol, peer, more
+        )

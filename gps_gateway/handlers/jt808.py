@@ -1,0 +1,130 @@
+"""JT/T 808 sessions: register (0x0100) → random auth code (0x8100) → authenticate (0x0102) → data.
+
+Before a valid 0x0102 only heartbeats, register and authenticate are accepted; anything else gets a
+0x8001 "failure" and is not stored.  An unprovisioned terminal gets 0x8100 result 4 (terminal unknown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from gps_gateway.directory import DeviceDirectory
+from gps_gateway.handlers import Connection, Outcome, UnknownDeviceLog
+from gps_gateway.protocols import jt808
+from gps_gateway.stats import GatewayCounters
+
+PROTOCOL = "jt808"
+REGISTER, AUTH, HEARTBEAT = 0x0100, 0x0102, 0x0002
+RESULT_OK, RESULT_FAILURE, REGISTER_UNKNOWN_TERMINAL = 0, 1, 4
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def _store_auth_code(device_id: int, digest: str) -> None:
+    from backend.monitoring.models import Device
+
+    close_old_connections()
+    Device.objects.filter(pk=device_id).update(auth_code_digest=digest, registered_at=timezone.now())
+
+
+class Jt808Handler:
+    protocol = PROTOCOL
+    split = staticmethod(jt808.split_frames)
+
+    def __init__(
+        self, directory: DeviceDirectory, counters: GatewayCounters, unknown: UnknownDeviceLog
+    ) -> None:
+        self.directory = directory
+        self.counters = counters
+        self.unknown = unknown
+
+    def _reply(self, conn: Connection, details: dict, result: int) -> bytes:
+        serial = conn.session.extra.get("platform_serial", 0)
+        conn.session.extra["platform_serial"] = (serial + 1) & 0xFFFF
+        return jt808.general_response(
+            bytes.fromhex(details["terminal_phone"]), serial, details["version_2019"], details["serial"],
+            details["msg_id"], result, details.get("protocol_version"),
+        )  # fmt: skip
+
+    async def handle(self, frame: bytes, conn: Connection) -> Outcome:
+        model = conn.device.model if conn.device else None
+        decoded = jt808.decode(frame, conn.session, model=model)
+        details = decoded.details
+        msg_id = details.get("msg_id")
+        if msg_id is None:  # an ASCII lock sentence: only from an authenticated lock
+            return Outcome(fixes=decoded.fixes, device=conn.device) if conn.authenticated else Outcome()
+        device = self.directory.get(PROTOCOL, decoded.device_id or "")
+        if msg_id == REGISTER:
+            return await self._register(conn, details, device)
+        if msg_id == AUTH:
+            return self._authenticate(conn, details, device)
+        if msg_id == HEARTBEAT:
+            if conn.authenticated and conn.device is not None:
+                conn.device.last_seen, conn.device.dirty = timezone.now(), True
+            return Outcome(reply_now=decoded.reply)
+        if not conn.authenticated:
+            self.counters.auth_failures["jt808_before_auth"] += 1
+            return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
+        if decoded.message == "fragment":
+            return self._fragment(conn, details)
+        return Outcome(fixes=decoded.fixes, device=conn.device, ack=decoded.reply)
+
+    async def _register(self, conn: Connection, details: dict, device) -> Outcome:
+        if device is None:
+            self.counters.unknown_devices[PROTOCOL] += 1
+            self.unknown.note(PROTOCOL, conn.peer)
+            return Outcome(reply_now=self._register_reply(conn, details, REGISTER_UNKNOWN_TERMINAL, None))
+        code = secrets.token_hex(8)  # 64 random bits, shown to the terminal once; only its digest is kept
+        digest = _digest(code)
+        await asyncio.to_thread(_store_auth_code, device.id, digest)
+        device.auth_code_digest = digest
+        return Outcome(reply_now=self._register_reply(conn, details, RESULT_OK, code))
+
+    def _register_reply(self, conn: Connection, details: dict, result: int, code: str | None) -> bytes:
+        serial = conn.session.extra.get("platform_serial", 0)
+        conn.session.extra["platform_serial"] = (serial + 1) & 0xFFFF
+        return jt808.register_response(
+            bytes.fromhex(details["terminal_phone"]), serial, details["version_2019"], details["serial"], result, code,
+            details.get("protocol_version"),
+        )  # fmt: skip
+
+    def _authenticate(self, conn: Connection, details: dict, device) -> Outcome:
+        presented = str(details.get("auth_code", ""))
+        if (
+            device is None
+            or not device.auth_code_digest
+            or not hmac.compare_digest(_digest(presented), device.auth_code_digest)
+        ):
+            self.counters.auth_failures[PROTOCOL] += 1
+            if device is None:
+                self.counters.unknown_devices[PROTOCOL] += 1
+                self.unknown.note(PROTOCOL, conn.peer)
+            return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
+        conn.device, conn.authenticated = device, True
+        device.last_seen, device.dirty = timezone.now(), True
+        return Outcome(reply_now=self._reply(conn, details, RESULT_OK))
+
+    def _fragment(self, conn: Connection, details: dict) -> Outcome:
+        """Sub-packages are kept per connection until complete, then decoded as one message."""
+        parts = conn.session.extra.setdefault("fragments", {}).setdefault(details["msg_id"], [])
+        parts.append((details["header"], details["body"]))
+        body = jt808.reassemble(parts)
+        if body is None:
+            if len(parts) > 256:  # a terminal that never finishes must not grow memory without end
+                conn.session.extra["fragments"].pop(details["msg_id"], None)
+                self.counters.malformed[PROTOCOL] += 1
+            return Outcome()
+        conn.session.extra["fragments"].pop(details["msg_id"], None)
+        first = parts[0][0]
+        decoded = jt808.decode_message(
+            first, body, conn.session, model=conn.device.model if conn.device else None
+        )
+        return Outcome(fixes=decoded.fixes, device=conn.device, ack=decoded.reply)

@@ -1,0 +1,41 @@
+"""From decoded fixes to rows for the writer: filters, the late flag, the device's in-memory state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gps_gateway.directory import DeviceInfo
+from gps_gateway.filters import FilterLimits, LastPoint, has_point, reject_reason
+from gps_gateway.protocols.common import Fix
+from gps_gateway.stats import GatewayCounters
+from gps_gateway.writer import FixRow
+
+ALARM_REASONS = {"no_position", "null_island", "invalid_no_fallback", "out_of_range", "impossible_jump"}
+
+
+def prepare(
+    fixes: list[Fix], device: DeviceInfo, now: dt.datetime, counters: GatewayCounters, limits: FilterLimits
+) -> list[FixRow]:
+    """Rows to store; rejected fixes are counted by reason.  Fixes are taken in fix-time order so that a
+    batch that arrives shuffled (0x0704 back-fill) is flagged late consistently."""
+    rows = []
+    device.last_seen = now
+    for fix in sorted(fixes, key=lambda f: f.fix_time or now):
+        counters.received += 1
+        if fix.battery_pct is not None:
+            device.battery_pct = fix.battery_pct
+        device.dirty = True
+        reason = reject_reason(fix, now, device.last_point, limits)
+        keep_point = reason is None
+        if reason is not None:
+            if not (fix.alarms and reason in ALARM_REASONS and fix.fix_time is not None):
+                counters.rejected[reason] += 1
+                continue
+            counters.rejected[f"{reason}_alarm_kept"] += 1  # the alarm is stored, the position is not
+        late = device.newest_fix is not None and fix.fix_time <= device.newest_fix
+        if not late:
+            device.newest_fix = fix.fix_time
+        if keep_point and fix.valid and has_point(fix) and not late:
+            device.last_point = LastPoint(fix.latitude, fix.longitude, fix.fix_time)
+        rows.append(FixRow(device.id, device.person_id, fix, now, late=late, store_point=keep_point))
+    return rows

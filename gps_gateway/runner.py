@@ -1,0 +1,112 @@
+"""Running the gateway: listeners, the writer thread, directory refresh, status flush and the stats line.
+
+``run_gateway`` is what ``manage.py rungateway`` calls; tests start it in a subprocess for real sockets.
+SIGTERM/SIGINT stop the listeners, let the writer commit what was queued, flush device status, and exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import signal
+import socket
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from gps_gateway.directory import DeviceDirectory
+from gps_gateway.server import Gateway
+from gps_gateway.stats import GatewayCounters
+from gps_gateway.writer import BatchWriter
+
+logger = logging.getLogger("anbang.gateway")
+
+DEFAULT_PORTS = {"osmand": 5055, "jt808": 5015, "gt06": 5023, "h02": 5013, "watch": 5093}
+
+
+@dataclass
+class GatewayOptions:
+    bind: str = "0.0.0.0"  # noqa: S104 (trackers connect from the mobile network)
+    ports: dict[str, int] | None = None
+    stats_interval: float = 10.0
+    refresh_interval: float = 5.0
+    node: str = ""
+
+
+def raise_file_limit() -> int:
+    """10,000 trackers mean 10,000 sockets; lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def save_stats(node: str, started, counters: GatewayCounters) -> None:
+    from backend.monitoring.models import GatewayStats
+
+    close_old_connections()
+    GatewayStats.objects.update_or_create(
+        node=node,
+        defaults={"updated_at": timezone.now(), "started_at": started, "counters": counters.snapshot()},
+    )
+
+
+async def _every(seconds: float, work, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            pass
+        try:
+            await work()
+        except Exception:
+            logger.exception("gateway: periodic task failed")
+
+
+async def run_gateway(options: GatewayOptions, ready=None) -> None:
+    counters = GatewayCounters()
+    directory = DeviceDirectory()
+    loaded = await asyncio.to_thread(directory.refresh)
+    writer = BatchWriter(counters)
+    writer.start()
+    gateway = Gateway(directory, writer, counters)
+    ports = {**DEFAULT_PORTS, **(options.ports or {})}
+    started = timezone.now()
+    node = options.node or f"{socket.gethostname()}:{ports.get('jt808')}"
+    for protocol, port in ports.items():
+        if protocol != "osmand" and protocol not in gateway.handlers:
+            logger.warning("gateway: no decoder for %s yet; port %d not opened", protocol, port)
+            continue
+        await gateway.listen(protocol, options.bind, port)
+        logger.info("gateway: %s listening on %s:%d", protocol, options.bind, port)
+    logger.info("gateway: %d devices loaded, file limit %d", loaded, raise_file_limit())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def refresh():
+        await asyncio.to_thread(directory.refresh)
+        await asyncio.to_thread(directory.flush_status)
+
+    async def report():
+        logger.info(counters.log_line(counters.fixes_per_second()))
+        await asyncio.to_thread(save_stats, node, started, counters)
+
+    tasks = [
+        asyncio.create_task(_every(options.refresh_interval, refresh, stop)),
+        asyncio.create_task(_every(options.stats_interval, report, stop)),
+    ]
+    if ready is not None:
+        ready()
+    await stop.wait()
+    logger.info("gateway: stopping; writing what is queued")
+    await gateway.close()
+    await asyncio.to_thread(writer.stop)
+    for task in tasks:
+        task.cancel()
+    await asyncio.to_thread(directory.flush_status)
+    await asyncio.to_thread(save_stats, node, started, counters)
+    logger.info("gateway: stopped. %s", counters.log_line(0))

@@ -1,0 +1,80 @@
+"""Counters of one gateway process: what came in, what was stored, what was refused and why."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GatewayCounters:
+    started: float = field(default_factory=time.time)
+    received: int = 0  # fixes decoded from devices
+    stored: int = 0  # rows inserted
+    duplicates: int = 0  # (device, fix_time) already stored: a resend after a lost ack
+    rejected: Counter = field(default_factory=Counter)  # by reason
+    malformed: Counter = field(default_factory=Counter)  # frames that did not decode, by protocol
+    unknown_devices: Counter = field(default_factory=Counter)  # by protocol
+    auth_failures: Counter = field(default_factory=Counter)
+    connections: Counter = field(default_factory=Counter)  # open now, by protocol
+    connections_total: Counter = field(default_factory=Counter)
+    closed_for_garbage: int = 0
+    hook_errors: int = 0
+    write_errors: int = 0
+    batches: int = 0
+    batch_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+    queue_depth: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _rate_mark: tuple[float, int] = (0.0, 0)
+
+    def record_batch(self, stored: int, duplicates: int, millis: float) -> None:
+        with self._lock:
+            self.stored += stored
+            self.duplicates += duplicates
+            self.batches += 1
+            self.batch_ms.append(millis)
+
+    def fixes_per_second(self) -> float:
+        now = time.time()
+        mark_time, mark_count = self._rate_mark
+        self._rate_mark = (now, self.stored)
+        return 0.0 if mark_time == 0 else (self.stored - mark_count) / max(now - mark_time, 1e-6)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            latencies = sorted(self.batch_ms)
+        p = (
+            (lambda q: round(latencies[min(len(latencies) - 1, int(len(latencies) * q))], 2))
+            if latencies
+            else (lambda q: None)
+        )
+        return {
+            "uptime_s": round(time.time() - self.started),
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": dict(self.rejected),
+            "malformed": dict(self.malformed),
+            "unknown_devices": dict(self.unknown_devices),
+            "auth_failures": dict(self.auth_failures),
+            "connections": dict(self.connections),
+            "connections_total": dict(self.connections_total),
+            "closed_for_garbage": self.closed_for_garbage,
+            "hook_errors": self.hook_errors,
+            "write_errors": self.write_errors,
+            "batches": self.batches,
+            "batch_ms_p50": p(0.5),
+            "batch_ms_p99": p(0.99),
+            "queue_depth": self.queue_depth,
+        }
+
+    def log_line(self, rate: float) -> str:
+        s = self.snapshot()
+        rejected = sum(s["rejected"].values())
+        return (
+            f"gateway: {rate:.0f} fixes/s stored={s['stored']} dup={s['duplicates']} rejected={rejected} "
+            f"malformed={sum(s['malformed'].values())} unknown={sum(s['unknown_devices'].values())} "
+            f"conns={sum(s['connections'].values())} queue={s['queue_depth']} batch_p99={s['batch_ms_p99']}ms"
+        )

@@ -1,0 +1,185 @@
+"""The durable batched writer: fixes from every connection, committed together, acknowledged after.
+
+Connections hand over their fixes and wait; a writer thread takes what is queued (up to ``max_batch``
+rows, or whatever arrived within ``max_delay``), inserts it in one transaction with
+``ON CONFLICT (device, fix_time) DO NOTHING``, commits, and only then resolves each connection's future —
+which is when the connection sends its 0x8001, GT06 reply or HTTP 200.  If the commit fails, every
+future in the batch fails and no acknowledgement goes out: the device keeps the fix and sends it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db import close_old_connections, connection, transaction
+
+from gps_gateway import hooks
+from gps_gateway.protocols.common import Fix
+from gps_gateway.stats import GatewayCounters
+
+logger = logging.getLogger("anbang.gateway")
+
+COLUMNS = (
+    "device_id", "person_id", "fix_time", "received_at", "point", "valid", "source", "accuracy_m", "speed_kmh",
+    "course", "altitude_m", "satellites", "battery_pct", "alarms", "late", "archive", "attributes",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class FixRow:
+    device_id: int
+    person_id: int | None
+    fix: Fix
+    received_at: dt.datetime
+    late: bool
+    store_point: bool = True
+
+
+@dataclass(slots=True)
+class _Job:
+    rows: list[FixRow]
+    future: concurrent.futures.Future
+
+
+class Encoder:
+    """Turns FixRows into parameter tuples, encrypting the point and attributes as the model fields do."""
+
+    def __init__(self) -> None:
+        from backend.core.crypto.keyring import get_keyring
+        from backend.monitoring.models import Position
+
+        self._point = Position._meta.get_field("point")
+        self._attributes = Position._meta.get_field("attributes")
+        self._keyring = get_keyring
+        self._adapt = connection.ops.adapt_datetimefield_value
+
+    def encode(self, row: FixRow) -> tuple:
+        fix, keyring = row.fix, self._keyring()
+        point = None
+        if row.store_point and fix.latitude is not None and fix.longitude is not None:
+            point = keyring.encrypt(
+                self._point.encode_plain([fix.latitude, fix.longitude]), self._point.aad()
+            )
+        attributes = None
+        if fix.attributes:
+            attributes = keyring.encrypt(
+                self._attributes.encode_plain(fix.attributes), self._attributes.aad()
+            )
+        return (
+            row.device_id, row.person_id, self._adapt(fix.fix_time), self._adapt(row.received_at), point,
+            bool(fix.valid and point is not None), fix.source, fix.accuracy_m, fix.speed_kmh, fix.course,
+            fix.altitude_m, fix.satellites, fix.battery_pct, ",".join(sorted(fix.alarms))[:200], row.late,
+            fix.archive, attributes,
+        )  # fmt: skip
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        counters: GatewayCounters,
+        *,
+        max_batch: int = 2000,
+        max_delay: float = 0.005,
+        queue_size: int = 100_000,
+    ) -> None:
+        self.counters = counters
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=queue_size)
+        self._thread = threading.Thread(target=self._run, name="gateway-writer", daemon=True)
+        columns, marks = ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
+        self._sql = (
+            f"INSERT INTO monitoring_position ({columns}) VALUES ({marks}) "  # noqa: S608 (constant names)
+            "ON CONFLICT (device_id, fix_time) DO NOTHING"
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Write what is queued, then end the thread (SIGTERM: nothing accepted is left behind)."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def submit(self, rows: list[FixRow]) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put(_Job(rows, future))  # blocks when full: back-pressure on the caller
+        return future
+
+    async def write(self, rows: list[FixRow]) -> int:
+        """Await until ``rows`` are committed (raises if the commit failed).  Returns rows inserted."""
+        if not rows:
+            return 0
+        job = _Job(rows, concurrent.futures.Future())
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            await asyncio.to_thread(self._queue.put, job)
+        return await asyncio.wrap_future(job.future)
+
+    def _take_batch(self, first: _Job) -> tuple[list[_Job], bool]:
+        jobs, count, stopping = [first], len(first.rows), False
+        deadline = time.monotonic() + self.max_delay
+        while count < self.max_batch:
+            remaining = deadline - time.monotonic()
+            try:
+                job = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                stopping = True
+                break
+            jobs.append(job)
+            count += len(job.rows)
+        return jobs, stopping
+
+    def _run(self) -> None:
+        encoder = Encoder()
+        stopping = False
+        while not stopping or not self._queue.empty():
+            try:
+                first = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if first is None:
+                stopping = True
+                continue
+            jobs, stop_seen = self._take_batch(first)
+            stopping = stopping or stop_seen
+            self.counters.queue_depth = self._queue.qsize()
+            self._commit(jobs, encoder)
+
+    def _commit(self, jobs: list[_Job], encoder: Encoder) -> None:
+        rows = [row for job in jobs for row in job.rows]
+        started = time.perf_counter()
+        try:
+            close_old_connections()
+            params = [encoder.encode(row) for row in rows]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(self._sql, params)
+                inserted = (
+                    cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(rows)
+                )
+        except Exception as exc:
+            self.counters.write_errors += 1
+            logger.exception("gateway: batch of %d fixes not committed; devices will resend", len(rows))
+            for job in jobs:
+                job.future.set_exception(exc)
+            connection.close()  # a broken connection must not poison the next batch
+            return
+        self.counters.record_batch(inserted, len(rows) - inserted, (time.perf_counter() - started) * 1000)
+        for job in jobs:
+            job.future.set_result(len(job.rows))
+        for hook in hooks.registered():
+            try:
+                hook(rows)
+            except Exception:
+                self.counters.hook_errors += 1
+                logger.exception("gateway: post-commit hook %r failed", hook)
