@@ -92,7 +92,8 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
         await asyncio.to_thread(directory.flush_status)
 
     async def report():
-        logger.info(counters.log_line(counters.fixes_per_second()))
+        counters.rate = counters.fixes_per_second()
+        logger.info(counters.log_line(counters.rate))
         await asyncio.to_thread(save_stats, node, started, counters)
 
     tasks = [

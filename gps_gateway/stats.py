@@ -26,6 +26,7 @@ class GatewayCounters:
     batches: int = 0
     batch_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
     queue_depth: int = 0
+    rate: float = 0.0  # fixes stored per second over the last stats interval
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _rate_mark: tuple[float, int] = (0.0, 0)
 
@@ -68,6 +69,7 @@ class GatewayCounters:
             "batch_ms_p50": p(0.5),
             "batch_ms_p99": p(0.99),
             "queue_depth": self.queue_depth,
+            "fixes_per_s": round(self.rate, 1),
         }
 
     def log_line(self, rate: float) -> str:

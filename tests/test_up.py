@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import urllib.error
 import urllib.request
 
@@ -26,13 +27,18 @@ def test_up_migrates_seeds_serves_and_stops_cleanly(tmp_path):
     port = free_port()
     log = tmp_path / "up.log"
     with fresh_database(tmp_path) as url:
-        proc = start_manage(
-            "up", "--port", str(port), "--workers", "1", env=product_env(url, tmp_path), log=log
-        )
+        gateway = {
+            f"ANBANG_{p.upper()}_PORT": str(free_port()) for p in ("osmand", "jt808", "gt06", "h02", "watch")
+        }
+        env = product_env(url, tmp_path, **gateway)
+        proc = start_manage("up", "--port", str(port), "--workers", "1", env=env, log=log)
         try:
             wait_for(
                 lambda: get_json(f"http://127.0.0.1:{port}/api/v1/health"), timeout=60, what="health", log=log
             )
+            wait_for(lambda: "gateway ready" in log.read_text(), timeout=30, what="gateway", log=log)
+            with socket.create_connection(("127.0.0.1", int(gateway["ANBANG_OSMAND_PORT"])), timeout=5):
+                pass  # the gateway is listening too
             banner = log.read_text()
             assert f"http://127.0.0.1:{port}/" in banner
             assert "demo_admin" in banner and "演示密码" in banner

@@ -15,6 +15,7 @@ from backend.api.security import AUTH
 from backend.core.api import auth as auth_routes
 from backend.core.api import directory
 from backend.core.api.schemas import HealthOut
+from backend.monitoring.api import devices as monitoring_devices
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
 from backend.people.api import teams as people_teams
@@ -65,3 +66,5 @@ api.add_router("/tokens", directory.tokens)
 api.add_router("/persons", people_persons.router)
 api.add_router("/cases", people_cases.router)
 api.add_router("/teams", people_teams.router)
+api.add_router("/devices", monitoring_devices.router)
+api.add_router("/gateway", monitoring_devices.gateway_router)

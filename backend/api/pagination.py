@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 from typing import Generic, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from ninja import Schema
 from pydantic import Field
 
@@ -50,3 +51,29 @@ def paginate(queryset: QuerySet, params: CursorParams) -> dict:
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     return {"items": rows, "next_cursor": _encode(rows[-1].pk) if more and rows else None}
+
+
+def paginate_by_time(queryset: QuerySet, params: CursorParams, field: str) -> dict:
+    """Keyset on (``field``, id), for rows read in time order (positions): stable when rows arrive late."""
+    queryset = queryset.order_by(field, "pk")
+    if params.cursor:
+        try:
+            raw = base64.urlsafe_b64decode(params.cursor + "=" * (-len(params.cursor) % 4)).decode()
+            stamp, _, pk = raw.rpartition("|")
+            after = datetime.datetime.fromisoformat(stamp)
+            pk = int(pk)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise Invalid("分页游标无效", {"cursor": "invalid"}) from None
+        queryset = queryset.filter(Q(**{f"{field}__gt": after}) | Q(**{field: after, "pk__gt": pk}))
+    rows = list(queryset[: params.limit + 1])
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = (
+            base64.urlsafe_b64encode(f"{getattr(last, field).isoformat()}|{last.pk}".encode())
+            .decode()
+            .rstrip("=")
+        )
+    return {"items": rows, "next_cursor": cursor}

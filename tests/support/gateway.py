@@ -15,8 +15,8 @@ from pathlib import Path
 from django.db import connection
 
 from gps_gateway.protocols import jt808
-from gps_gateway.protocols.jt808_frames import build_frame
 from gps_gateway.protocols.common import CHINA_TZ
+from gps_gateway.protocols.jt808_frames import build_frame
 from tests.support.processes import ROOT, free_port
 
 PROTOCOLS = ("osmand", "jt808", "gt06", "h02", "watch")
@@ -116,7 +116,7 @@ class Jt808Terminal:
                 return header, frame[header.header_length : -1]
             try:
                 data = self.sock.recv(4096)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 return None
             if not data:
                 return None

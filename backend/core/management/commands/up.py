@@ -24,6 +24,13 @@ from backend.core.models import User
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
+def gateway_ports() -> dict[str, int]:
+    from backend.env import env_int
+    from gps_gateway.runner import DEFAULT_PORTS
+
+    return {protocol: env_int(f"{protocol.upper()}_PORT", port) for protocol, port in DEFAULT_PORTS.items()}
+
+
 def process_table(options: dict) -> list[tuple[str, list[str]]]:
     """Each process the product runs, as (name, argv).  Later capabilities append theirs here."""
     bind = f"{options['bind']}:{options['port']}"
@@ -38,6 +45,7 @@ def process_table(options: dict) -> list[tuple[str, list[str]]]:
                 "--access-logformat", ACCESS_LOG_FORMAT,
             ],
         ),
+        ("gateway", [sys.executable, "manage.py", "rungateway"]),
     ]  # fmt: skip
 
 
@@ -98,6 +106,7 @@ class Command(BaseCommand):
             "安帮已启动",
             f"  控制台   {url}",
             f"  接口文档 {url}api/v1/docs",
+            "  定位网关 " + "  ".join(f"{name} {port}" for name, port in gateway_ports().items()),
             f"  数据库   {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} {settings.DATABASES['default']['NAME']}",
         ]
         if has_demo_data():

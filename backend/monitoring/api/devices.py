@@ -1,0 +1,227 @@
+"""/api/v1/devices and /api/v1/gateway/stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from backend.api.pagination import CursorParams, Page, paginate, paginate_by_time
+from backend.core.audit import record_audit
+from backend.core.errors import Invalid
+from backend.core.models import Jurisdiction
+from backend.monitoring.actions import devices as actions
+from backend.monitoring.models import Device, GatewayStats, Position
+from backend.people.models import Person
+
+router = Router(tags=["定位设备"])
+gateway_router = Router(tags=["定位网关"])
+
+
+class DeviceIn(Schema):
+    jurisdiction_id: int
+    kind: Literal["tag", "phone", "watch"]
+    protocol: Literal["osmand", "jt808", "gt06", "h02", "watch"]
+    identifier: str | None = Field(
+        None, max_length=32, description="IMEI 或 JT/T 808 终端手机号；OsmAnd 由系统生成"
+    )
+    model: str = Field("", max_length=64, description="型号（决定报警位的含义）")
+    label: str = Field("", max_length=64)
+
+
+class DevicePatch(Schema):
+    model: str | None = Field(None, max_length=64)
+    label: str | None = Field(None, max_length=64)
+
+
+class DeviceOut(Schema):
+    id: int
+    jurisdiction_id: int
+    kind: str
+    protocol: str
+    identifier: str | None
+    model: str
+    label: str
+    person_id: int | None
+    assigned_at: dt.datetime | None
+    weak_auth: bool
+    status: str
+    last_seen_at: dt.datetime | None
+    last_fix_at: dt.datetime | None
+    battery_pct: int | None
+    registered_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_identifier(obj) -> str | None:
+        return None if obj.protocol == "osmand" else obj.identifier  # only the hash is kept for OsmAnd
+
+    @staticmethod
+    def resolve_status(obj) -> str:
+        return obj.status()
+
+
+class ProvisionedOut(DeviceOut):
+    credential: str | None = Field(description="OsmAnd 设备标识或 JT/T 808 鉴权码，仅此一次显示")
+
+
+class AssignIn(Schema):
+    person_id: int
+
+
+class DeviceFilters(Schema):
+    protocol: str | None = None
+    kind: str | None = None
+    person_id: int | None = None
+    status: Literal["online", "offline", "never"] | None = None
+
+
+class PositionOut(Schema):
+    id: int
+    fix_time: dt.datetime
+    received_at: dt.datetime
+    lat: float | None
+    lon: float | None
+    valid: bool
+    source: str
+    accuracy_m: float | None
+    speed_kmh: float | None
+    course: float | None
+    altitude_m: float | None
+    satellites: int | None
+    battery_pct: int | None
+    alarms: list[str]
+    late: bool
+    archive: bool
+
+    @staticmethod
+    def resolve_lat(obj) -> float | None:
+        return obj.point[0] if obj.point else None
+
+    @staticmethod
+    def resolve_lon(obj) -> float | None:
+        return obj.point[1] if obj.point else None
+
+    @staticmethod
+    def resolve_alarms(obj) -> list[str]:
+        return [a for a in obj.alarms.split(",") if a]
+
+
+class PositionRange(CursorParams):
+    from_: dt.datetime = Field(alias="from")
+    to: dt.datetime
+
+
+def _device(request: HttpRequest, device_id: int) -> Device:
+    actions.may_manage_devices(request.auth)
+    return get_object_or_404(Device.objects.visible_to(request.auth), pk=device_id)
+
+
+ONLINE_MINUTES = 10
+
+
+@router.get("", response=Page[DeviceOut], summary="设备列表（最后定位、电量、在线状态）")
+def list_devices(request: HttpRequest, filters: Query[DeviceFilters], page: Query[CursorParams]):
+    actions.may_manage_devices(request.auth)
+    queryset = Device.objects.visible_to(request.auth).filter(retired_at__isnull=True)
+    for key in ("protocol", "kind", "person_id"):
+        if getattr(filters, key) is not None:
+            queryset = queryset.filter(**{key: getattr(filters, key)})
+    if filters.status is not None:
+        since = timezone.now() - dt.timedelta(minutes=ONLINE_MINUTES)
+        queryset = queryset.filter(
+            {
+                "never": Q(last_seen_at__isnull=True),
+                "online": Q(last_seen_at__gte=since),
+                "offline": Q(last_seen_at__lt=since),
+            }[filters.status]
+        )
+    return paginate(queryset, page)
+
+
+@router.post("", response={201: ProvisionedOut}, summary="登记设备")
+def provision(request: HttpRequest, payload: DeviceIn):
+    actions.may_manage_devices(request.auth)
+    home = get_object_or_404(Jurisdiction.objects.visible_to(request.auth), pk=payload.jurisdiction_id)
+    result = actions.provision_device(
+        by=request.auth, jurisdiction=home, kind=payload.kind, protocol=payload.protocol,
+        identifier=payload.identifier, model=payload.model, label=payload.label,
+    )  # fmt: skip
+    result.device.credential = result.credential  # shown in this response only; never stored in plaintext
+    return Status(201, result.device)
+
+
+@router.get("/{int:device_id}", response=DeviceOut, summary="设备详情")
+def get_device(request: HttpRequest, device_id: int):
+    return _device(request, device_id)
+
+
+@router.patch("/{int:device_id}", response=DeviceOut, summary="修改型号或备注名")
+def update_device(request: HttpRequest, device_id: int, payload: DevicePatch):
+    device = _device(request, device_id)
+    changed = {k: v for k, v in payload.dict().items() if v is not None}
+    if changed:
+        Device.objects.filter(pk=device.pk).update(**changed, updated_at=timezone.now())
+        record_audit(
+            actor=request.auth, action="device.update", target=device, details={"fields": sorted(changed)}
+        )
+    device.refresh_from_db()
+    return device
+
+
+@router.post("/{int:device_id}/assign", response=DeviceOut, summary="绑定到人员")
+def assign(request: HttpRequest, device_id: int, payload: AssignIn):
+    device = _device(request, device_id)
+    person = get_object_or_404(Person.objects.visible_to(request.auth), pk=payload.person_id)
+    return actions.assign_device(by=request.auth, device=device, person=person)
+
+
+@router.post("/{int:device_id}/unassign", response=DeviceOut, summary="解除绑定")
+def unassign(request: HttpRequest, device_id: int):
+    return actions.unassign_device(by=request.auth, device=_device(request, device_id))
+
+
+@router.get("/{int:device_id}/positions", response=Page[PositionOut], summary="轨迹（按时间，读取留痕）")
+def positions(request: HttpRequest, device_id: int, period: Query[PositionRange]):
+    device = _device(request, device_id)
+    if period.to <= period.from_:
+        raise Invalid("结束时间必须晚于开始时间", {"field": "to"})
+    if period.to - period.from_ > dt.timedelta(days=93):
+        raise Invalid("一次最多查询 93 天的轨迹", {"field": "to"})
+    queryset = Position.objects.filter(device=device, fix_time__gte=period.from_, fix_time__lt=period.to)
+    page = paginate_by_time(queryset, period, "fix_time")
+    record_audit(
+        actor=request.auth, action="device.read_positions", target=device,
+        details={"from": period.from_.isoformat(), "to": period.to.isoformat(), "rows": len(page["items"])},
+    )  # fmt: skip
+    return page
+
+
+class GatewayStatsOut(Schema):
+    nodes: list[dict]
+    totals: dict
+
+
+@gateway_router.get("/stats", response=GatewayStatsOut, summary="网关统计（每个进程每 10 秒更新）")
+def gateway_stats(request: HttpRequest):
+    actions.may_manage_devices(request.auth)
+    nodes = []
+    totals: dict = {}
+    for row in GatewayStats.objects.order_by("node"):
+        fresh = timezone.now() - row.updated_at < dt.timedelta(seconds=60)
+        nodes.append(
+            {"node": row.node, "updated_at": row.updated_at.isoformat(), "running": fresh, **row.counters}
+        )
+        for key, value in row.counters.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+            elif isinstance(value, dict):
+                merged = totals.setdefault(key, {})
+                for reason, count in value.items():
+                    merged[reason] = merged.get(reason, 0) + count
+    return {"nodes": nodes, "totals": totals}
