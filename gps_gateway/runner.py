@@ -17,7 +17,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from gps_gateway.directory import DeviceDirectory
-from gps_gateway.server import Gateway
+from gps_gateway.server import ConnectionLimits, Gateway
 from gps_gateway.stats import GatewayCounters
 from gps_gateway.writer import BatchWriter
 
@@ -33,6 +33,7 @@ class GatewayOptions:
     stats_interval: float = 10.0
     refresh_interval: float = 5.0
     node: str = ""
+    idle_timeout: float = 600.0
 
 
 def raise_file_limit() -> int:
@@ -71,7 +72,7 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     loaded = await asyncio.to_thread(directory.refresh)
     writer = BatchWriter(counters)
     writer.start()
-    gateway = Gateway(directory, writer, counters)
+    gateway = Gateway(directory, writer, counters, limits=ConnectionLimits(idle_timeout=options.idle_timeout))
     ports = {**DEFAULT_PORTS, **(options.ports or {})}
     started = timezone.now()
     node = options.node or f"{socket.gethostname()}:{ports.get('jt808')}"

@@ -155,6 +155,7 @@ class BatchWriter:
             stopping = stopping or stop_seen
             self.counters.queue_depth = self._queue.qsize()
             self._commit(jobs, encoder)
+        connection.close()
 
     def _commit(self, jobs: list[_Job], encoder: Encoder) -> None:
         rows = [row for job in jobs for row in job.rows]

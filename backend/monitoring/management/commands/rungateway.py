@@ -24,6 +24,12 @@ class Command(BaseCommand):
                 help=f"{protocol} 端口（默认 {port}，或 ANBANG_{protocol.upper()}_PORT）",
             )
         parser.add_argument("--stats-interval", type=float, default=10.0, help="统计日志间隔（秒）")
+        parser.add_argument(
+            "--idle-timeout",
+            type=float,
+            default=env_int("GATEWAY_IDLE_TIMEOUT_S", 600, minimum=1),
+            help="连接空闲超时（秒，默认 600，或 ANBANG_GATEWAY_IDLE_TIMEOUT_S）",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -34,7 +40,10 @@ class Command(BaseCommand):
         if len(set(ports.values())) != len(ports):
             raise CommandError(f"端口重复：{ports}")
         gateway_options = GatewayOptions(
-            bind=options["bind"], ports=ports, stats_interval=options["stats_interval"]
+            bind=options["bind"],
+            ports=ports,
+            stats_interval=options["stats_interval"],
+            idle_timeout=options["idle_timeout"],
         )
         try:
             asyncio.run(run_gateway(gateway_options, ready=lambda: print("gateway ready", flush=True)))

@@ -1,0 +1,122 @@
+"""The batch writer on its own: one transaction per batch, duplicates ignored, hooks after commit."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import threading
+
+import pytest
+from django.utils import timezone
+
+from backend.monitoring.models import Device, Position
+from gps_gateway import hooks
+from gps_gateway.protocols.common import Fix
+from gps_gateway.stats import GatewayCounters
+from gps_gateway.writer import BatchWriter, FixRow
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def device(tree):
+    return Device.objects.create(
+        jurisdiction=tree.township_a1, kind="tag", protocol="gt06", identifier="864717003283581"
+    )
+
+
+def rows(device, start: dt.datetime, count: int) -> list[FixRow]:
+    return [
+        FixRow(device.pk, None, Fix(fix_time=start + dt.timedelta(seconds=i), latitude=30.0, longitude=120.0, valid=True),
+               timezone.now(), late=False)
+        for i in range(count)
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def writer():
+    counters = GatewayCounters()
+    writer = BatchWriter(counters, max_batch=500, max_delay=0.05)
+    writer.start()
+    yield writer
+    writer.stop()
+
+
+def test_many_submissions_are_committed_together_and_each_future_resolves(device, writer):
+    start = timezone.now().replace(microsecond=0)
+    futures = [writer.submit(rows(device, start + dt.timedelta(minutes=n), 10)) for n in range(20)]
+    assert [f.result(timeout=10) for f in futures] == [10] * 20
+    assert Position.objects.count() == 200
+    assert writer.counters.batches < 20  # batched, not one transaction per submission
+    assert writer.counters.stored == 200
+
+
+def test_a_duplicate_fix_is_ignored_and_counted(device, writer):
+    start = timezone.now().replace(microsecond=0)
+    writer.submit(rows(device, start, 5)).result(timeout=10)
+    writer.submit(rows(device, start, 5)).result(timeout=10)
+    assert Position.objects.count() == 5
+    assert writer.counters.duplicates == 5
+
+
+def test_hooks_see_each_batch_once_after_it_is_committed(device, writer):
+    seen, called = [], threading.Event()
+
+    def hook(batch):
+        # Committed already: the rows are visible from another connection's point of view.
+        seen.append((len(batch), Position.objects.count()))
+        called.set()
+
+    hooks.register(hook)
+    try:
+        writer.submit(rows(device, timezone.now().replace(microsecond=0), 7)).result(timeout=10)
+        # Acks go out before hooks run (zone evaluation never delays an ack), so wait for the hook.
+        assert called.wait(10)
+    finally:
+        hooks.unregister(hook)
+    assert seen == [(7, 7)]
+
+
+def test_a_failing_hook_is_counted_and_does_not_stop_the_writer(device, writer):
+    def broken(batch):
+        raise RuntimeError("zone evaluation bug")
+
+    hooks.register(broken)
+    try:
+        writer.submit(rows(device, timezone.now().replace(microsecond=0), 3)).result(timeout=10)
+        writer.submit(rows(device, timezone.now().replace(microsecond=0) + dt.timedelta(hours=1), 3)).result(
+            timeout=10
+        )
+    finally:
+        hooks.unregister(broken)
+    writer.stop()  # hooks of the last batch have run once the writer has stopped
+    assert Position.objects.count() == 6 and writer.counters.hook_errors == 2
+
+
+def test_a_batch_that_cannot_commit_fails_every_future_in_it_and_stores_nothing(device, writer):
+    start = timezone.now().replace(microsecond=0)
+    good = rows(device, start, 3)
+    bad = rows(device, start + dt.timedelta(hours=1), 1)
+    bad[0].device_id = 999_999  # no such device: the foreign key refuses the whole transaction
+    futures = [writer.submit(good), writer.submit(bad)]
+    errors = []
+    for future in futures:
+        try:
+            future.result(timeout=10)
+        except Exception as exc:
+            errors.append(exc)
+    assert len(errors) == 2 and Position.objects.count() == 0 and writer.counters.write_errors == 1
+    # …and the writer carries on with the next batch.
+    assert writer.submit(rows(device, start + dt.timedelta(hours=2), 2)).result(timeout=10) == 2
+
+
+def test_stopping_writes_what_was_queued(device):
+    writer = BatchWriter(GatewayCounters(), max_batch=10, max_delay=0.01)
+    futures = [
+        writer.submit(rows(device, timezone.now().replace(microsecond=0) + dt.timedelta(hours=n), 10))
+        for n in range(5)
+    ]
+    writer.start()
+    writer.stop()
+    assert all(isinstance(f, concurrent.futures.Future) and f.result(timeout=1) == 10 for f in futures)
+    assert Position.objects.count() == 50
