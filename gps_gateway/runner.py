@@ -34,6 +34,8 @@ class GatewayOptions:
     refresh_interval: float = 5.0
     node: str = ""
     idle_timeout: float = 600.0
+    reuse_port: bool = False
+    node_suffix: str = ""
 
 
 def raise_file_limit() -> int:
@@ -75,12 +77,12 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     gateway = Gateway(directory, writer, counters, limits=ConnectionLimits(idle_timeout=options.idle_timeout))
     ports = {**DEFAULT_PORTS, **(options.ports or {})}
     started = timezone.now()
-    node = options.node or f"{socket.gethostname()}:{ports.get('jt808')}"
+    node = options.node or f"{socket.gethostname()}:{ports.get('jt808')}{options.node_suffix}"
     for protocol, port in ports.items():
         if protocol != "osmand" and protocol not in gateway.handlers:
             logger.warning("gateway: no decoder for %s yet; port %d not opened", protocol, port)
             continue
-        await gateway.listen(protocol, options.bind, port)
+        await gateway.listen(protocol, options.bind, port, reuse_port=options.reuse_port)
         logger.info("gateway: %s listening on %s:%d", protocol, options.bind, port)
     logger.info("gateway: %d devices loaded, file limit %d", loaded, raise_file_limit())
     stop = asyncio.Event()

@@ -58,18 +58,24 @@ class Gateway:
         handlers.update(available_imei_handlers(self.directory, self.counters, self.unknown))
         return handlers
 
-    async def listen(self, protocol: str, host: str, port: int) -> asyncio.base_events.Server:
+    async def listen(
+        self, protocol: str, host: str, port: int, *, reuse_port: bool = False
+    ) -> asyncio.base_events.Server:
         if protocol == "osmand":
             from gps_gateway.http_osmand import OsmAndServer
 
-            server = await asyncio.start_server(OsmAndServer(self).handle, host, port, backlog=4096)
+            server = await asyncio.start_server(
+                OsmAndServer(self).handle, host, port, backlog=4096, reuse_port=reuse_port or None
+            )
         else:
             handler = self.handlers[protocol]
 
             async def serve(reader, writer):
                 await self.serve_tcp(handler, reader, writer)
 
-            server = await asyncio.start_server(serve, host, port, backlog=4096)
+            server = await asyncio.start_server(
+                serve, host, port, backlog=4096, reuse_port=reuse_port or None
+            )
         self.servers.append(server)
         return server
 

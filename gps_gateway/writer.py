@@ -44,8 +44,12 @@ class FixRow:
 
 @dataclass(slots=True)
 class _Job:
+    """Rows from one connection, and how to tell it the outcome: a concurrent future (threads, tests),
+    or an asyncio future of ``loop``, resolved together with the rest of the batch."""
+
     rows: list[FixRow]
-    future: concurrent.futures.Future
+    future: concurrent.futures.Future | asyncio.Future
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 class Encoder:
@@ -92,7 +96,9 @@ class BatchWriter:
         self.counters = counters
         self.max_batch = max_batch
         self.max_delay = max_delay
-        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=queue_size)
+        # SimpleQueue is C code and never blocks on put; the bound is kept by ``_room`` instead.
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._room = threading.BoundedSemaphore(queue_size)
         self._thread = threading.Thread(target=self._run, name="gateway-writer", daemon=True)
         columns, marks = ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
         self._sql = (
@@ -110,19 +116,20 @@ class BatchWriter:
 
     def submit(self, rows: list[FixRow]) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put(_Job(rows, future))  # blocks when full: back-pressure on the caller
+        self._room.acquire()  # blocks when full: back-pressure on the caller
+        self._queue.put(_Job(rows, future))
         return future
 
     async def write(self, rows: list[FixRow]) -> int:
         """Await until ``rows`` are committed (raises if the commit failed).  Returns rows inserted."""
         if not rows:
             return 0
-        job = _Job(rows, concurrent.futures.Future())
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            await asyncio.to_thread(self._queue.put, job)
-        return await asyncio.wrap_future(job.future)
+        loop = asyncio.get_running_loop()
+        job = _Job(rows, loop.create_future(), loop)
+        if not self._room.acquire(blocking=False):
+            await asyncio.to_thread(self._room.acquire)  # queue full: this connection waits, others go on
+        self._queue.put(job)
+        return await job.future
 
     def _take_batch(self, first: _Job) -> tuple[list[_Job], bool]:
         jobs, count, stopping = [first], len(first.rows), False
@@ -136,9 +143,24 @@ class BatchWriter:
             if job is None:
                 stopping = True
                 break
+            self._room.release()
             jobs.append(job)
             count += len(job.rows)
         return jobs, stopping
+
+    @staticmethod
+    def _settle(jobs: list[_Job], error: Exception | None) -> None:
+        """Resolve every job of the batch; asyncio futures with one wake-up of their loop per batch."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in jobs:
+            if job.loop is None and error is not None:
+                job.future.set_exception(error)
+            elif job.loop is None:
+                job.future.set_result(len(job.rows))
+            else:
+                by_loop.setdefault(job.loop, []).append(job)
+        for loop, loop_jobs in by_loop.items():
+            loop.call_soon_threadsafe(_resolve, loop_jobs, error)
 
     def _run(self) -> None:
         encoder = Encoder()
@@ -151,6 +173,7 @@ class BatchWriter:
             if first is None:
                 stopping = True
                 continue
+            self._room.release()
             jobs, stop_seen = self._take_batch(first)
             stopping = stopping or stop_seen
             self.counters.queue_depth = self._queue.qsize()
@@ -171,16 +194,24 @@ class BatchWriter:
         except Exception as exc:
             self.counters.write_errors += 1
             logger.exception("gateway: batch of %d fixes not committed; devices will resend", len(rows))
-            for job in jobs:
-                job.future.set_exception(exc)
+            self._settle(jobs, exc)
             connection.close()  # a broken connection must not poison the next batch
             return
         self.counters.record_batch(inserted, len(rows) - inserted, (time.perf_counter() - started) * 1000)
-        for job in jobs:
-            job.future.set_result(len(job.rows))
+        self._settle(jobs, None)
         for hook in hooks.registered():
             try:
                 hook(rows)
             except Exception:
                 self.counters.hook_errors += 1
                 logger.exception("gateway: post-commit hook %r failed", hook)
+
+
+def _resolve(jobs: list[_Job], error: Exception | None) -> None:
+    for job in jobs:
+        if job.future.done():  # the connection went away meanwhile
+            continue
+        if error is None:
+            job.future.set_result(len(job.rows))
+        else:
+            job.future.set_exception(error)

@@ -30,6 +30,16 @@ def provision_terminals(tree, count: int) -> list[str]:
     return phones
 
 
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 class Lock:
     """Hold the database's write lock (SQLite) or lock the positions table (PostgreSQL) from outside."""
 
@@ -103,7 +113,8 @@ def test_kill_9_mid_stream_loses_no_acknowledged_fix(tmp_path, tree):
         except OSError:
             pass  # the gateway died under us: exactly the situation being tested
 
-    with running_gateway(tmp_path) as gateway:
+    # Two worker processes, so the kill also proves the workers die with the gateway they belong to.
+    with running_gateway(tmp_path, workers=2) as gateway:
         threads = [threading.Thread(target=drive, args=(gateway.ports["jt808"], p, 0)) for p in phones]
         for thread in threads:
             thread.start()
@@ -115,6 +126,8 @@ def test_kill_9_mid_stream_loses_no_acknowledged_fix(tmp_path, tree):
             thread.join(10)
     total_acked = sum(len(v) for v in acked.values())
     assert total_acked > 100, "the load must have been running when the gateway was killed"
+    time.sleep(0.5)
+    assert not _listening(gateway.ports["jt808"]), "a worker outlived the killed gateway"
     stored = {(d, t) for d, t in Position.objects.values_list("device__identifier", "fix_time")}
     lost = [(p, t) for p, times in acked.items() for t in times if (p.lstrip("0"), t) not in stored]
     assert lost == [], f"{len(lost)} acknowledged fixes lost"

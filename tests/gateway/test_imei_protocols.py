@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.monitoring.models import Device, GatewayStats, Position
-from gps_gateway.protocols.gt06_frames import build_reply
+from gps_gateway.simulate import gt06_location
 from tests.support.gateway import running_gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -17,18 +17,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 GT06_IMEI = "864717003283581"
 GT06_LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")  # protocols.md
 GT06_LOGIN_REPLY = bytes.fromhex("787805010009559 40D0A".replace(" ", ""))
-
-
-def gt06_location(when: dt.datetime, lat: float, lon: float, serial: int) -> bytes:
-    """A GT06 0x12 GPS+LBS packet as a tracker sends it (built with the device-side framing)."""
-    course_status = 90 | (1 << 12) | (1 << 10)  # course 90°, fixed, north, east
-    content = (
-        bytes([when.year - 2000, when.month, when.day, when.hour, when.minute, when.second, (12 << 4) | 9])
-        + round(lat * 1_800_000).to_bytes(4, "big") + round(lon * 1_800_000).to_bytes(4, "big") + bytes([40])
-        + course_status.to_bytes(2, "big") + (460).to_bytes(2, "big") + b"\x00" + (0x1234).to_bytes(2, "big")
-        + (0x5678).to_bytes(3, "big")
-    )  # fmt: skip
-    return build_reply(0x12, serial, content)
 
 
 def exchange(port: int, payload: bytes, *, expect: int | None, timeout: float = 10) -> bytes:

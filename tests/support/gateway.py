@@ -15,8 +15,8 @@ from pathlib import Path
 from django.db import connection
 
 from gps_gateway.protocols import jt808
-from gps_gateway.protocols.common import CHINA_TZ
 from gps_gateway.protocols.jt808_frames import build_frame
+from gps_gateway.simulate import jt808_location_body
 from tests.support.processes import ROOT, free_port
 
 PROTOCOLS = ("osmand", "jt808", "gt06", "h02", "watch")
@@ -39,10 +39,20 @@ class RunningGateway:
 
 
 @contextmanager
-def running_gateway(tmp_path: Path, **env_extra: str) -> Iterator[RunningGateway]:
+def running_gateway(tmp_path: Path, *, workers: int = 1, **env_extra: str) -> Iterator[RunningGateway]:
     connection.close()  # so SQLite has nothing of ours pending
     ports = {protocol: free_port() for protocol in PROTOCOLS}
-    args = [sys.executable, "manage.py", "rungateway", "--bind", "127.0.0.1", "--stats-interval", "1"]
+    args = [
+        sys.executable,
+        "manage.py",
+        "rungateway",
+        "--bind",
+        "127.0.0.1",
+        "--stats-interval",
+        "1",
+        "--workers",
+        str(workers),
+    ]
     for protocol, port in ports.items():
         args += [f"--{protocol}-port", str(port)]
     env = {
@@ -70,19 +80,6 @@ def running_gateway(tmp_path: Path, **env_extra: str) -> Iterator[RunningGateway
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def location_body(
-    when: dt.datetime, lat: float, lon: float, *, alarm: int = 0, valid: bool = True, speed_kmh: float = 0
-) -> bytes:
-    status = (0x2 if valid else 0) | (0x4 if lat < 0 else 0) | (0x8 if lon < 0 else 0)
-    local = when.astimezone(CHINA_TZ)
-    bcd = bytes.fromhex(local.strftime("%y%m%d%H%M%S"))
-    return (
-        alarm.to_bytes(4, "big") + status.to_bytes(4, "big") + round(abs(lat) * 1e6).to_bytes(4, "big")
-        + round(abs(lon) * 1e6).to_bytes(4, "big") + (30).to_bytes(2, "big") + round(speed_kmh * 10).to_bytes(2, "big")
-        + (90).to_bytes(2, "big") + bcd
-    )  # fmt: skip
 
 
 class Jt808Terminal:
@@ -144,4 +141,6 @@ class Jt808Terminal:
         return self.general_result(self.send(0x0102, code.encode("gbk")), 0x0102)
 
     def location(self, when: dt.datetime, lat: float, lon: float, timeout: float = 10, **kw) -> int | None:
-        return self.general_result(self.send(0x0200, location_body(when, lat, lon, **kw)), 0x0200, timeout)
+        return self.general_result(
+            self.send(0x0200, jt808_location_body(when, lat, lon, **kw)), 0x0200, timeout
+        )

@@ -217,6 +217,8 @@ def gateway_stats(request: HttpRequest):
         nodes.append(
             {"node": row.node, "updated_at": row.updated_at.isoformat(), "running": fresh, **row.counters}
         )
+        if not fresh:
+            continue  # a stopped process's last counters are shown, not added to the totals
         for key, value in row.counters.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +11,17 @@ from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
 from backend.env import env_int, env_str
 from gps_gateway.runner import DEFAULT_PORTS, GatewayOptions, run_gateway
+from gps_gateway.workers import die_with_parent, supervise
+
+
+def run(coroutine) -> None:
+    """uvloop where it is installed (Linux, macOS), asyncio's own loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)
+    else:
+        uvloop.run(coroutine)
 
 
 class Command(BaseCommand):
@@ -25,6 +38,13 @@ class Command(BaseCommand):
             )
         parser.add_argument("--stats-interval", type=float, default=10.0, help="统计日志间隔（秒）")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=env_int("GATEWAY_WORKERS", min(4, os.cpu_count() or 1), minimum=1, maximum=64),
+            help="工作进程数（默认 CPU 核数，最多 4；或 ANBANG_GATEWAY_WORKERS）",
+        )
+        parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument(
             "--idle-timeout",
             type=float,
             default=env_int("GATEWAY_IDLE_TIMEOUT_S", 600, minimum=1),
@@ -39,14 +59,20 @@ class Command(BaseCommand):
         ports = {protocol: options[f"{protocol}_port"] for protocol in DEFAULT_PORTS}
         if len(set(ports.values())) != len(ports):
             raise CommandError(f"端口重复：{ports}")
+        if options["workers"] > 1 and options["worker_index"] is None:
+            raise SystemExit(supervise(sys.argv, options["workers"]))
+        if options["worker_index"] is not None:
+            die_with_parent(int(os.environ.get("ANBANG_GATEWAY_PARENT_PID", "0")))
         gateway_options = GatewayOptions(
             bind=options["bind"],
             ports=ports,
             stats_interval=options["stats_interval"],
             idle_timeout=options["idle_timeout"],
+            reuse_port=options["workers"] > 1,
+            node_suffix="" if options["worker_index"] is None else f"#{options['worker_index']}",
         )
         try:
-            asyncio.run(run_gateway(gateway_options, ready=lambda: print("gateway ready", flush=True)))
+            run(run_gateway(gateway_options, ready=lambda: print("gateway ready", flush=True)))
         except OSError as exc:
             raise CommandError(f"网关无法启动：{exc}") from None
         sys.stdout.flush()

@@ -1,0 +1,353 @@
+"""Gateway throughput and ack latency: 10,000 simulated devices over real sockets, every fix acknowledged
+only after it is committed, with the raw SQLite insert ceiling measured in the same run.
+
+Run: .venv/bin/python bench/gateway.py [--devices 10000] [--fixes 1000000]
+
+Mix: 70 % JT/T 808 (registered, authenticated, 0x0200 per fix, 0x8001 ack), 20 % GT06 (login, 0x12 per
+fix, echoed ack), 10 % OsmAnd (HTTP keep-alive GET per fix, 200).  Each device sends its next fix only
+after the previous one was acknowledged, as trackers do.  The gateway runs as its own process
+(`manage.py rungateway`); the load generator is one asyncio process on the same 2-core machine.
+At the end every acknowledged fix is counted in the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+AUTH_CODE = "benchcode0000001"
+
+
+def environment(data: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANBANG_") and k != "DATABASE_URL"}
+    for name in ("MASTER_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY"):
+        env[f"ANBANG_{name}"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    env.update(
+        ANBANG_SECRET_KEY=secrets.token_urlsafe(48),
+        ANBANG_DATA_DIR=data,
+        DJANGO_SETTINGS_MODULE="backend.settings",
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def provision(devices: int) -> dict[str, list]:
+    from django.core.management import call_command
+
+    from backend.core.models import Jurisdiction
+    from backend.monitoring.models import Device
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    office = Jurisdiction.objects.get(code="990102001000")
+    digest = hashlib.sha256(AUTH_CODE.encode()).hexdigest()
+    fleet = {"jt808": [], "gt06": [], "osmand": []}
+    rows = []
+    for n in range(devices):
+        share = n % 10
+        if share < 7:
+            phone = f"0198{n:08d}"
+            fleet["jt808"].append(phone)
+            rows.append(
+                Device(
+                    jurisdiction=office,
+                    kind="tag",
+                    protocol="jt808",
+                    identifier=phone.lstrip("0"),
+                    auth_code_digest=digest,
+                )
+            )
+        elif share < 9:
+            imei = f"86{n:013d}"
+            fleet["gt06"].append(imei)
+            rows.append(Device(jurisdiction=office, kind="tag", protocol="gt06", identifier=imei))
+        else:
+            issued = f"bench{n:015d}"
+            fleet["osmand"].append(issued)
+            rows.append(
+                Device(
+                    jurisdiction=office,
+                    kind="phone",
+                    protocol="osmand",
+                    identifier=hashlib.sha256(issued.encode()).hexdigest(),
+                )
+            )
+    Device.objects.bulk_create(rows, batch_size=2000)
+    return fleet
+
+
+def insert_ceiling(db_path: str, count: int = 200_000) -> tuple[float, float]:
+    """Rows/s for raw executemany into monitoring_position (same table, same unique index, WAL, FULL):
+    first with pre-built tuples (SQLite alone), then including the writer's encryption of each row."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from backend.monitoring.models import Device
+    from gps_gateway.protocols.common import Fix
+    from gps_gateway.writer import COLUMNS, Encoder, FixRow
+
+    device_ids = list(Device.objects.values_list("id", flat=True)[:1000])
+    base = timezone.now() - dt.timedelta(days=400)
+    encoder = Encoder()
+    fix_rows = [
+        FixRow(
+            device_ids[i % len(device_ids)],
+            None,
+            Fix(
+                fix_time=base + dt.timedelta(seconds=i),
+                latitude=30.1,
+                longitude=120.2,
+                valid=True,
+                speed_kmh=3.0,
+            ),
+            base,
+            False,
+        )
+        for i in range(count)
+    ]
+    encoded = [encoder.encode(r) for r in fix_rows]
+    sql = f"INSERT INTO monitoring_position ({', '.join(COLUMNS)}) VALUES ({', '.join(['?'] * len(COLUMNS))}) ON CONFLICT (device_id, fix_time) DO NOTHING"
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=FULL")
+    started = time.perf_counter()
+    for start in range(0, count, 2000):
+        raw.execute("BEGIN IMMEDIATE")
+        raw.executemany(sql, encoded[start : start + 2000])
+        raw.execute("COMMIT")
+    raw_rate = count / (time.perf_counter() - started)
+    raw.execute("DELETE FROM monitoring_position")
+    started = time.perf_counter()
+    for start in range(0, count, 2000):
+        params = [encoder.encode(r) for r in fix_rows[start : start + 2000]]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), params)
+    encoded_rate = count / (time.perf_counter() - started)
+    raw.execute("DELETE FROM monitoring_position")
+    raw.close()
+    connection.close()
+    return raw_rate, encoded_rate
+
+
+# --- load generator ---------------------------------------------------------------------------------
+
+
+class Load:
+    def __init__(self, ports: dict[str, int], per_device: int, start: dt.datetime) -> None:
+        self.ports, self.per_device, self.start = ports, per_device, start
+        self.latencies: list[float] = []
+        self.acked = 0
+        self.failed = 0
+        self.go = asyncio.Event()
+        self.ready = 0
+
+    def when(self, n: int) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=n * 30)
+
+    async def jt808(self, phone: str, index: int) -> None:
+        from gps_gateway.protocols.jt808_frames import split_frames
+        from gps_gateway.simulate import jt808_auth, jt808_location
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ports["jt808"])
+        buffer = b""
+
+        async def answer() -> None:
+            nonlocal buffer
+            while True:
+                split = split_frames(buffer)
+                if split.frames:
+                    buffer = split.rest
+                    return
+                chunk = await reader.read(4096)
+                if not chunk:
+                    raise ConnectionError("closed")
+                buffer += chunk
+
+        writer.write(jt808_auth(phone, 1, AUTH_CODE))
+        await answer()
+        frames = [
+            jt808_location(phone, n + 2, self.when(n), 30.0 + index * 1e-4, 120.0 + n * 1e-5)
+            for n in range(self.per_device)
+        ]
+        await self.run(frames, writer, answer)
+
+    async def gt06(self, imei: str, index: int) -> None:
+        from gps_gateway.simulate import gt06_location, gt06_login
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ports["gt06"])
+
+        async def answer() -> None:
+            head = await reader.readexactly(3)
+            await reader.readexactly(head[2] + 2)
+
+        writer.write(gt06_login(imei))
+        await answer()
+        frames = [
+            gt06_location(self.when(n), 30.0 + index * 1e-4, 120.0 + n * 1e-5, n + 2)
+            for n in range(self.per_device)
+        ]
+        await self.run(frames, writer, answer)
+
+    async def osmand(self, issued: str, index: int) -> None:
+        from gps_gateway.simulate import osmand_query
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ports["osmand"])
+
+        async def answer() -> None:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise ConnectionError(head[:40])
+
+        frames = [
+            osmand_query(issued, self.when(n), 30.0 + index * 1e-4, 120.0 + n * 1e-5)
+            for n in range(self.per_device)
+        ]
+        await self.run(frames, writer, answer)
+
+    async def run(self, frames: list[bytes], writer, answer) -> None:
+        self.ready += 1
+        await self.go.wait()
+        for frame in frames:
+            sent = time.perf_counter()
+            writer.write(frame)
+            await answer()
+            self.latencies.append(time.perf_counter() - sent)
+            self.acked += 1
+        writer.close()
+
+
+async def drive(load: Load, fleet: dict[str, list], total_devices: int) -> float:
+    tasks = []
+    gate = asyncio.Semaphore(1000)
+
+    async def guarded(coro):
+        async with gate:
+            pass
+        try:
+            await coro
+        except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
+            load.failed += 1
+            print(f"  device failed: {exc!r}", flush=True)
+
+    for index, phone in enumerate(fleet["jt808"]):
+        tasks.append(asyncio.create_task(guarded(load.jt808(phone, index))))
+    for index, imei in enumerate(fleet["gt06"]):
+        tasks.append(asyncio.create_task(guarded(load.gt06(imei, index))))
+    for index, issued in enumerate(fleet["osmand"]):
+        tasks.append(asyncio.create_task(guarded(load.osmand(issued, index))))
+    while load.ready + load.failed < total_devices:
+        await asyncio.sleep(0.2)
+    print(f"  {load.ready:,} devices connected and authenticated; sending", flush=True)
+    started = time.perf_counter()
+    load.go.set()
+    last, last_t = 0, started
+    while not all(t.done() for t in tasks):
+        await asyncio.sleep(1)
+        now = time.perf_counter()
+        if now - last_t >= 10:
+            print(f"  {load.acked:>9,} acked  {(load.acked - last) / (now - last_t):>8,.0f}/s", flush=True)
+            last, last_t = load.acked, now
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--fixes", type=int, default=1_000_000)
+    args = parser.parse_args()
+    per_device = args.fixes // args.devices
+    data = tempfile.mkdtemp(prefix="anbang-bench-gw-")
+    env = environment(data)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    fleet = provision(args.devices)
+    db_path = str(Path(data) / "anbang.sqlite3")
+    raw_rate, encoded_rate = insert_ceiling(db_path)
+    ports = {p: free_port() for p in ("osmand", "jt808", "gt06", "h02", "watch")}
+    profile = os.environ.get("BENCH_PROFILE")  # a path: run the gateway under cProfile (event-loop thread)
+    command = [
+        sys.executable,
+        *(["-m", "cProfile", "-o", profile] if profile else []),
+        "manage.py",
+        "rungateway",
+        "--bind",
+        "127.0.0.1",
+    ]
+    for protocol, port in ports.items():
+        command += [f"--{protocol}-port", str(port)]
+    log = open(Path(data) / "gateway.log", "w")
+    gateway = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    while "gateway ready" not in (Path(data) / "gateway.log").read_text():
+        if gateway.poll() is not None:
+            raise SystemExit((Path(data) / "gateway.log").read_text())
+        time.sleep(0.1)
+    start = timezone.now() - dt.timedelta(seconds=per_device * 30 + 60)
+    load = Load(ports, per_device, start)
+    print(f"{args.devices:,} devices × {per_device} fixes = {args.devices * per_device:,} fixes", flush=True)
+    try:
+        from backend.monitoring.management.commands.rungateway import run
+
+        elapsed = 0.0
+
+        async def measured() -> None:
+            nonlocal elapsed
+            elapsed = await drive(load, fleet, args.devices)
+
+        run(measured())  # the simulator uses the same event loop as the gateway, so it costs less CPU
+    finally:
+        gateway.send_signal(signal.SIGTERM)
+        gateway.wait(timeout=60)
+    stored = sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM monitoring_position").fetchone()[0]
+    latencies = sorted(load.latencies)
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1000
+
+    print(f"\nresults ({os.cpu_count()} cores; gateway and load generator on the same machine)")
+    print(
+        f"  raw SQLite insert ceiling (executemany, batches of 2000, WAL, FULL)   {raw_rate:>10,.0f} rows/s"
+    )
+    print(
+        f"  ceiling including the writer's encryption of point and attributes     {encoded_rate:>10,.0f} rows/s"
+    )
+    print(
+        f"  gateway sustained, acknowledged after commit                          {load.acked / elapsed:>10,.0f} fixes/s"
+    )
+    print(
+        f"  fixes acknowledged {load.acked:,} in {elapsed:.1f} s; stored {stored:,}; devices failed {load.failed}"
+    )
+    print(f"  ack latency p50 {pct(0.5):.1f} ms   p99 {pct(0.99):.1f} ms   max {latencies[-1] * 1000:.1f} ms")
+    print(
+        f"  target ≥ 20,000 fixes/s: {'met' if load.acked / elapsed >= 20_000 else 'NOT MET'};"
+        f" ack p99 ≤ 250 ms: {'met' if pct(0.99) <= 250 else 'NOT MET'}"
+    )
+    if stored < load.acked:
+        raise SystemExit(f"LOST: {load.acked - stored} acknowledged fixes are not in the database")
+
+
+if __name__ == "__main__":
+    main()
