@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from gps_gateway.directory import DeviceDirectory
 from gps_gateway.filters import FilterLimits
-from gps_gateway.handlers import Connection, Outcome, UnknownDeviceLog
+from gps_gateway.handlers import Outcome, UnknownDeviceLog
 from gps_gateway.ingest import prepare
-from gps_gateway.protocols.common import FrameError
 from gps_gateway.stats import GatewayCounters
+from gps_gateway.tracker_protocol import TrackerProtocol
 from gps_gateway.writer import BatchWriter
 
 logger = logging.getLogger("anbang.gateway")
@@ -69,12 +69,13 @@ class Gateway:
             )
         else:
             handler = self.handlers[protocol]
-
-            async def serve(reader, writer):
-                await self.serve_tcp(handler, reader, writer)
-
-            server = await asyncio.start_server(
-                serve, host, port, backlog=4096, reuse_port=reuse_port or None
+            loop = asyncio.get_running_loop()
+            server = await loop.create_server(
+                lambda: TrackerProtocol(self, handler),
+                host,
+                port,
+                backlog=4096,
+                reuse_port=reuse_port or None,
             )
         self.servers.append(server)
         return server
@@ -95,52 +96,3 @@ class Gateway:
         except Exception:
             return False
         return True
-
-    async def serve_tcp(self, handler, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        conn = Connection(handler.protocol, f"{peer[0]}:{peer[1]}" if peer else "?")
-        self.counters.connections[handler.protocol] += 1
-        self.counters.connections_total[handler.protocol] += 1
-        buffer, garbage = b"", 0
-        try:
-            while True:
-                try:
-                    data = await asyncio.wait_for(reader.read(16384), self.limits.idle_timeout)
-                except TimeoutError:
-                    break
-                if not data:
-                    break
-                buffer += data
-                split = handler.split(buffer)
-                buffer, garbage = split.rest, garbage + split.junk
-                if len(buffer) > self.limits.max_buffer:
-                    self.counters.malformed[handler.protocol] += 1
-                    break
-                for frame in split.frames:
-                    try:
-                        outcome = await handler.handle(frame, conn)
-                    except (FrameError, ValueError, IndexError):
-                        # A decoder may meet input no capture showed; count it, never crash the process.
-                        self.counters.malformed[handler.protocol] += 1
-                        garbage += 256
-                        continue
-                    if not await self.store(outcome):
-                        return  # no ack: the device resends on its next connection
-                    for reply in (outcome.reply_now, outcome.ack):
-                        if reply:
-                            writer.write(reply)
-                    if outcome.close:
-                        return
-                if garbage > self.limits.max_garbage:
-                    self.counters.closed_for_garbage += 1
-                    break
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self.counters.connections[handler.protocol] -= 1
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass

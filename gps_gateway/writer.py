@@ -61,23 +61,37 @@ class Encoder:
 
         self._point = Position._meta.get_field("point")
         self._attributes = Position._meta.get_field("attributes")
+        self._point_aad = self._point.aad()
+        self._attributes_aad = self._attributes.aad()
         self._keyring = get_keyring
         self._adapt = connection.ops.adapt_datetimefield_value
 
-    def encode(self, row: FixRow) -> tuple:
-        fix, keyring = row.fix, self._keyring()
+    def batch(self, rows: list[FixRow]) -> list[tuple]:
+        """Parameter tuples for a batch; one keyring lookup and one conversion per distinct receive time."""
+        keyring = self._keyring()
+        received: dict[dt.datetime, object] = {}
+        out = []
+        for row in rows:
+            when = received.get(row.received_at)
+            if when is None:
+                when = received[row.received_at] = self._adapt(row.received_at)
+            out.append(self.encode(row, keyring, when))
+        return out
+
+    def encode(self, row: FixRow, keyring=None, received_at=None) -> tuple:
+        fix = row.fix
+        keyring = keyring or self._keyring()
         point = None
         if row.store_point and fix.latitude is not None and fix.longitude is not None:
-            point = keyring.encrypt(
-                self._point.encode_plain([fix.latitude, fix.longitude]), self._point.aad()
-            )
+            # The JSON of two floats, written directly: what EncryptedJSONField would produce, 5x cheaper.
+            plain = f"[{float(fix.latitude)!r},{float(fix.longitude)!r}]".encode()
+            point = keyring.encrypt(plain, self._point_aad)
         attributes = None
         if fix.attributes:
-            attributes = keyring.encrypt(
-                self._attributes.encode_plain(fix.attributes), self._attributes.aad()
-            )
+            attributes = keyring.encrypt(self._attributes.encode_plain(fix.attributes), self._attributes_aad)
         return (
-            row.device_id, row.person_id, self._adapt(fix.fix_time), self._adapt(row.received_at), point,
+            row.device_id, row.person_id, self._adapt(fix.fix_time),
+            received_at if received_at is not None else self._adapt(row.received_at), point,
             bool(fix.valid and point is not None), fix.source, fix.accuracy_m, fix.speed_kmh, fix.course,
             fix.altitude_m, fix.satellites, fix.battery_pct, ",".join(sorted(fix.alarms))[:200], row.late,
             fix.archive, attributes,
@@ -105,6 +119,7 @@ class BatchWriter:
             f"INSERT INTO monitoring_position ({columns}) VALUES ({marks}) "  # noqa: S608 (constant names)
             "ON CONFLICT (device_id, fix_time) DO NOTHING"
         )
+        self._sql_qmark = self._sql.replace("%s", "?")
 
     def start(self) -> None:
         self._thread.start()
@@ -118,6 +133,14 @@ class BatchWriter:
         future: concurrent.futures.Future = concurrent.futures.Future()
         self._room.acquire()  # blocks when full: back-pressure on the caller
         self._queue.put(_Job(rows, future))
+        return future
+
+    def enqueue(self, rows: list[FixRow], loop: asyncio.AbstractEventLoop) -> asyncio.Future | None:
+        """Queue ``rows`` without waiting; a future of ``loop`` resolves after commit.  None when full."""
+        if not self._room.acquire(blocking=False):
+            return None
+        future = loop.create_future()
+        self._queue.put(_Job(rows, future, loop))
         return future
 
     async def write(self, rows: list[FixRow]) -> int:
@@ -148,6 +171,20 @@ class BatchWriter:
             count += len(job.rows)
         return jobs, stopping
 
+    def _insert(self, params: list[tuple]) -> int:
+        """Run the INSERT for a batch inside the caller's transaction; rows actually inserted."""
+        if connection.vendor == "sqlite":
+            # sqlite3's own executemany, without Django's per-row parameter pass in Python.
+            cursor = connection.connection.cursor()
+            try:
+                cursor.executemany(self._sql_qmark, params)
+                return cursor.rowcount
+            finally:
+                cursor.close()
+        with connection.cursor() as cursor:
+            cursor.executemany(self._sql, params)
+            return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(params)
+
     @staticmethod
     def _settle(jobs: list[_Job], error: Exception | None) -> None:
         """Resolve every job of the batch; asyncio futures with one wake-up of their loop per batch."""
@@ -163,6 +200,9 @@ class BatchWriter:
             loop.call_soon_threadsafe(_resolve, loop_jobs, error)
 
     def _run(self) -> None:
+        # The writer thread keeps one connection for its whole life (closed only after an error), so
+        # batches do not pay for reconnecting and re-running the SQLite pragmas.
+        close_old_connections()
         encoder = Encoder()
         stopping = False
         while not stopping or not self._queue.empty():
@@ -184,13 +224,9 @@ class BatchWriter:
         rows = [row for job in jobs for row in job.rows]
         started = time.perf_counter()
         try:
-            close_old_connections()
-            params = [encoder.encode(row) for row in rows]
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(self._sql, params)
-                inserted = (
-                    cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(rows)
-                )
+            params = encoder.batch(rows)
+            with transaction.atomic():
+                inserted = self._insert(params)
         except Exception as exc:
             self.counters.write_errors += 1
             logger.exception("gateway: batch of %d fixes not committed; devices will resend", len(rows))

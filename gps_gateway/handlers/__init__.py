@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from gps_gateway.directory import DeviceInfo
 from gps_gateway.protocols.common import Fix, SessionState
@@ -33,6 +35,9 @@ class Outcome:
     ack: bytes | None = None
     reply_now: bytes | None = None
     close: bool = False
+    # Work that needs the database before the frame can be answered (JT/T 808 registration): the
+    # connection holds its input until this coroutine returns the real Outcome.
+    deferred: Coroutine[Any, Any, Outcome] | None = None
 
 
 class UnknownDeviceLog:

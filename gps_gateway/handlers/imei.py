@@ -42,7 +42,7 @@ class ImeiHandler:
     def decode(self, frame: bytes, session: SessionState, model: str | None) -> Decoded:
         return self._decode(frame, session, model=model) if self.takes_model else self._decode(frame, session)
 
-    async def handle(self, frame: bytes, conn: Connection) -> Outcome:
+    def handle(self, frame: bytes, conn: Connection) -> Outcome:
         decoded = self.decode(frame, conn.session, conn.device.model if conn.device else None)
         identifier = decoded.device_id or conn.session.device_id
         if not identifier:

@@ -54,7 +54,7 @@ class Jt808Handler:
             details["msg_id"], result, details.get("protocol_version"),
         )  # fmt: skip
 
-    async def handle(self, frame: bytes, conn: Connection) -> Outcome:
+    def handle(self, frame: bytes, conn: Connection) -> Outcome:
         model = conn.device.model if conn.device else None
         decoded = jt808.decode(frame, conn.session, model=model)
         details = decoded.details
@@ -63,7 +63,9 @@ class Jt808Handler:
             return Outcome(fixes=decoded.fixes, device=conn.device) if conn.authenticated else Outcome()
         device = self.directory.get(PROTOCOL, decoded.device_id or "")
         if msg_id == REGISTER:
-            return await self._register(conn, details, device)
+            if device is None:
+                return self._unknown_register(conn, details)
+            return Outcome(deferred=self._register(conn, details, device))
         if msg_id == AUTH:
             return self._authenticate(conn, details, device)
         if msg_id == HEARTBEAT:
@@ -77,11 +79,12 @@ class Jt808Handler:
             return self._fragment(conn, details)
         return Outcome(fixes=decoded.fixes, device=conn.device, ack=decoded.reply)
 
+    def _unknown_register(self, conn: Connection, details: dict) -> Outcome:
+        self.counters.unknown_devices[PROTOCOL] += 1
+        self.unknown.note(PROTOCOL, conn.peer)
+        return Outcome(reply_now=self._register_reply(conn, details, REGISTER_UNKNOWN_TERMINAL, None))
+
     async def _register(self, conn: Connection, details: dict, device) -> Outcome:
-        if device is None:
-            self.counters.unknown_devices[PROTOCOL] += 1
-            self.unknown.note(PROTOCOL, conn.peer)
-            return Outcome(reply_now=self._register_reply(conn, details, REGISTER_UNKNOWN_TERMINAL, None))
         code = secrets.token_hex(8)  # 64 random bits, shown to the terminal once; only its digest is kept
         digest = _digest(code)
         await asyncio.to_thread(_store_auth_code, device.id, digest)

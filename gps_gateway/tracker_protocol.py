@@ -1,0 +1,173 @@
+"""One tracker connection as an ``asyncio.Protocol``: no coroutine per frame on the hot path.
+
+``data_received`` cuts frames, decodes them and hands fixes to the writer; each frame's replies wait in
+``_replies`` in arrival order and go out when every earlier one is ready — an ack never overtakes the
+commit of its fixes, and never overtakes an earlier frame's ack.  A commit that fails closes the
+connection with nothing further sent (the device resends).  The rare message that needs the database
+before it can be answered (JT/T 808 registration) pauses the connection until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from django.utils import timezone
+
+from gps_gateway.handlers import Connection, Outcome
+from gps_gateway.ingest import prepare
+from gps_gateway.protocols.common import FrameError
+
+
+class _Reply:
+    __slots__ = ("data", "future")
+
+    def __init__(self, data: bytes | None, future: asyncio.Future | None) -> None:
+        self.data, self.future = data, future
+
+
+class TrackerProtocol(asyncio.Protocol):
+    def __init__(self, gateway, handler) -> None:
+        self.gateway = gateway
+        self.handler = handler
+        self.counters = gateway.counters
+        self.limits = gateway.limits
+        self.loop = asyncio.get_running_loop()
+        self.buffer = b""
+        self.garbage = 0
+        self.replies: deque[_Reply] = deque()
+        self.waiting: bytes | None = None  # input held while a deferred outcome runs
+        self.closing = False
+        self.close_when_flushed = False
+        self.last_activity = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    # --- connection -------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.conn = Connection(self.handler.protocol, f"{peer[0]}:{peer[1]}" if peer else "?")
+        self.counters.connections[self.handler.protocol] += 1
+        self.counters.connections_total[self.handler.protocol] += 1
+        self.last_activity = self.loop.time()
+        self.timer = self.loop.call_later(self.limits.idle_timeout, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.counters.connections[self.handler.protocol] -= 1
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def _check_idle(self) -> None:
+        # One timer per connection, re-armed lazily: resetting it on every frame would cost a heap push.
+        idle = self.loop.time() - self.last_activity
+        if idle >= self.limits.idle_timeout:
+            self._close()
+        else:
+            self.timer = self.loop.call_later(self.limits.idle_timeout - idle, self._check_idle)
+
+    def _close(self) -> None:
+        self.closing = True
+        self.transport.close()
+
+    # --- input ------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        self.last_activity = self.loop.time()
+        if self.waiting is not None:
+            self.waiting += data
+            return
+        self._consume(data)
+
+    def _consume(self, data: bytes) -> None:
+        self.buffer += data
+        split = self.handler.split(self.buffer)
+        self.buffer, self.garbage = split.rest, self.garbage + split.junk
+        if len(self.buffer) > self.limits.max_buffer:
+            self.counters.malformed[self.handler.protocol] += 1
+            self._close()
+            return
+        self._handle_frames(split.frames)
+
+    def _handle_frames(self, frames: list[bytes]) -> None:
+        for index, frame in enumerate(frames):
+            if self.closing:
+                return
+            try:
+                outcome = self.handler.handle(frame, self.conn)
+            except (FrameError, ValueError, IndexError):
+                # A decoder may meet input no capture showed; count it, never crash the process.
+                self.counters.malformed[self.handler.protocol] += 1
+                self.garbage += 256
+                continue
+            if outcome.deferred is not None:
+                self._defer(outcome, frames[index + 1 :])
+                return
+            self._accept(outcome)
+        if self.garbage > self.limits.max_garbage:
+            self.counters.closed_for_garbage += 1
+            self._close()
+
+    def _defer(self, outcome: Outcome, later_frames: list[bytes]) -> None:
+        """Hold further input until the deferred work is done, then go on where we stopped."""
+        self.waiting = b""
+        task = self.loop.create_task(outcome.deferred)
+
+        def resume(done: asyncio.Task) -> None:
+            held, self.waiting = self.waiting, None
+            if done.cancelled() or done.exception() is not None:
+                self._close()
+                return
+            self._accept(done.result())
+            self._handle_frames(later_frames)
+            if held and self.waiting is None and not self.closing:
+                self._consume(held)
+            elif held:
+                self.waiting = (self.waiting or b"") + held
+
+        task.add_done_callback(resume)
+
+    def _accept(self, outcome: Outcome) -> None:
+        future = None
+        if outcome.fixes and outcome.device is not None:
+            rows = prepare(outcome.fixes, outcome.device, timezone.now(), self.counters, self.gateway.filters)
+            if rows:
+                future = self.gateway.writer.enqueue(rows, self.loop)
+                if future is None:  # the writer's queue is full: stop reading until this batch is in
+                    self.transport.pause_reading()
+                    future = self.loop.create_task(self.gateway.writer.write(rows))
+                    future.add_done_callback(self._resume_reading)
+        data = b"".join(r for r in (outcome.reply_now, outcome.ack) if r) or None
+        self.close_when_flushed = self.close_when_flushed or outcome.close
+        if future is None and not self.replies:
+            if data:
+                self.transport.write(data)
+            if self.close_when_flushed:
+                self._close()
+            return
+        self.replies.append(_Reply(data, future))
+        if future is not None:
+            future.add_done_callback(self._flush)
+        else:
+            self._flush()
+
+    def _resume_reading(self, _=None) -> None:
+        if not self.closing:
+            self.transport.resume_reading()
+
+    def _flush(self, _=None) -> None:
+        while self.replies:
+            head = self.replies[0]
+            if head.future is not None:
+                if not head.future.done():
+                    return
+                if head.future.cancelled() or head.future.exception() is not None:
+                    self.replies.clear()
+                    self._close()  # not committed: no ack for it or for anything after it
+                    return
+            self.replies.popleft()
+            if head.data and not self.closing:
+                self.transport.write(head.data)
+        if self.close_when_flushed:
+            self._close()
