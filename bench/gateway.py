@@ -34,7 +34,13 @@ AUTH_CODE = "benchcode0000001"
 
 
 def environment(data: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANBANG_") and k != "DATABASE_URL"}
+    # A clean product environment, except the gateway's own tuning knobs (to compare configurations).
+    keep = {"ANBANG_GATEWAY_WORKERS", "ANBANG_SQLITE_CACHE_MB"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if (k in keep or not k.startswith("ANBANG_")) and k != "DATABASE_URL"
+    }
     for name in ("MASTER_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY"):
         env[f"ANBANG_{name}"] = base64.b64encode(secrets.token_bytes(32)).decode()
     env.update(

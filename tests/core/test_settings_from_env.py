@@ -105,6 +105,7 @@ def test_sqlite_runs_in_wal_mode_with_full_sync_and_immediate_transactions():
         assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert cursor.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
         assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert cursor.execute("PRAGMA cache_size").fetchone()[0] == -64 * 1024
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
