@@ -143,3 +143,18 @@ def test_garbage_is_counted_and_the_connection_closed(tmp_path, tag):
         terminal = Jt808Terminal(gateway.ports["jt808"])
         assert terminal.authenticate(terminal.register()[1]) == 0
         terminal.close()
+
+
+def test_a_blind_area_batch_is_stored_as_archive_and_acknowledged_once(tmp_path, tag):
+    from gps_gateway.simulate import jt808_location_body
+
+    base = now() - dt.timedelta(minutes=30)
+    items = [jt808_location_body(base + dt.timedelta(minutes=n), 30.1 + n * 1e-4, 120.2) for n in range(5)]
+    body = (len(items)).to_bytes(2, "big") + b"\x01" + b"".join(len(i).to_bytes(2, "big") + i for i in items)
+    with running_gateway(tmp_path) as gateway:
+        terminal = Jt808Terminal(gateway.ports["jt808"])
+        terminal.authenticate(terminal.register()[1])
+        assert terminal.general_result(terminal.send(0x0704, body), 0x0704) == 0
+        terminal.close()
+    rows = list(Position.objects.order_by("fix_time").values_list("fix_time", "archive"))
+    assert rows == [(base + dt.timedelta(minutes=n), True) for n in range(5)]
