@@ -11,14 +11,11 @@ row, as in production.  Target (design.md): p95 ≤ 50 ms for each.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
 import os
 import random
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,17 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def environment(data: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANBANG_") and k != "DATABASE_URL"}
-    for name in ("MASTER_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY"):
-        env[f"ANBANG_{name}"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    env.update(
-        ANBANG_SECRET_KEY=secrets.token_urlsafe(48),
-        ANBANG_DATA_DIR=data,
-        DJANGO_SETTINGS_MODULE="backend.settings",
-    )
-    return env
+from bench.common import environment, free_port  # noqa: E402
 
 
 def seed(count: int) -> dict:
@@ -96,12 +83,6 @@ def seed(count: int) -> dict:
         "county_token": create_token(user=county_officer, name="bench").plaintext,
         "township_token": create_token(user=township_officer, name="bench").plaintext,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def call(base: str, token: str, method: str, path: str, body: dict | None = None) -> tuple[float, dict]:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import datetime as dt
 import hashlib
 import os
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,31 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import environment, free_port  # noqa: E402
+
 AUTH_CODE = "benchcode0000001"
-
-
-def environment(data: str) -> dict[str, str]:
-    # A clean product environment, except the gateway's own tuning knobs (to compare configurations).
-    keep = {"ANBANG_GATEWAY_WORKERS", "ANBANG_SQLITE_CACHE_MB"}
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if (k in keep or not k.startswith("ANBANG_")) and k != "DATABASE_URL"
-    }
-    for name in ("MASTER_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY"):
-        env[f"ANBANG_{name}"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    env.update(
-        ANBANG_SECRET_KEY=secrets.token_urlsafe(48),
-        ANBANG_DATA_DIR=data,
-        DJANGO_SETTINGS_MODULE="backend.settings",
-    )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def provision(devices: int) -> dict[str, list]:
