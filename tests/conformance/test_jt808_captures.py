@@ -7,18 +7,17 @@ decoder instance); each row's test then checks what its replay produced.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gps_gateway.protocols import jt808
-from gps_gateway.protocols.common import KNOT_KMH, Alarm, Decoded, Fix, FrameError, SessionState
+from gps_gateway.protocols.common import Alarm, Decoded, FrameError, SessionState
 from gps_gateway.protocols.jt808_frames import build_frame, checksum
-from tests.conformance.captures import Capture, Expectation, load
+from tests.conformance.captures import Capture, load
+from tests.conformance.fix_expectations import check_expectation, ids
 
 ROWS = load("jt808")
 DECODER_ROWS = [row for row in ROWS if row.expectation.kind != "frame"]
@@ -35,10 +34,6 @@ SAME_FRAME_AS_116 = {117}
 # Where we deliberately name an alarm differently from Traccar.  JT/T 808 alarm bit 7 is main-supply
 # under-voltage (主电源欠压); the brief and common.Alarm call that lowPower, Traccar calls it lowBattery.
 ALARM_NAMING = {58: {"lowBattery": Alarm.LOW_POWER}}
-
-
-def ids(rows: list[Capture]) -> list[str]:
-    return [f"line-{row.line}" for row in rows]
 
 
 def frame_of(row: Capture) -> bytes:
@@ -87,7 +82,7 @@ def test_capture_row_meets_its_expectation(row: Capture, replay: dict[int, Outco
     else:
         assert outcome.strict_error is None, f"{row}: strict decoding refused it: {outcome.strict_error}"
     assert outcome.decoded is not None
-    check_expectation(outcome.decoded, row.expectation, ALARM_NAMING.get(row.line, {}))
+    check_expectation(outcome.decoded.fixes, row.expectation, alarm_aliases=ALARM_NAMING.get(row.line))
 
 
 def test_strict_decoding_refuses_exactly_the_known_bad_checksums(replay: dict[int, Outcome]) -> None:
@@ -123,92 +118,6 @@ def test_the_whole_capture_file_as_one_stream_splits_back_into_its_rows() -> Non
     split = jt808.split_frames(b"".join(row.raw for row in DECODER_ROWS))
     assert split.frames == [frame_of(row) for row in DECODER_ROWS]
     assert (split.rest, split.junk) == (b"", 0)
-
-
-# --- expectations --------------------------------------------------------------------------------
-
-
-def check_expectation(decoded: Decoded, expectation: Expectation, alarm_naming: dict[str, str]) -> None:
-    fixes = decoded.fixes
-    kind = expectation.kind
-    if kind == "null":
-        assert fixes == [], f"expected nothing, got {fixes}"
-    elif kind == "not-null":
-        assert fixes, "expected something decoded"
-    elif kind == "position":
-        assert len(fixes) == 1, fixes
-        check_position(fixes[0], expectation)
-    elif kind == "positions":
-        assert fixes
-        for fix in fixes:
-            check_position(fix, Expectation(kind="position"))
-    elif kind == "attributes":
-        assert any(fix.attributes for fix in fixes)
-    elif kind == "attribute":
-        assert fixes, "expected a fix to carry the attribute"
-        check_attribute(fixes[0], expectation.key or "", expectation.value, alarm_naming)
-    else:
-        raise AssertionError(f"unexpected expectation {kind}")
-
-
-def check_position(fix: Fix, expectation: Expectation) -> None:
-    """The row's values, then the bounds Traccar checks on every position."""
-    assert fix.fix_time is not None and fix.latitude is not None and fix.longitude is not None, fix
-    if expectation.time:
-        assert fix.fix_time == dt.datetime.fromisoformat(expectation.time.replace("Z", "+00:00"))
-    if expectation.valid is not None:
-        assert fix.valid is expectation.valid
-    if expectation.lat is not None:
-        assert fix.latitude == pytest.approx(expectation.lat, abs=1e-5)
-    if expectation.lon is not None:
-        assert fix.longitude == pytest.approx(expectation.lon, abs=1e-5)
-    check_bounds(fix)
-
-
-def check_bounds(fix: Fix) -> None:
-    assert fix.fix_time is not None
-    assert dt.datetime(2000, 1, 1, tzinfo=dt.UTC) < fix.fix_time
-    assert fix.fix_time < dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)
-    assert fix.latitude is not None and -90 <= fix.latitude <= 90
-    assert fix.longitude is not None and -180 <= fix.longitude <= 180
-    if fix.altitude_m is not None:
-        assert -12262 <= fix.altitude_m <= 18000
-    if fix.speed_kmh is not None:
-        assert 0 <= fix.speed_kmh / KNOT_KMH <= 869
-    if fix.course is not None:
-        assert 0 <= fix.course <= 360
-    if "batteryLevel" in fix.attributes:
-        assert 0 <= fix.attributes["batteryLevel"] <= 100
-
-
-def check_attribute(fix: Fix, key: str, expected: Any, alarm_naming: dict[str, str]) -> None:
-    if key == "alarm":
-        wanted = {alarm_naming.get(name, name) for name in str(expected).split(",")}
-        assert fix.alarms == wanted
-        return
-    fields = {"speed": _knots(fix.speed_kmh), "course": fix.course, "altitude": fix.altitude_m}
-    present = (key in fields and fields[key] is not None) or key in fix.attributes
-    if expected is None:
-        assert not present, f"{key} should be absent"
-        return
-    actual = fields[key] if key in fields else fix.attributes.get(key)
-    assert present, f"{key} missing from {fix.attributes}"
-    assert same_value(actual, expected), f"{key}: {actual!r} != {expected!r}"
-
-
-def _knots(speed_kmh: float | None) -> float | None:
-    return None if speed_kmh is None else speed_kmh / KNOT_KMH
-
-
-def same_value(actual: Any, expected: Any) -> bool:
-    """Equal, with Traccar's distinction between 4 (integer) and 4.0 (floating point) kept."""
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return actual is expected
-    if isinstance(expected, float):
-        return isinstance(actual, float) and math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(expected, int):
-        return isinstance(actual, int) and actual == expected
-    return actual == expected
 
 
 # --- the standard, by example --------------------------------------------------------------------

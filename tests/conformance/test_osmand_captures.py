@@ -7,14 +7,13 @@ A row starting with ``/`` is the target of a GET; a row starting with ``{`` is t
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Any
 
 import pytest
 
 from gps_gateway.protocols import osmand
-from gps_gateway.protocols.common import KNOT_KMH, Alarm, Decoded, Fix, FrameError, Source
-from tests.conformance.captures import Capture, Expectation, load
+from gps_gateway.protocols.common import Alarm, Decoded, FrameError, Source
+from tests.conformance.captures import Capture, load
+from tests.conformance.fix_expectations import check_expectation, ids
 
 ROWS = load("osmand")
 RECEIVED_AT = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)  # the server clock for rows without a time
@@ -26,7 +25,7 @@ def request(row: Capture) -> Decoded:
     return osmand.decode_request("GET", row.payload, None, b"", received_at=RECEIVED_AT)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[f"line-{row.line}" for row in ROWS])
+@pytest.mark.parametrize("row", ROWS, ids=ids(ROWS))
 def test_capture_row_meets_its_expectation(row: Capture) -> None:
     expectation = row.expectation
     if expectation.kind == "null":
@@ -34,54 +33,7 @@ def test_capture_row_meets_its_expectation(row: Capture) -> None:
         with pytest.raises(FrameError):
             request(row)
         return
-    decoded = request(row)
-    fixes = decoded.fixes
-    if expectation.kind == "not-null":
-        assert fixes
-    elif expectation.kind == "position":
-        assert len(fixes) == 1
-        check_position(fixes[0], expectation)
-    elif expectation.kind == "attribute":
-        check_attribute(fixes[0], expectation.key or "", expectation.value)
-    else:
-        raise AssertionError(f"unexpected expectation {expectation.kind}")
-
-
-def check_position(fix: Fix, expectation: Expectation) -> None:
-    assert fix.fix_time is not None and fix.latitude is not None and fix.longitude is not None
-    if expectation.time:
-        assert fix.fix_time == dt.datetime.fromisoformat(expectation.time.replace("Z", "+00:00"))
-    if expectation.valid is not None:
-        assert fix.valid is expectation.valid
-    if expectation.lat is not None:
-        assert fix.latitude == pytest.approx(expectation.lat, abs=1e-5)
-    if expectation.lon is not None:
-        assert fix.longitude == pytest.approx(expectation.lon, abs=1e-5)
-    assert (
-        dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-        < fix.fix_time
-        < dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)
-    )
-    assert -90 <= fix.latitude <= 90 and -180 <= fix.longitude <= 180
-    assert fix.altitude_m is None or -12262 <= fix.altitude_m <= 18000
-    assert fix.speed_kmh is None or 0 <= fix.speed_kmh / KNOT_KMH <= 869
-    assert fix.course is None or 0 <= fix.course <= 360
-    assert fix.battery_pct is None or 0 <= fix.battery_pct <= 100
-
-
-def check_attribute(fix: Fix, key: str, expected: Any) -> None:
-    fields = {
-        "speed": fix.speed_kmh and fix.speed_kmh / KNOT_KMH,
-        "course": fix.course,
-        "altitude": fix.altitude_m,
-    }
-    actual = fields[key] if key in fields else fix.attributes.get(key)
-    if expected is None:
-        assert actual is None
-    elif isinstance(expected, float):
-        assert isinstance(actual, float) and math.isclose(actual, expected, rel_tol=1e-9)
-    else:
-        assert type(actual) is type(expected) and actual == expected
+    check_expectation(request(row).fixes, expectation)
 
 
 # --- units and keys, by example ------------------------------------------------------------------
