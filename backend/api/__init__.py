@@ -15,6 +15,7 @@ from backend.api.security import AUTH
 from backend.core.api import auth as auth_routes
 from backend.core.api import directory
 from backend.core.api.schemas import HealthOut
+from backend.monitoring.api import alerts as monitoring_alerts
 from backend.monitoring.api import devices as monitoring_devices
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
@@ -68,3 +69,4 @@ api.add_router("/cases", people_cases.router)
 api.add_router("/teams", people_teams.router)
 api.add_router("/devices", monitoring_devices.router)
 api.add_router("/gateway", monitoring_devices.gateway_router)
+api.add_router("/alerts", monitoring_alerts.router)

@@ -31,6 +31,14 @@ class Rules:
     # Three-colour board (红/黄/绿): thresholds documented in docs/people.md.
     colour_red_mh_risk: int = 3
     colour_yellow_mh_risk: int = 1
+    # Alerts (domain.md, "alert fatigue"): every alert has an owner and a due time by severity; not
+    # acknowledged by then, it escalates one jurisdiction level up, and again after the same interval.
+    alert_due_minutes_critical: int = 15
+    alert_due_minutes_high: int = 60
+    alert_due_minutes_medium: int = 240
+    alert_due_minutes_low: int = 1440
+    # Practice default: respond to an office instruction within 1 h; the top of the tree is the province.
+    alert_max_escalation_levels: int = 4
 
 
 def _load(path: str | None) -> Rules:

@@ -7,12 +7,18 @@ so a failing test names the exact line.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CAPTURES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "device-captures"
+# ../shared sits beside the repository, on developers' machines and in CI alike; ANBANG_DEVICE_CAPTURES
+# points elsewhere when a checkout lives on its own.
+CAPTURES = Path(
+    os.environ.get("ANBANG_DEVICE_CAPTURES")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "device-captures"
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,13 @@ def load(protocol: str) -> list[Capture]:
     """Every row of ``<protocol>.tsv`` with its model carried forward as the README describes."""
     rows = []
     model = None
-    lines = (CAPTURES / f"{protocol}.tsv").read_text(encoding="utf-8").split("\n")
+    path = CAPTURES / f"{protocol}.tsv"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"device captures not found at {path}: ../shared must sit beside the repository "
+            "(or set ANBANG_DEVICE_CAPTURES)"
+        )
+    lines = path.read_text(encoding="utf-8").split("\n")
     for number, line in enumerate(lines, start=1):
         if number == 1 or not line.strip():
             continue

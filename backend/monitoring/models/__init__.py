@@ -1,3 +1,13 @@
+from backend.monitoring.models.alert import (
+    NEVER_AUTO_RESOLVED,
+    SEVERITY_RANK,
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertState,
+    Resolution,
+    Severity,
+)
 from backend.monitoring.models.device import (
     WEAK_AUTH_PROTOCOLS,
     Device,
@@ -8,11 +18,19 @@ from backend.monitoring.models.device import (
 from backend.monitoring.models.position import GatewayStats, Position
 
 __all__ = [
+    "NEVER_AUTO_RESOLVED",
+    "SEVERITY_RANK",
     "WEAK_AUTH_PROTOCOLS",
+    "Alert",
+    "AlertEvent",
+    "AlertKind",
+    "AlertState",
     "Device",
     "DeviceAssignment",
     "DeviceKind",
     "GatewayStats",
     "Position",
     "Protocol",
+    "Resolution",
+    "Severity",
 ]
