@@ -38,6 +38,14 @@ class GatewayOptions:
     node_suffix: str = ""
 
 
+def register_monitoring_hooks() -> None:
+    """What runs after each committed batch ([Monitoring]); the writer calls them in commit order."""
+    from backend.monitoring.device_alarms import alerts_from_batch
+    from gps_gateway import hooks
+
+    hooks.register(alerts_from_batch)
+
+
 def raise_file_limit() -> int:
     """10,000 trackers mean 10,000 sockets; lift the soft limit to the hard one."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -73,6 +81,7 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     directory = DeviceDirectory()
     loaded = await asyncio.to_thread(directory.refresh)
     writer = BatchWriter(counters)
+    register_monitoring_hooks()
     writer.start()
     gateway = Gateway(directory, writer, counters, limits=ConnectionLimits(idle_timeout=options.idle_timeout))
     ports = {**DEFAULT_PORTS, **(options.ports or {})}

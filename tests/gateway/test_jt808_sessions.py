@@ -158,3 +158,28 @@ def test_a_blind_area_batch_is_stored_as_archive_and_acknowledged_once(tmp_path,
         terminal.close()
     rows = list(Position.objects.order_by("fix_time").values_list("fix_time", "archive"))
     assert rows == [(base + dt.timedelta(minutes=n), True) for n in range(5)]
+
+
+def test_an_sos_from_a_worn_tag_opens_one_critical_alert_for_the_person(tmp_path, tag, officers):
+    from backend.monitoring.models import Alert
+    from tests.people import factories
+
+    person = factories.person(officers.owner, tag.jurisdiction)
+    case = factories.correction(officers.owner, person)
+    Device.objects.filter(pk=tag.pk).update(person=person, assigned_at=timezone.now())
+    with running_gateway(tmp_path) as gateway:
+        terminal = Jt808Terminal(gateway.ports["jt808"])
+        terminal.authenticate(terminal.register()[1])
+        assert terminal.location(now(), 0.0, 0.0, alarm=0x1, valid=False) == 0  # SOS without a fix
+        assert (
+            terminal.location(now() + dt.timedelta(seconds=5), 30.1, 120.2, alarm=0x1) == 0
+        )  # pressed again
+        terminal.close()
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.severity, alert.person_id, alert.owner_id) == (
+        "sos",
+        "critical",
+        person.pk,
+        case.officer_id,
+    )
+    assert alert.occurrences == 2
