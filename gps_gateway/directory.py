@@ -31,6 +31,10 @@ class DeviceInfo:
     last_seen: dt.datetime | None = None
     battery_pct: int | None = None
     dirty: bool = False  # last_seen/last_fix/battery changed since the last flush
+    kind: str = ""
+    # For a tag worn by a person: the last day its location order allows (None: no order at all).
+    order_until: dt.date | None = None
+    refused_without_order: int = 0  # fixes refused since the officer was last told to remove the tag
 
 
 def osmand_digest(identifier: str) -> str:
@@ -70,33 +74,47 @@ class DeviceDirectory:
         if self._since is not None:
             rows = rows.filter(updated_at__gte=self._since - dt.timedelta(seconds=2))
         count = 0
+        fields = (
+            "id",
+            "protocol",
+            "identifier",
+            "model",
+            "person_id",
+            "auth_code_digest",
+            "retired_at",
+            "last_fix_at",
+            "kind",
+        )
+        devices = list(rows.only(*fields))
+        orders = order_limits({d.person_id for d in devices if d.kind == "tag" and d.person_id})
         with self._lock:
-            for device in rows.only(
-                "id",
-                "protocol",
-                "identifier",
-                "model",
-                "person_id",
-                "auth_code_digest",
-                "retired_at",
-                "last_fix_at",
-            ):
+            for device in devices:
                 key = (device.protocol, device.identifier)
                 if device.retired_at is not None:
                     self._by_key.pop(key, None)
                     continue
                 current = self._by_key.get(key)
                 if current is None:
-                    self._by_key[key] = DeviceInfo(
+                    current = self._by_key[key] = DeviceInfo(
                         device.id, device.protocol, device.identifier, device.model, device.person_id,
                         device.auth_code_digest, newest_fix=device.last_fix_at,
                     )  # fmt: skip
                 else:
                     current.model, current.person_id = device.model, device.person_id
                     current.auth_code_digest = device.auth_code_digest
+                current.kind = device.kind
+                current.order_until = orders.get(device.person_id) if device.kind == "tag" else None
                 count += 1
         self._since = started
         return count
+
+    def refused_tags(self) -> list[DeviceInfo]:
+        """Tags whose fixes were refused for want of a location order since the last call."""
+        with self._lock:
+            refused = [d for d in self._by_key.values() if d.refused_without_order]
+            for device in refused:
+                device.refused_without_order = 0
+        return refused
 
     def dirty_devices(self) -> list[DeviceInfo]:
         with self._lock:
@@ -122,3 +140,17 @@ class DeviceDirectory:
                 rows,
             )
         return len(rows)
+
+
+def order_limits(person_ids: set[int]) -> dict[int, dt.date]:
+    """Per person, the last day an electronic location order (Art. 29) allows a tag to report."""
+    from backend.monitoring.models import LocationOrder
+
+    if not person_ids:
+        return {}
+    today = timezone.localdate()
+    limits: dict[int, dt.date] = {}
+    for order in LocationOrder.objects.filter(person_id__in=person_ids, starts_on__lte=today):
+        last = order.ends_on if order.ended_early_on is None else order.ended_early_on - dt.timedelta(days=1)
+        limits[order.person_id] = max(limits.get(order.person_id, last), last)
+    return limits

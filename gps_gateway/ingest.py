@@ -6,7 +6,7 @@ import datetime as dt
 
 from gps_gateway.directory import DeviceInfo
 from gps_gateway.filters import FilterLimits, LastPoint, has_point, reject_reason
-from gps_gateway.protocols.common import Fix
+from gps_gateway.protocols.common import CHINA_TZ, Fix
 from gps_gateway.stats import GatewayCounters
 from gps_gateway.writer import FixRow
 
@@ -20,11 +20,17 @@ def prepare(
     batch that arrives shuffled (0x0704 back-fill) is flagged late consistently."""
     rows = []
     device.last_seen = now
+    needs_order = device.kind == "tag" and device.person_id is not None
     for fix in sorted(fixes, key=lambda f: f.fix_time or now):
         counters.received += 1
         if fix.battery_pct is not None:
             device.battery_pct = fix.battery_pct
         device.dirty = True
+        if needs_order and fix.fix_time is not None and not _order_allows(device, fix.fix_time):
+            # Art. 29: location data from a tag is lawful only while the order runs; refuse and tell the officer.
+            counters.rejected["no_location_order"] += 1
+            device.refused_without_order += 1
+            continue
         reason = reject_reason(fix, now, device.last_point, limits)
         keep_point = reason is None
         if reason is not None:
@@ -39,3 +45,7 @@ def prepare(
             device.last_point = LastPoint(fix.latitude, fix.longitude, fix.fix_time)
         rows.append(FixRow(device.id, device.person_id, fix, now, late=late, store_point=keep_point))
     return rows
+
+
+def _order_allows(device: DeviceInfo, fix_time: dt.datetime) -> bool:
+    return device.order_until is not None and fix_time.astimezone(CHINA_TZ).date() <= device.order_until

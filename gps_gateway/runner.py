@@ -46,6 +46,25 @@ def register_monitoring_hooks() -> None:
     hooks.register(alerts_from_batch)
 
 
+def tell_officers_to_remove_tags(directory: DeviceDirectory) -> int:
+    """One alert per tag still reporting after its location order ended (repeats count on it)."""
+    from backend.monitoring.actions.alerts import raise_alert
+    from backend.monitoring.models import AlertKind, Device
+
+    refused = directory.refused_tags()
+    if not refused:
+        return 0
+    close_old_connections()
+    for device in Device.objects.select_related("person").filter(
+        pk__in=[d.id for d in refused], person__isnull=False
+    ):
+        raise_alert(
+            kind=AlertKind.ORDER_ENDED_TAG, severity="high", person=device.person, subject=f"device:{device.pk}",
+            details={"device": device.pk},
+        )  # fmt: skip
+    return len(refused)
+
+
 def raise_file_limit() -> int:
     """10,000 trackers mean 10,000 sockets; lift the soft limit to the hard one."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -102,6 +121,7 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     async def refresh():
         await asyncio.to_thread(directory.refresh)
         await asyncio.to_thread(directory.flush_status)
+        await asyncio.to_thread(tell_officers_to_remove_tags, directory)
 
     async def report():
         counters.rate = counters.fixes_per_second()

@@ -17,6 +17,7 @@ from backend.core.api import directory
 from backend.core.api.schemas import HealthOut
 from backend.monitoring.api import alerts as monitoring_alerts
 from backend.monitoring.api import devices as monitoring_devices
+from backend.monitoring.api import orders as monitoring_orders
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
 from backend.people.api import teams as people_teams
@@ -70,3 +71,4 @@ api.add_router("/teams", people_teams.router)
 api.add_router("/devices", monitoring_devices.router)
 api.add_router("/gateway", monitoring_devices.gateway_router)
 api.add_router("/alerts", monitoring_alerts.router)
+api.add_router("/location-orders", monitoring_orders.router)

@@ -39,6 +39,8 @@ class Rules:
     alert_due_minutes_low: int = 1440
     # Practice default: respond to an office instruction within 1 h; the top of the tree is the province.
     alert_max_escalation_levels: int = 4
+    # 社区矫正法 Art. 29: electronic location for at most 3 months per term; each renewal at most 3 months.
+    location_order_max_months: int = 3
 
 
 def _load(path: str | None) -> Rules:

@@ -166,6 +166,7 @@ def test_an_sos_from_a_worn_tag_opens_one_critical_alert_for_the_person(tmp_path
 
     person = factories.person(officers.owner, tag.jurisdiction)
     case = factories.correction(officers.owner, person)
+    order_in_force(case)  # a tag is worn only under an Art. 29 order
     Device.objects.filter(pk=tag.pk).update(person=person, assigned_at=timezone.now())
     with running_gateway(tmp_path) as gateway:
         terminal = Jt808Terminal(gateway.ports["jt808"])
@@ -183,3 +184,14 @@ def test_an_sos_from_a_worn_tag_opens_one_critical_alert_for_the_person(tmp_path
         case.officer_id,
     )
     assert alert.occurrences == 2
+
+
+def order_in_force(case, *, ends_on: dt.date | None = None):
+    from backend.monitoring.models import LocationOrder
+
+    today = timezone.localdate()
+    return LocationOrder.objects.create(
+        person=case.person, case=case, ground="2", facts="测试", approved_by=case.officer, approved_on=today,
+        starts_on=today - dt.timedelta(days=10), ends_on=ends_on or today + dt.timedelta(days=30),
+        notice_signed_on=today - dt.timedelta(days=10), created_by=case.officer,
+    )  # fmt: skip

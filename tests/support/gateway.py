@@ -50,6 +50,8 @@ def running_gateway(tmp_path: Path, *, workers: int = 1, **env_extra: str) -> It
         "127.0.0.1",
         "--stats-interval",
         "1",
+        "--refresh-interval",
+        "0.5",
         "--workers",
         str(workers),
     ]

@@ -98,6 +98,9 @@ def assign_device(*, by: User, device: Device, person: Person) -> Device:
         raise Conflict("设备已停用")
     if device.person_id is not None:
         raise Conflict("设备已绑定人员，请先解除绑定", {"person_id": device.person_id})
+    from backend.monitoring.actions.orders import require_order_for_tag
+
+    require_order_for_tag(device, person)
     now = timezone.now()
     with transaction.atomic():
         if not Device.objects.filter(pk=device.pk, person__isnull=True).update(

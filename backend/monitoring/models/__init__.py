@@ -15,6 +15,7 @@ from backend.monitoring.models.device import (
     DeviceKind,
     Protocol,
 )
+from backend.monitoring.models.order import Ground, LocationOrder, LocationOrderRenewal
 from backend.monitoring.models.position import GatewayStats, Position
 
 __all__ = [
@@ -29,6 +30,9 @@ __all__ = [
     "DeviceAssignment",
     "DeviceKind",
     "GatewayStats",
+    "Ground",
+    "LocationOrder",
+    "LocationOrderRenewal",
     "Position",
     "Protocol",
     "Resolution",

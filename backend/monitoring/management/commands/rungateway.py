@@ -38,6 +38,9 @@ class Command(BaseCommand):
             )
         parser.add_argument("--stats-interval", type=float, default=10.0, help="统计日志间隔（秒）")
         parser.add_argument(
+            "--refresh-interval", type=float, default=5.0, help="重新读取设备登记的间隔（秒）"
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=env_int("GATEWAY_WORKERS", min(4, os.cpu_count() or 1), minimum=1, maximum=64),
@@ -67,6 +70,7 @@ class Command(BaseCommand):
             bind=options["bind"],
             ports=ports,
             stats_interval=options["stats_interval"],
+            refresh_interval=options["refresh_interval"],
             idle_timeout=options["idle_timeout"],
             reuse_port=options["workers"] > 1,
             node_suffix="" if options["worker_index"] is None else f"#{options['worker_index']}",
