@@ -55,7 +55,9 @@ def test_bad_identifiers_are_refused(tree, officers, api):
 
 
 def test_a_device_is_assigned_to_one_person_at_a_time(tree, officers, api):
-    device = provision(api, officers.owner, tree, kind="watch", protocol="gt06", identifier="864717003283581").json()
+    device = provision(
+        api, officers.owner, tree, kind="watch", protocol="gt06", identifier="864717003283581"
+    ).json()
     first = factories.person(officers.owner, tree.township_a1)
     second = factories.person(officers.owner, tree.township_a1)
     client = api(officers.owner)
