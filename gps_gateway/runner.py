@@ -41,9 +41,11 @@ class GatewayOptions:
 def register_monitoring_hooks() -> None:
     """What runs after each committed batch ([Monitoring]); the writer calls them in commit order."""
     from backend.monitoring.device_alarms import alerts_from_batch
+    from backend.monitoring.zone_watch import ZoneEvaluator
     from gps_gateway import hooks
 
     hooks.register(alerts_from_batch)
+    hooks.register(ZoneEvaluator())
 
 
 def tell_officers_to_remove_tags(directory: DeviceDirectory) -> int:

@@ -17,6 +17,7 @@ from backend.monitoring.models.device import (
 )
 from backend.monitoring.models.order import Ground, LocationOrder, LocationOrderRenewal
 from backend.monitoring.models.position import GatewayStats, Position
+from backend.monitoring.models.zone import Zone, ZoneKind, ZoneLayer, ZoneState
 
 __all__ = [
     "NEVER_AUTO_RESOLVED",
@@ -37,4 +38,8 @@ __all__ = [
     "Protocol",
     "Resolution",
     "Severity",
+    "Zone",
+    "ZoneKind",
+    "ZoneLayer",
+    "ZoneState",
 ]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from backend.core.crypto.fields import EncryptedJSONField
+from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
+
+
+class ZoneKind(models.TextChoices):
+    INCLUSION = "inclusion", "允许区域（须在区域内）"
+    EXCLUSION = "exclusion", "禁止区域（不得进入）"
+
+
+class ZoneQuerySet(ScopedQuerySet):
+    def scope_q(self, user) -> Q:
+        from backend.people.models import Person
+        from backend.people.models.person import OFFICE_ROLES
+
+        if not user.has_role(*OFFICE_ROLES):
+            return Q(pk__in=[])
+        of_person = Q(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
+        return of_person | (Q(person__isnull=True) & jurisdiction_subtree_q(user, "jurisdiction"))
+
+
+class Zone(models.Model):
+    """A place a person must stay inside (inclusion) or must not enter (exclusion).
+
+    Either one person's zone (home, county) or a shared layer's zone (all schools) that applies to the
+    people assigned to the layer.  The geometry is encrypted: a home zone is an address.
+    """
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=ZoneKind.choices)
+    jurisdiction = models.ForeignKey("core.Jurisdiction", on_delete=models.PROTECT, related_name="zones")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="zones")
+    layer = models.ForeignKey("monitoring.ZoneLayer", on_delete=models.CASCADE, null=True, blank=True, related_name="zones")
+    # {"type": "circle", "lat", "lon", "radius_m"} or a GeoJSON Polygon/MultiPolygon (lon, lat order).
+    geometry = EncryptedJSONField()
+    # [{"weekday": 0-6, "start": "22:00", "end": "06:00"}, …]; empty = always.
+    schedule = models.JSONField(default=list, blank=True)
+    confirm_fixes = models.PositiveSmallIntegerField(default=2)
+    confirm_seconds = models.PositiveIntegerField(default=60)
+    clear_fixes = models.PositiveSmallIntegerField(default=2)
+    margin_m = models.FloatField(default=0)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ZoneQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "active"], name="zone_by_person")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ZoneLayer(models.Model):
+    """A named set of shared zones (e.g. all schools in the county) assigned to many people."""
+
+    name = models.CharField(max_length=100)
+    jurisdiction = models.ForeignKey("core.Jurisdiction", on_delete=models.PROTECT, related_name="zone_layers")
+    persons = models.ManyToManyField("people.Person", related_name="zone_layers", blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ZoneState(models.Model):
+    """Where a person stands with one zone, persisted after every batch so a restart neither repeats nor
+    loses a violation."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="states")
+    violating = models.BooleanField(default=False)
+    breach_fixes = models.PositiveIntegerField(default=0)
+    breach_since = models.DateTimeField(null=True, blank=True)
+    clear_fixes = models.PositiveIntegerField(default=0)
+    last_fix_time = models.DateTimeField(null=True, blank=True)
+    alert = models.ForeignKey("monitoring.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "zone"], name="zone_state_once")]
+
+    def __str__(self) -> str:
+        return f"ZoneState {self.person_id}/{self.zone_id}"

@@ -1,0 +1,179 @@
+"""Zone violations from fixes: confirmed breaches only, no flapping, pass-through, late fixes, restarts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from geopy.distance import geodesic
+
+from backend.monitoring.models import Alert, AlertEvent, Device, Zone, ZoneState
+from backend.monitoring.zone_watch import ZoneCache, ZoneEvaluator
+from gps_gateway.protocols.common import Fix
+from gps_gateway.writer import FixRow
+from tests.people import factories
+
+pytestmark = pytest.mark.django_db
+HOME = (30.0, 120.0)
+
+
+def at_distance(metres: float, bearing: float = 0.0, origin=HOME) -> tuple[float, float]:
+    point = geodesic(meters=metres).destination(origin, bearing)
+    return point.latitude, point.longitude
+
+
+@pytest.fixture
+def person(tree, officers):
+    person = factories.person(officers.owner, tree.township_a1)
+    factories.correction(officers.owner, person)
+    return person
+
+
+@pytest.fixture
+def device(tree, person):
+    return Device.objects.create(
+        jurisdiction=tree.township_a1,
+        kind="watch",
+        protocol="gt06",
+        identifier="864717003283581",
+        person=person,
+    )
+
+
+@pytest.fixture
+def home(tree, person):
+    geometry = {"type": "circle", "lat": HOME[0], "lon": HOME[1], "radius_m": 1000}
+    return Zone.objects.create(
+        name="居住地 1 公里（测试）",
+        kind="inclusion",
+        jurisdiction=tree.township_a1,
+        person=person,
+        geometry=geometry,
+    )
+
+
+@pytest.fixture
+def bar(tree, person):
+    """An exclusion zone 5 km east of home: a 400 m square (a bar the court order forbids)."""
+    lat, lon = at_distance(5000, 90)
+    d = 0.002
+    square = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
+    return Zone.objects.create(name="禁止进入的酒吧（测试）", kind="exclusion", jurisdiction=tree.township_a1, person=person,
+                               geometry={"type": "Polygon", "coordinates": [square]})  # fmt: skip
+
+
+def evaluator() -> ZoneEvaluator:
+    return ZoneEvaluator(ZoneCache(refresh_seconds=0))
+
+
+def fixes(
+    device, start: dt.datetime, points, *, accuracy: float = 10, step_s: int = 30, late: bool = False
+) -> list[FixRow]:
+    return [
+        FixRow(device.pk, device.person_id,
+               Fix(fix_time=start + dt.timedelta(seconds=i * step_s), latitude=lat, longitude=lon, valid=True, accuracy_m=accuracy),
+               timezone.now(), late=late)
+        for i, (lat, lon) in enumerate(points)
+    ]  # fmt: skip
+
+
+START = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def test_one_fix_outside_is_not_yet_a_violation_but_two_are(device, home):
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(2000)]))
+    assert not Alert.objects.exists()
+    watch(fixes(device, START + dt.timedelta(minutes=1), [at_distance(2100)]))
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.subject, alert.details["reason"]) == (
+        "zone_exit",
+        f"zone:{home.pk}",
+        "confirmed",
+    )
+
+
+def test_a_fix_whose_accuracy_circle_straddles_the_boundary_raises_nothing(device, home):
+    evaluator()(fixes(device, START, [at_distance(1100)] * 6, accuracy=300))  # 100 m out, ±300 m
+    assert not Alert.objects.exists()
+
+
+def test_jitter_along_the_boundary_does_not_flap(device, home):
+    import random
+
+    rng = random.Random(3)
+    walk = [at_distance(1000 + rng.uniform(-10, 10), rng.uniform(0, 360)) for _ in range(200)]
+    evaluator()(fixes(device, START, walk, accuracy=15))
+    assert not Alert.objects.exists()
+
+
+def test_a_slow_second_fix_confirms_by_time(device, home):
+    Zone.objects.filter(pk=home.pk).update(confirm_fixes=5, confirm_seconds=60)
+    evaluator()(fixes(device, START, [at_distance(2000), at_distance(2000)], step_s=61))
+    assert Alert.objects.count() == 1
+
+
+def test_passing_through_an_exclusion_zone_between_two_sparse_fixes_alerts(device, bar):
+    west, east = at_distance(4500, 90), at_distance(5500, 90)
+    evaluator()(fixes(device, START, [west, east], step_s=300))
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.details["reason"]) == ("zone_entry", "pass_through")
+
+
+def test_passing_beside_an_exclusion_zone_does_not(device, bar):
+    north_west = at_distance(1000, 0, at_distance(4500, 90))
+    north_east = at_distance(1000, 0, at_distance(5500, 90))
+    evaluator()(fixes(device, START, [north_west, north_east], step_s=300))
+    assert not Alert.objects.exists()
+
+
+def test_a_late_fix_inside_an_exclusion_zone_still_alerts_as_late(device, bar):
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(100)] * 3))
+    inside_bar = at_distance(5000, 90)
+    watch(fixes(device, START - dt.timedelta(hours=1), [inside_bar], late=True))
+    alert = Alert.objects.get()
+    assert alert.kind == "zone_entry" and alert.late is True
+
+
+def test_a_restart_mid_violation_keeps_one_alert(device, home):
+    evaluator()(fixes(device, START, [at_distance(2000)] * 3))
+    # A new process (restart) picks the state up from the database and goes on counting the same breach.
+    evaluator()(fixes(device, START + dt.timedelta(minutes=5), [at_distance(2200)] * 3))
+    assert Alert.objects.count() == 1
+    assert ZoneState.objects.get().violating is True
+
+
+def test_coming_back_ends_the_violation_and_leaves_the_alert_for_an_officer(device, home):
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(2000)] * 2))
+    watch(fixes(device, START + dt.timedelta(minutes=5), [at_distance(100)] * 2))
+    alert = Alert.objects.get()
+    assert alert.state == "open" and not ZoneState.objects.get().violating
+    assert AlertEvent.objects.filter(alert=alert, kind="note").exists()
+    # Leaving again counts on the same open alert instead of a second one.
+    watch(fixes(device, START + dt.timedelta(minutes=10), [at_distance(2000)] * 2))
+    assert Alert.objects.count() == 1 and Alert.objects.get().occurrences == 2
+
+
+def test_a_curfew_applies_only_in_its_window(device, home):
+    curfew = [{"weekday": d, "start": "22:00", "end": "06:00"} for d in range(7)]
+    Zone.objects.filter(pk=home.pk).update(schedule=curfew)
+    noon_shanghai = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
+    evaluator()(fixes(device, noon_shanghai, [at_distance(3000)] * 3))
+    assert not Alert.objects.exists()
+    night_shanghai = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai
+    evaluator()(fixes(device, night_shanghai, [at_distance(3000)] * 3))
+    assert Alert.objects.count() == 1
+
+
+def test_people_without_zones_cost_one_lookup(device):
+    assert evaluator()(fixes(device, START, [at_distance(2000)] * 3)) == 0
+    assert not ZoneState.objects.exists()
