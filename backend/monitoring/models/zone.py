@@ -33,8 +33,12 @@ class Zone(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=12, choices=ZoneKind.choices)
     jurisdiction = models.ForeignKey("core.Jurisdiction", on_delete=models.PROTECT, related_name="zones")
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="zones")
-    layer = models.ForeignKey("monitoring.ZoneLayer", on_delete=models.CASCADE, null=True, blank=True, related_name="zones")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="zones"
+    )
+    layer = models.ForeignKey(
+        "monitoring.ZoneLayer", on_delete=models.CASCADE, null=True, blank=True, related_name="zones"
+    )
     # {"type": "circle", "lat", "lon", "radius_m"} or a GeoJSON Polygon/MultiPolygon (lon, lat order).
     geometry = EncryptedJSONField()
     # [{"weekday": 0-6, "start": "22:00", "end": "06:00"}, …]; empty = always.
@@ -59,7 +63,9 @@ class ZoneLayer(models.Model):
     """A named set of shared zones (e.g. all schools in the county) assigned to many people."""
 
     name = models.CharField(max_length=100)
-    jurisdiction = models.ForeignKey("core.Jurisdiction", on_delete=models.PROTECT, related_name="zone_layers")
+    jurisdiction = models.ForeignKey(
+        "core.Jurisdiction", on_delete=models.PROTECT, related_name="zone_layers"
+    )
     persons = models.ManyToManyField("people.Person", related_name="zone_layers", blank=True)
 
     def __str__(self) -> str:
@@ -77,7 +83,9 @@ class ZoneState(models.Model):
     breach_since = models.DateTimeField(null=True, blank=True)
     clear_fixes = models.PositiveIntegerField(default=0)
     last_fix_time = models.DateTimeField(null=True, blank=True)
-    alert = models.ForeignKey("monitoring.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    alert = models.ForeignKey(
+        "monitoring.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "zone"], name="zone_state_once")]
