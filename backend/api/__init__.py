@@ -18,6 +18,7 @@ from backend.core.api.schemas import HealthOut
 from backend.monitoring.api import alerts as monitoring_alerts
 from backend.monitoring.api import devices as monitoring_devices
 from backend.monitoring.api import orders as monitoring_orders
+from backend.monitoring.api import zones as monitoring_zones
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
 from backend.people.api import teams as people_teams
@@ -72,3 +73,5 @@ api.add_router("/devices", monitoring_devices.router)
 api.add_router("/gateway", monitoring_devices.gateway_router)
 api.add_router("/alerts", monitoring_alerts.router)
 api.add_router("/location-orders", monitoring_orders.router)
+api.add_router("/zones", monitoring_zones.router)
+api.add_router("/persons", monitoring_zones.track_router)

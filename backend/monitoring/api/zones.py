@@ -1,0 +1,166 @@
+"""/api/v1/zones (GeoJSON in and out) and /api/v1/persons/{id}/track (GeoJSON, cursor pages, audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from backend.api.pagination import CursorParams, paginate, paginate_by_time
+from backend.core.audit import record_audit
+from backend.core.errors import Forbidden, Invalid
+from backend.monitoring.actions import zones as actions
+from backend.monitoring.models import Position, Zone, ZoneLayer
+from backend.people.models import Person
+from backend.people.models.person import OFFICE_ROLES
+
+router = Router(tags=["区域"])
+track_router = Router(tags=["轨迹"])
+
+
+class WindowIn(Schema):
+    weekday: int = Field(ge=0, le=6)
+    start: str
+    end: str
+
+
+class ZoneIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["inclusion", "exclusion"]
+    geometry: dict[str, Any] = Field(
+        description='{"type": "circle", "lat", "lon", "radius_m"} 或 GeoJSON Polygon/MultiPolygon'
+    )
+    person_id: int | None = None
+    layer_id: int | None = None
+    schedule: list[WindowIn] = []
+    confirm_fixes: int = 2
+    confirm_seconds: int = 60
+    clear_fixes: int = 2
+    margin_m: float = 0
+
+
+class ZonePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    geometry: dict[str, Any] | None = None
+    schedule: list[WindowIn] | None = None
+    confirm_fixes: int | None = None
+    confirm_seconds: int | None = None
+    clear_fixes: int | None = None
+    margin_m: float | None = None
+    active: bool | None = None
+
+
+def feature(zone: Zone) -> dict:
+    """A GeoJSON Feature; a circle travels as a Point with its radius in the properties."""
+    geometry = zone.geometry
+    if geometry.get("type") == "circle":
+        geometry = {"type": "Point", "coordinates": [geometry["lon"], geometry["lat"]]}
+        radius = zone.geometry["radius_m"]
+    else:
+        radius = None
+    return {
+        "type": "Feature",
+        "id": zone.pk,
+        "geometry": geometry,
+        "properties": {
+            "name": zone.name, "kind": zone.kind, "person_id": zone.person_id, "layer_id": zone.layer_id,
+            "radius_m": radius, "schedule": zone.schedule, "confirm_fixes": zone.confirm_fixes,
+            "confirm_seconds": zone.confirm_seconds, "clear_fixes": zone.clear_fixes, "margin_m": zone.margin_m,
+            "active": zone.active,
+        },
+    }  # fmt: skip
+
+
+def _zone(request: HttpRequest, zone_id: int) -> Zone:
+    return get_object_or_404(Zone.objects.visible_to(request.auth), pk=zone_id)
+
+
+@router.get("", summary="区域（GeoJSON FeatureCollection）")
+def list_zones(request: HttpRequest, page: Query[CursorParams], person_id: int | None = None):
+    queryset = Zone.objects.visible_to(request.auth)
+    if person_id is not None:
+        queryset = queryset.filter(person_id=person_id)
+    result = paginate(queryset, page)
+    record_audit(actor=request.auth, action="zone.list", details={"ids": [z.pk for z in result["items"]]})
+    return {
+        "type": "FeatureCollection",
+        "features": [feature(z) for z in result["items"]],
+        "next_cursor": result["next_cursor"],
+    }
+
+
+@router.post("", response={201: dict}, summary="新建区域")
+def create_zone(request: HttpRequest, payload: ZoneIn):
+    person = layer = None
+    if payload.person_id is not None:
+        person = get_object_or_404(Person.objects.visible_to(request.auth), pk=payload.person_id)
+        jurisdiction = person.jurisdiction
+    elif payload.layer_id is not None:
+        layer = get_object_or_404(
+            ZoneLayer.objects.filter(jurisdiction__path__startswith=request.auth.jurisdiction.path),
+            pk=payload.layer_id,
+        )
+        jurisdiction = layer.jurisdiction
+    else:
+        raise Invalid("区域须属于一名人员（person_id）或一个共享图层（layer_id）", {"field": "person_id"})
+    values = payload.dict(exclude={"person_id", "layer_id"})
+    zone = actions.create_zone(
+        by=request.auth, jurisdiction=jurisdiction, person=person, layer=layer, **values
+    )
+    return Status(201, feature(zone))
+
+
+@router.get("/{int:zone_id}", summary="区域详情（GeoJSON Feature，读取留痕）")
+def get_zone(request: HttpRequest, zone_id: int):
+    zone = _zone(request, zone_id)
+    record_audit(actor=request.auth, action="zone.read", target=zone)
+    return feature(zone)
+
+
+@router.patch("/{int:zone_id}", summary="修改区域（停用：active=false）")
+def update_zone(request: HttpRequest, zone_id: int, payload: ZonePatch):
+    values = payload.dict(exclude_unset=True)
+    return feature(actions.update_zone(by=request.auth, zone=_zone(request, zone_id), **values))
+
+
+class TrackQuery(CursorParams):
+    from_: dt.datetime = Field(alias="from")
+    to: dt.datetime
+
+
+@track_router.get("/{int:person_id}/track", summary="人员轨迹（GeoJSON，按时间分页，读取留痕）")
+def track(request: HttpRequest, person_id: int, period: Query[TrackQuery]):
+    if not request.auth.has_role(*OFFICE_ROLES):
+        raise Forbidden("定位信息仅用于社区矫正工作，仅限司法所与县级工作人员查看")
+    person = get_object_or_404(Person.objects.visible_to(request.auth), pk=person_id)
+    if period.to <= period.from_ or period.to - period.from_ > dt.timedelta(days=93):
+        raise Invalid("时间范围须为 93 天以内且结束晚于开始", {"field": "to"})
+    positions = Position.objects.filter(
+        person=person, fix_time__gte=period.from_, fix_time__lt=period.to, point__isnull=False
+    )
+    page = paginate_by_time(positions, period, "fix_time")
+    record_audit(
+        actor=request.auth, action="person.read_track", target=person,
+        details={"from": period.from_.isoformat(), "to": period.to.isoformat(), "points": len(page["items"])},
+    )  # fmt: skip
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p.point[1], p.point[0]]},
+            "properties": {
+                "fix_time": p.fix_time.isoformat(),
+                "accuracy_m": p.accuracy_m,
+                "speed_kmh": p.speed_kmh,
+                "device_id": p.device_id,
+                "late": p.late,
+                "archive": p.archive,
+                "alarms": p.alarms,
+            },
+        }
+        for p in page["items"]
+    ]
+    return {"type": "FeatureCollection", "features": features, "next_cursor": page["next_cursor"]}
