@@ -41,6 +41,12 @@ class Rules:
     alert_max_escalation_levels: int = 4
     # 社区矫正法 Art. 29: electronic location for at most 3 months per term; each renewal at most 3 months.
     location_order_max_months: int = 3
+    # Signal lost: no fix for the device's expected interval plus a buffer (practice: tags 30 min; a phone or
+    # tag off for more than 3 h is an alert in any case).
+    signal_lost_minutes_tag: int = 30
+    signal_lost_minutes_phone: int = 180
+    # Suspected absconding (疑似脱管): an inclusion breach and lost signal within this window of each other.
+    absconding_window_minutes: int = 120
 
 
 def _load(path: str | None) -> Rules:
