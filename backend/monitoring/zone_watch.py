@@ -39,7 +39,7 @@ from backend.monitoring.geo.classify import (
 from backend.monitoring.geo.schedule import Schedule, WeeklyWindow
 from backend.monitoring.geo.shapes import Area, Circle
 from backend.monitoring.models import AlertEvent, AlertKind, Severity, Zone, ZoneState
-from backend.people.models import Person
+from backend.people.models import Case, CaseKind, Person
 
 if TYPE_CHECKING:
     from gps_gateway.writer import FixRow
@@ -98,7 +98,13 @@ class ZoneCache:
             self._checked = time.monotonic()
             from django.db.models import Count, Max
 
-            stamp = tuple(Zone.objects.aggregate(n=Count("id"), t=Max("updated_at")).values())
+            stamp = (
+                *Zone.objects.aggregate(n=Count("id"), t=Max("updated_at")).values(),
+                # Default zones follow the correction caseload: a new subject must be covered at once.
+                *Case.objects.filter(kind=CaseKind.CORRECTION)
+                .aggregate(n=Count("id"), t=Max("updated_at"))
+                .values(),
+            )
             if stamp == self._stamp:
                 return
             self._by_person = self._load()
@@ -106,7 +112,12 @@ class ZoneCache:
 
     def _load(self) -> dict[int, list[WatchedZone]]:
         by_person: dict[int, list[WatchedZone]] = defaultdict(list)
-        for zone in Zone.objects.filter(active=True).prefetch_related("layer__persons"):
+        zones = (
+            Zone.objects.filter(active=True)
+            .select_related("layer__jurisdiction")
+            .prefetch_related("layer__persons")
+        )
+        for zone in zones:
             try:
                 prepared = PreparedZone.from_shape(
                     shape_of(zone.geometry), kind=zone.kind, margin_m=zone.margin_m
@@ -116,16 +127,23 @@ class ZoneCache:
                 continue
             watched = WatchedZone(zone.pk, zone.kind, prepared, schedule_of(zone.schedule), zone.confirm_fixes,
                                   zone.confirm_seconds, zone.clear_fixes)  # fmt: skip
-            persons = (
-                [zone.person_id]
-                if zone.person_id
-                else [p.pk for p in zone.layer.persons.all()]
-                if zone.layer_id
-                else []
-            )
+            persons = self._persons_of(zone)
             for person_id in persons:
                 by_person[person_id].append(watched)
         return dict(by_person)
+
+    @staticmethod
+    def _persons_of(zone: Zone) -> list[int]:
+        if zone.person_id:
+            return [zone.person_id]
+        if zone.layer is None:
+            return []
+        if zone.layer.default_for_correction:
+            cases = Case.objects.open().filter(
+                kind=CaseKind.CORRECTION, person__jurisdiction__path__startswith=zone.layer.jurisdiction.path
+            )
+            return list(cases.values_list("person_id", flat=True).distinct())
+        return [p.pk for p in zone.layer.persons.all()]
 
 
 class ZoneEvaluator:

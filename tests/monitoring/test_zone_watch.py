@@ -177,3 +177,54 @@ def test_a_curfew_applies_only_in_its_window(device, home):
 def test_people_without_zones_cost_one_lookup(device):
     assert evaluator()(fixes(device, START, [at_distance(2000)] * 3)) == 0
     assert not ZoneState.objects.exists()
+
+
+def test_an_imported_county_boundary_covers_every_correction_subject_in_the_county(
+    tmp_path, tree, officers, device, capsys
+):
+    import json
+
+    from django.core.management import call_command
+
+    lat, lon = HOME
+    d = 0.05  # about 5 km each way
+    ring = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
+    path = tmp_path / "county.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))  # fmt: skip
+    call_command("import_boundary", "--jurisdiction", tree.county_a.code, "--file", str(path))
+    assert "适用于 甲县 的全部社区矫正对象" in capsys.readouterr().out
+    evaluator()(fixes(device, START, [at_distance(8000)] * 2))  # 8 km from home: outside the county
+    alert = Alert.objects.get()
+    assert alert.kind == "zone_exit" and alert.person_id == device.person_id
+    patient = factories.person(officers.owner, tree.township_a1)
+    factories.mental_health(officers.owner, patient)
+    other = Device.objects.create(jurisdiction=tree.township_a1, kind="watch", protocol="gt06", identifier="864717003283599",
+                                  person=patient)  # fmt: skip
+    evaluator()(fixes(other, START, [at_distance(8000)] * 2))
+    assert Alert.objects.count() == 1  # the county boundary is a correction rule, not a mental-health one
+
+
+def test_a_broken_boundary_file_is_refused_with_the_reason(tmp_path, tree):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "bad.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "Polygon",
+                "coordinates": [[[120, 30], [120.1, 30.1], [120.1, 30], [120, 30.1], [120, 30]]],
+            }
+        )
+    )
+    with pytest.raises(CommandError, match="边界无效"):
+        call_command("import_boundary", "--jurisdiction", tree.county_a.code, "--file", str(path))
+    assert not Zone.objects.exists()

@@ -67,6 +67,9 @@ class ZoneLayer(models.Model):
         "core.Jurisdiction", on_delete=models.PROTECT, related_name="zone_layers"
     )
     persons = models.ManyToManyField("people.Person", related_name="zone_layers", blank=True)
+    # The county boundary: applies to every correction subject under the layer's jurisdiction, without
+    # assigning anyone by hand (the default inclusion zone).
+    default_for_correction = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
