@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
+import random
 import secrets
 import signal
 import sqlite3
@@ -79,6 +80,24 @@ def provision(devices: int) -> dict[str, list]:
     return fleet
 
 
+def wear_alarm_devices(phones: list[str]) -> None:
+    """Synthetic persons wearing the first JT/T 808 devices, so their SOS frames become alerts."""
+    from backend.core.models import Jurisdiction, User
+    from backend.monitoring.models import Device
+    from backend.people.actions.persons import PersonData, register_person
+    from backend.people.idcard import check_character
+
+    office = Jurisdiction.objects.get(code="990102001000")
+    officer = User.objects.get(username="demo_officer_dc")
+    for n, phone in enumerate(phones):
+        first17 = f"97{n:04d}19900101{n % 1000:03d}"
+        data = PersonData(name=f"压测佩戴者{n:04d}", id_number=first17 + check_character(first17))
+        person = register_person(by=officer, jurisdiction=office, data=data)
+        Device.objects.filter(protocol="jt808", identifier=phone.lstrip("0")).update(
+            person=person, kind="watch"
+        )
+
+
 def insert_ceiling(db_path: str, count: int = 200_000) -> tuple[float, float]:
     """Rows/s for raw executemany into monitoring_position (same table, same unique index, WAL, FULL):
     first with pre-built tuples (SQLite alone), then including the writer's encryption of each row."""
@@ -137,9 +156,16 @@ def insert_ceiling(db_path: str, count: int = 200_000) -> tuple[float, float]:
 
 class Load:
     def __init__(
-        self, ports: dict[str, int], per_device: int, start: dt.datetime, interval: float = 0.0
+        self,
+        ports: dict[str, int],
+        per_device: int,
+        start: dt.datetime,
+        interval: float = 0.0,
+        sos: dict | None = None,
     ) -> None:
         self.ports, self.per_device, self.start = ports, per_device, start
+        self.sos = sos or {}  # phone -> index of the fix sent with the SOS bit
+        self.sos_sent: dict[str, float] = {}  # phone -> wall-clock time the SOS frame was written
         self.interval = (
             interval  # 0: send the next fix as soon as the last is acked; > 0: report on a schedule
         )
@@ -173,11 +199,19 @@ class Load:
 
         writer.write(jt808_auth(phone, 1, AUTH_CODE))
         await answer()
+        sos_at = self.sos.get(phone)
         frames = [
-            jt808_location(phone, n + 2, self.when(n), 30.0 + index * 1e-4, 120.0 + n * 1e-5)
+            jt808_location(
+                phone,
+                n + 2,
+                self.when(n),
+                30.0 + index * 1e-4,
+                120.0 + n * 1e-5,
+                alarm=1 if n == sos_at else 0,
+            )
             for n in range(self.per_device)
         ]
-        await self.run(frames, writer, answer)
+        await self.run(frames, writer, answer, sos=(sos_at, phone) if sos_at is not None else None)
 
     async def gt06(self, imei: str, index: int) -> None:
         from gps_gateway.simulate import gt06_location, gt06_login
@@ -212,16 +246,18 @@ class Load:
         ]
         await self.run(frames, writer, answer)
 
-    async def run(self, frames: list[bytes], writer, answer) -> None:
+    async def run(self, frames: list[bytes], writer, answer, sos: tuple[int, str] | None = None) -> None:
         self.ready += 1
         await self.go.wait()
         loop = asyncio.get_running_loop()
         # Paced devices start at a random point of their interval, as a real fleet does.
         due = loop.time() + (secrets.randbelow(1000) / 1000 * self.interval if self.interval else 0)
-        for frame in frames:
+        for position, frame in enumerate(frames):
             if self.interval:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 due += self.interval
+            if sos is not None and position == sos[0]:
+                self.sos_sent[sos[1]] = time.time()
             sent = time.perf_counter()
             writer.write(frame)
             await answer()
@@ -264,6 +300,31 @@ async def drive(load: Load, fleet: dict[str, list], total_devices: int) -> float
     return time.perf_counter() - started
 
 
+def report_sos(sent: dict[str, float]) -> None:
+    """Fix received → alert committed: from the moment each SOS frame was written to its alert's commit."""
+    from backend.monitoring.models import Alert, Device
+
+    phone_of = {
+        person: "0" + ident
+        for person, ident in Device.objects.filter(person__isnull=False).values_list(
+            "person_id", "identifier"
+        )
+    }
+    delays = sorted(
+        (alert.opened_at.timestamp() - sent[phone_of[alert.person_id]]) * 1000
+        for alert in Alert.objects.filter(kind="sos")
+        if phone_of.get(alert.person_id) in sent
+    )
+    if delays:
+        p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        print(
+            f"  SOS fix sent -> alert committed: {len(delays)} of {len(sent)}; p50 {delays[len(delays) // 2]:.0f} ms"
+            f"  p99 {p99:.0f} ms  max {delays[-1]:.0f} ms  (target p99 ≤ 1,000 ms: {'met' if p99 <= 1000 else 'NOT MET'})"
+        )
+    if len(delays) < len(sent):
+        raise SystemExit(f"MISSED: {len(sent) - len(delays)} SOS frames produced no alert")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--devices", type=int, default=10_000)
@@ -272,6 +333,12 @@ def main() -> None:
         "--paced-rate", type=int, default=10_000, help="offered fixes/s in the paced phase (0: skip)"
     )
     parser.add_argument("--paced-seconds", type=int, default=30)
+    parser.add_argument(
+        "--sos-devices",
+        type=int,
+        default=200,
+        help="devices worn by persons that send one SOS in the paced phase",
+    )
     args = parser.parse_args()
     per_device = args.fixes // args.devices
     data = tempfile.mkdtemp(prefix="anbang-bench-gw-")
@@ -283,6 +350,8 @@ def main() -> None:
     from django.utils import timezone
 
     fleet = provision(args.devices)
+    wearers = fleet["jt808"][: args.sos_devices] if args.paced_rate else []
+    wear_alarm_devices(wearers)
     db_path = str(Path(data) / "anbang.sqlite3")
     raw_rate, encoded_rate = insert_ceiling(db_path)
     ports = {p: free_port() for p in ("osmand", "jt808", "gt06", "h02", "watch")}
@@ -320,7 +389,9 @@ def main() -> None:
         if args.paced_rate:
             interval = args.devices / args.paced_rate
             per_paced = max(1, int(args.paced_seconds / interval))
-            paced = Load(ports, per_paced, start + dt.timedelta(days=1), interval=interval)
+            pick = random.Random(5)
+            sos = {phone: pick.randrange(1, per_paced) for phone in wearers} if per_paced > 1 else {}
+            paced = Load(ports, per_paced, start + dt.timedelta(days=1), interval=interval, sos=sos)
             print(
                 f"paced phase: {args.devices:,} devices, one fix every {interval:.2f} s each "
                 f"(offered {args.paced_rate:,}/s) for {args.paced_seconds} s",
@@ -369,6 +440,8 @@ def main() -> None:
             f"({paced.acked:,} fixes); ack latency p50 {pq(0.5):.1f} ms  p99 {pq(0.99):.1f} ms  max {lat[-1] * 1000:.1f} ms"
             f"  (target p99 ≤ 250 ms: {'met' if pq(0.99) <= 250 else 'NOT MET'})"
         )
+    if paced is not None and paced.sos_sent:
+        report_sos(paced.sos_sent)
     if stored < load.acked + (paced.acked if paced else 0):
         raise SystemExit(f"LOST: acknowledged fixes missing from the database ({stored:,} stored)")
 
