@@ -7,7 +7,7 @@ Rules (docs/people.md; thresholds in backend/core/rules.py):
   aftercare case at risk 中
   or not yet handed over; a mental-health case at risk 1–2.
 - 绿 green: everyone else with an open case, and people without one.
-[Monitoring] adds open alerts: an open critical alert makes red, any open alert at least yellow.
+Open alerts count too: an unresolved critical alert makes red, any unresolved alert at least yellow.
 """
 
 from __future__ import annotations
@@ -50,11 +50,17 @@ def yellow_q() -> Q:
 
 def with_colour(persons: QuerySet) -> QuerySet:
     """Annotate ``colour`` on a Person queryset (two indexed EXISTS per row, no extra round trip)."""
+    from backend.monitoring.models import Alert
+
     open_cases = Case.objects.filter(person=OuterRef("pk"), status__in=OPEN_STATUSES)
+    open_alerts = Alert.objects.unresolved().filter(person=OuterRef("pk"))
     return persons.annotate(
         colour=When_(
-            When(Exists(open_cases.filter(red_q())), then=Value(RED)),
-            When(Exists(open_cases.filter(yellow_q())), then=Value(YELLOW)),
+            When(
+                Exists(open_cases.filter(red_q())) | Exists(open_alerts.filter(severity="critical")),
+                then=Value(RED),
+            ),
+            When(Exists(open_cases.filter(yellow_q())) | Exists(open_alerts), then=Value(YELLOW)),
             default=Value(GREEN),
             output_field=CharField(),
         )

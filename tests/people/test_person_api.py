@@ -139,3 +139,22 @@ def test_an_update_changes_only_what_was_sent(tree, officer, api):
     person.refresh_from_db()
     assert (person.employer, person.residence_address) == ("演示公司（测试）", "旧地址（测试）")
     assert AuditEvent.objects.filter(action="person.update").last().details == {"fields": ["employer"]}
+
+
+def test_open_alerts_colour_the_board_too(tree, officer, api):
+    from backend.monitoring.actions.alerts import raise_alert, resolve_alert
+    from backend.monitoring.models import Alert
+
+    person = factories.person(officer, tree.township_a1)
+
+    def colour() -> str:
+        return api(officer).get(f"/api/v1/persons/{person.pk}").json()["colour"]
+
+    assert colour() == "green"
+    raise_alert(kind="low_battery", severity="low", person=person)
+    assert colour() == "yellow"
+    raise_alert(kind="sos", severity="critical", person=person)
+    assert colour() == "red"
+    for alert in Alert.objects.filter(person=person):
+        resolve_alert(alert=alert, by=officer, resolution="handled", note="已核实（测试）")
+    assert colour() == "green"
