@@ -206,3 +206,30 @@ def test_a_person_cannot_hold_two_open_cases_of_one_kind(officer):
     case = case_in(officer, CaseKind.MENTAL_HEALTH, CaseStatus.ACTIVE, "")
     with pytest.raises(Conflict, match="已有进行中"):
         factories.mental_health(officer, case.person)
+
+
+def test_a_sentence_reduction_moves_the_term_end_and_is_audited(officer, api):
+    case = case_in(officer, CaseKind.CORRECTION, CaseStatus.ACTIVE, "")
+    new_end = (case.correction.term_end - dt.timedelta(days=30)).isoformat()
+    response = api(officer).patch(
+        f"/api/v1/cases/{case.pk}", {"details": {"term_end": new_end, "court": "演示中级人民法院"}}
+    )
+    assert response.status_code == 200 and response.json()["correction"]["term_end"] == new_end
+    assert AuditEvent.objects.filter(action="case.update", target_id=str(case.pk)).get().details == {
+        "fields": ["term_end", "court"]
+    }
+    backwards = api(officer).patch(f"/api/v1/cases/{case.pk}", {"details": {"term_end": "1999-01-01"}})
+    assert backwards.status_code == 422
+    assert (
+        api(officer).patch(f"/api/v1/cases/{case.pk}", {"details": {"status": "released"}}).status_code == 422
+    )
+
+
+def test_only_health_staff_may_change_a_diagnosis(officer, health_worker, api):
+    case = case_in(officer, CaseKind.MENTAL_HEALTH, CaseStatus.ACTIVE, "")
+    assert (
+        api(officer).patch(f"/api/v1/cases/{case.pk}", {"details": {"diagnosis": "bipolar"}}).status_code
+        == 403
+    )
+    done = api(health_worker).patch(f"/api/v1/cases/{case.pk}", {"details": {"diagnosis": "bipolar"}})
+    assert done.status_code == 200 and done.json()["mental_health"]["diagnosis"] == "bipolar"

@@ -40,6 +40,7 @@ OFFICER_ENDPOINTS = {
     "get person": Case("GET", lambda o: f"/api/v1/persons/{o['person'].pk}"),
     "update person": Case("PATCH", lambda o: f"/api/v1/persons/{o['person'].pk}", lambda o: {"employer": "测试单位"}),
     "get case": Case("GET", lambda o: f"/api/v1/cases/{o['correction'].pk}"),
+    "update case": Case("PATCH", lambda o: f"/api/v1/cases/{o['correction'].pk}", lambda o: {"details": {"court": "测试法院"}}),
     "open case": Case(
         "POST", lambda o: "/api/v1/cases",
         lambda o: {"person_id": o["fresh"].pk, "kind": "mental_health",

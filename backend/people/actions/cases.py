@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Invalid
+from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import User
 from backend.core.rules import rules
 from backend.people.models import (
@@ -278,3 +278,50 @@ def add_emergency(*, by: User, case: Case, occurred_at: dt.datetime, description
         late = timezone.now() - occurred_at > dt.timedelta(hours=24)
         record_audit(actor=by, action="case.emergency", target=case, details={"late": late})
     return record
+
+
+EDITABLE_DETAILS = {
+    CaseKind.CORRECTION: ("crime", "judgment", "court", "prohibition_orders", "term_end"),
+    CaseKind.AFTERCARE: ("prison", "key_person", "release_notice_on"),
+    CaseKind.MENTAL_HEALTH: ("diagnosis", "treatment", "medication"),
+}
+HEALTH_ONLY = {"diagnosis", "treatment", "medication"}
+
+
+def update_case(
+    *, by: User, case: Case, officer: User | None = None, details: dict[str, Any] | None = None
+) -> Case:
+    """Correct a case's particulars (e.g. a sentence reduction moves the term end).  Status changes go
+    through ``transition_case``; health fields only by health staff, criminal details only by the office."""
+    from backend.people.permissions import sees_criminal_details, sees_health_fields
+
+    may_manage_case(by, case)
+    details = {k: v for k, v in (details or {}).items() if v is not None}
+    unknown = sorted(set(details) - set(EDITABLE_DETAILS[CaseKind(case.kind)]))
+    if unknown:
+        raise Invalid("这些字段不能在此修改", {"fields": unknown})
+    if HEALTH_ONLY & set(details) and not sees_health_fields(by):
+        raise Forbidden("诊断、治疗与用药信息仅卫生人员可以修改")
+    if case.kind == CaseKind.CORRECTION and details and not sees_criminal_details(by):
+        raise Forbidden("判决信息仅社区矫正机构工作人员可以修改")
+    if "diagnosis" in details and details["diagnosis"] not in Diagnosis.values:
+        raise Invalid("诊断应为六类严重精神障碍之一", {"field": "diagnosis"})
+    detail = getattr(
+        case,
+        {"correction": "correction", "aftercare": "aftercare", "mental_health": "mental_health"}[case.kind],
+    )
+    if "term_end" in details and details["term_end"] <= detail.term_start:
+        raise Invalid("矫正终止日期必须晚于起始日期", {"field": "term_end"})
+    with transaction.atomic():
+        changed = []
+        if officer is not None and officer.pk != case.officer_id:
+            Case.objects.filter(pk=case.pk).update(officer=officer)
+            changed.append("officer")
+        for key, value in details.items():
+            setattr(detail, key, value)
+            changed.append(key)
+        if details:
+            detail.save()
+        record_audit(actor=by, action="case.update", target=case, details={"fields": changed})
+    case.refresh_from_db()
+    return case

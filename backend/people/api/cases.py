@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
@@ -16,6 +18,7 @@ from backend.people.api.presenters import case_view
 from backend.people.api.schemas import (
     CaseIn,
     CaseOut,
+    CasePatch,
     CaseSummary,
     EmergencyIn,
     EmergencyOut,
@@ -84,6 +87,23 @@ def open_case(request: HttpRequest, payload: CaseIn):
     }[payload.kind]
     case = opener(by=request.auth, person=person, officer=officer, **details.dict())
     return Status(201, case_view(_case(request, case.pk), request.auth))
+
+
+@router.patch("/{int:case_id}", response=CaseOut, summary="修改案件信息（状态变更请用 transitions）")
+def update_case(request: HttpRequest, case_id: int, payload: CasePatch):
+    case = _case(request, case_id)
+    officer = None
+    if payload.officer_id is not None:
+        officer = get_object_or_404(User.objects.visible_to(request.auth), pk=payload.officer_id)
+    details = dict(payload.details or {})
+    for key in ("term_end", "release_notice_on"):
+        if isinstance(details.get(key), str):
+            try:
+                details[key] = dt.date.fromisoformat(details[key])
+            except ValueError:
+                raise Invalid("日期格式应为 YYYY-MM-DD", {"field": key}) from None
+    actions.update_case(by=request.auth, case=case, officer=officer, details=details)
+    return case_view(_case(request, case_id), request.auth)
 
 
 @router.post("/{int:case_id}/transitions", response=CaseOut, summary="状态变更（报到、外出、解除、终止 …）")

@@ -236,6 +236,15 @@ class CaseOut(CaseSummary):
     actions: list[ActionOut] = []
 
 
+class CasePatch(Schema):
+    officer_id: int | None = None
+    details: dict[str, Any] | None = Field(
+        None,
+        description="矫正：crime, judgment, court, prohibition_orders, term_end；帮教：prison, key_person, "
+        "release_notice_on；精神障碍：diagnosis, treatment, medication（仅卫生人员）",
+    )
+
+
 class TransitionIn(Schema):
     action: str = Field(min_length=1, max_length=32)
     effective_on: dt.date | None = None
