@@ -1,21 +1,20 @@
 """GT06 decoder against real frames (../shared/data/device-captures/gt06.tsv) and the protocol facts.
 
-The capture rows are replayed once, in file order, through one SessionState (as Traccar feeds one
-decoder instance); each row's test then checks what its replay produced.
+The capture rows are replayed once, in file order, through one SessionState (tests/conformance/replay.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
 from gps_gateway.protocols import gt06
-from gps_gateway.protocols.common import Decoded, FrameError, SessionState
+from gps_gateway.protocols.common import FrameError, SessionState
 from gps_gateway.protocols.gt06_frames import build_reply, crc_x25, parse_frame, split_frames
 from tests.conformance.captures import Capture, load
 from tests.conformance.fix_expectations import check_attribute, check_expectation, ids
+from tests.conformance.replay import Outcome, check_splitter_row, decoded_of, replay_rows, strictly_refused
 
 ROWS = load("gt06")
 DECODER_ROWS = [row for row in ROWS if row.expectation.kind != "frame"]
@@ -36,31 +35,13 @@ LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")
 LOGIN_REPLY = bytes.fromhex("7878 0501 0009 5594 0D0A")  # protocols.md
 
 
-@dataclass
-class Outcome:
-    strict_error: FrameError | None = None
-    decoded: Decoded | None = None
-    error: BaseException | None = None  # anything the decoder should never raise
-
-
 @pytest.fixture(scope="module")
 def replay() -> dict[int, Outcome]:
-    session = SessionState()
-    outcomes: dict[int, Outcome] = {}
-    for row in DECODER_ROWS:
-        outcome = outcomes[row.line] = Outcome()
-        model = row.expectation.model
-        try:
-            outcome.decoded = gt06.decode(row.raw, session, model=model)
-        except FrameError as exc:
-            outcome.strict_error = exc
-            try:
-                outcome.decoded = gt06.decode(row.raw, session, model=model, verify_crc=False)
-            except Exception as lenient_exc:  # recorded, so the row's own test names it
-                outcome.error = lenient_exc
-        except Exception as exc:
-            outcome.error = exc
-    return outcomes
+    return replay_rows(
+        DECODER_ROWS,
+        lambda row, session: gt06.decode(row.raw, session, model=row.expectation.model),
+        lambda row, session: gt06.decode(row.raw, session, model=row.expectation.model, verify_crc=False),
+    )
 
 
 # --- every row -----------------------------------------------------------------------------------
@@ -68,34 +49,21 @@ def replay() -> dict[int, Outcome]:
 
 @pytest.mark.parametrize("row", DECODER_ROWS, ids=ids(DECODER_ROWS))
 def test_capture_row_meets_its_expectation(row: Capture, replay: dict[int, Outcome]) -> None:
-    outcome = replay[row.line]
-    assert outcome.error is None, f"{row}: {outcome.error!r}"
-    if row.line in KNOWN_BAD:
-        assert outcome.strict_error is not None, f"{row}: a known-bad frame passed strict decoding"
-    else:
-        assert outcome.strict_error is None, f"{row}: strict decoding refused it: {outcome.strict_error}"
-    assert outcome.decoded is not None
+    decoded = decoded_of(row, replay[row.line], KNOWN_BAD)
     if row.line in DEVIATIONS:
         key, value = DEVIATIONS[row.line]
-        check_attribute(outcome.decoded.fixes[0], key, value)
+        check_attribute(decoded.fixes[0], key, value)
         return
-    check_expectation(outcome.decoded.fixes, row.expectation)
+    check_expectation(decoded.fixes, row.expectation)
 
 
 def test_strict_decoding_refuses_exactly_the_known_bad_lines(replay: dict[int, Outcome]) -> None:
-    refused = {line for line, outcome in replay.items() if outcome.strict_error is not None}
-    assert refused == KNOWN_BAD - {row.line for row in SPLITTER_ROWS}
+    assert strictly_refused(replay) == KNOWN_BAD - {row.line for row in SPLITTER_ROWS}
 
 
 @pytest.mark.parametrize("row", SPLITTER_ROWS, ids=ids(SPLITTER_ROWS))
 def test_splitter_row_meets_its_expectation(row: Capture) -> None:
-    split = split_frames(row.raw)
-    assert split.frames, row
-    if row.expectation.frame_hex is None:
-        assert split.frames == [row.raw]
-        assert (split.rest, split.junk) == (b"", 0)
-    else:
-        assert split.frames[0] == bytes.fromhex(row.expectation.frame_hex)
+    check_splitter_row(row, split_frames)
 
 
 def test_the_whole_capture_file_as_one_stream_splits_back_into_its_frames() -> None:

@@ -6,14 +6,14 @@ Rows are replayed in file order through one SessionState, as Traccar feeds one d
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
 from gps_gateway.protocols import h02
-from gps_gateway.protocols.common import Alarm, Decoded, FrameError, SessionState
+from gps_gateway.protocols.common import Alarm, FrameError, SessionState
 from tests.conformance.captures import Capture, load
 from tests.conformance.fix_expectations import check_expectation, ids
+from tests.conformance.replay import Outcome, check_splitter_row, decoded_of, replay_rows
 
 ROWS = load("h02")
 DECODER_ROWS = [row for row in ROWS if row.expectation.kind != "frame"]
@@ -23,42 +23,19 @@ NOW = dt.datetime(2026, 8, 21, 12, 0, tzinfo=dt.UTC)
 V1 = b"*HQ,4210051415,V1,164549,A,0956.3869,N,08406.7068,W,000.00,000,221215,FFFFFBFF#"
 
 
-@dataclass
-class Outcome:
-    decoded: Decoded | None = None
-    error: BaseException | None = None
-
-
 @pytest.fixture(scope="module")
 def replay() -> dict[int, Outcome]:
-    session = SessionState()
-    outcomes: dict[int, Outcome] = {}
-    for row in DECODER_ROWS:
-        outcome = outcomes[row.line] = Outcome()
-        try:
-            outcome.decoded = h02.decode(row.raw, session, now=NOW)
-        except Exception as exc:  # recorded, so the row's own test names it
-            outcome.error = exc
-    return outcomes
+    return replay_rows(DECODER_ROWS, lambda row, session: h02.decode(row.raw, session, now=NOW))
 
 
 @pytest.mark.parametrize("row", DECODER_ROWS, ids=ids(DECODER_ROWS))
 def test_capture_row_meets_its_expectation(row: Capture, replay: dict[int, Outcome]) -> None:
-    outcome = replay[row.line]
-    assert outcome.error is None, f"{row}: {outcome.error!r}"
-    assert outcome.decoded is not None
-    check_expectation(outcome.decoded.fixes, row.expectation, now=NOW)
+    check_expectation(decoded_of(row, replay[row.line]).fixes, row.expectation, now=NOW)
 
 
 @pytest.mark.parametrize("row", SPLITTER_ROWS, ids=ids(SPLITTER_ROWS))
 def test_splitter_row_meets_its_expectation(row: Capture) -> None:
-    split = h02.split_frames(row.raw)
-    assert split.frames, row
-    if row.expectation.frame_hex is None:
-        assert split.frames == [row.raw]
-        assert (split.rest, split.junk) == (b"", 0)
-    else:
-        assert split.frames[0] == bytes.fromhex(row.expectation.frame_hex)
+    check_splitter_row(row, h02.split_frames)
 
 
 def test_the_decoder_rows_as_one_stream_split_back_into_their_frames() -> None:

@@ -1,13 +1,11 @@
 """JT/T 808 decoder against real frames (../shared/data/device-captures/jt808.tsv) and the standard.
 
-The capture rows are replayed once, in file order, through one SessionState (as Traccar feeds one
-decoder instance); each row's test then checks what its replay produced.
+The capture rows are replayed once, in file order, through one SessionState (tests/conformance/replay.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
@@ -18,6 +16,7 @@ from gps_gateway.protocols.common import Alarm, Decoded, FrameError, SessionStat
 from gps_gateway.protocols.jt808_frames import build_frame, checksum
 from tests.conformance.captures import Capture, load
 from tests.conformance.fix_expectations import check_expectation, ids
+from tests.conformance.replay import Outcome, check_splitter_row, decoded_of, replay_rows, strictly_refused
 
 ROWS = load("jt808")
 DECODER_ROWS = [row for row in ROWS if row.expectation.kind != "frame"]
@@ -43,31 +42,15 @@ def frame_of(row: Capture) -> bytes:
     return raw if raw[:1] == b"(" else jt808.unescape(raw[1:-1])
 
 
-@dataclass
-class Outcome:
-    strict_error: FrameError | None = None
-    decoded: Decoded | None = None
-    error: BaseException | None = None  # anything the decoder should never raise
-
-
 @pytest.fixture(scope="module")
 def replay() -> dict[int, Outcome]:
-    session = SessionState()
-    outcomes: dict[int, Outcome] = {}
-    for row in DECODER_ROWS:
-        outcome = outcomes[row.line] = Outcome()
-        model = row.expectation.model
-        try:
-            outcome.decoded = jt808.decode(frame_of(row), session, model=model)
-        except FrameError as exc:
-            outcome.strict_error = exc
-            try:
-                outcome.decoded = jt808.decode(frame_of(row), session, model=model, verify_checksum=False)
-            except Exception as lenient_exc:  # recorded, so the row's own test names it
-                outcome.error = lenient_exc
-        except Exception as exc:
-            outcome.error = exc
-    return outcomes
+    return replay_rows(
+        DECODER_ROWS,
+        lambda row, session: jt808.decode(frame_of(row), session, model=row.expectation.model),
+        lambda row, session: jt808.decode(
+            frame_of(row), session, model=row.expectation.model, verify_checksum=False
+        ),
+    )
 
 
 # --- every row -----------------------------------------------------------------------------------
@@ -75,30 +58,18 @@ def replay() -> dict[int, Outcome]:
 
 @pytest.mark.parametrize("row", DECODER_ROWS, ids=ids(DECODER_ROWS))
 def test_capture_row_meets_its_expectation(row: Capture, replay: dict[int, Outcome]) -> None:
-    outcome = replay[row.line]
-    assert outcome.error is None, f"{row}: {outcome.error!r}"
-    if row.line in KNOWN_BAD_CHECKSUM:
-        assert outcome.strict_error is not None, f"{row}: a known-bad checksum passed strict decoding"
-    else:
-        assert outcome.strict_error is None, f"{row}: strict decoding refused it: {outcome.strict_error}"
-    assert outcome.decoded is not None
-    check_expectation(outcome.decoded.fixes, row.expectation, alarm_aliases=ALARM_NAMING.get(row.line))
+    decoded = decoded_of(row, replay[row.line], KNOWN_BAD_CHECKSUM)
+    check_expectation(decoded.fixes, row.expectation, alarm_aliases=ALARM_NAMING.get(row.line))
 
 
 def test_strict_decoding_refuses_exactly_the_known_bad_checksums(replay: dict[int, Outcome]) -> None:
-    refused = {line for line, outcome in replay.items() if outcome.strict_error is not None}
-    assert refused == KNOWN_BAD_CHECKSUM - {row.line for row in SPLITTER_ROWS}
+    assert strictly_refused(replay) == KNOWN_BAD_CHECKSUM - {row.line for row in SPLITTER_ROWS}
 
 
 @pytest.mark.parametrize("row", SPLITTER_ROWS, ids=ids(SPLITTER_ROWS))
 def test_splitter_row_meets_its_expectation(row: Capture) -> None:
-    split = jt808.split_frames(row.raw)
-    assert split.frames, row
-    if row.expectation.frame_hex is None:
-        assert split.frames == [row.raw] and split.rest == b"" and split.junk == 0
-    else:
-        expected = bytes.fromhex(row.expectation.frame_hex)
-        assert split.frames[0] == expected[1:-1]  # our frames come without their flags
+    # Our frames come without their flags.
+    split = check_splitter_row(row, jt808.split_frames, unwrap=lambda frame: frame[1:-1])
     if row.line in KNOWN_BAD_CHECKSUM | SAME_FRAME_AS_116:
         with pytest.raises(FrameError):
             jt808.decode(split.frames[0], SessionState())

@@ -6,14 +6,15 @@ Rows are replayed in file order through one SessionState, as Traccar feeds one d
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
 from gps_gateway.protocols import watch
-from gps_gateway.protocols.common import Alarm, Decoded, FrameError, SessionState
+from gps_gateway.protocols.common import Alarm, FrameError, SessionState
 from tests.conformance.captures import Capture, load
 from tests.conformance.fix_expectations import check_attribute, check_expectation, ids
+from tests.conformance.replay import Outcome, check_splitter_row, decoded_of, replay_rows
 
 ROWS = load("watch")
 DECODER_ROWS = [row for row in ROWS if row.expectation.kind != "frame"]
@@ -24,43 +25,40 @@ NOW = dt.datetime(2026, 8, 21, 12, 0, tzinfo=dt.UTC)
 
 
 @dataclass
-class Outcome:
-    decoded: Decoded | None = None
-    error: BaseException | None = None
-    stored: list[tuple[bytes, str]] | None = None
+class WatchOutcome(Outcome):
+    stored: list[tuple[bytes, str]] = field(default_factory=list)
+
+
+def attach_media(outcome: WatchOutcome) -> None:
+    """What the gateway does after decoding: write each clip once, put its name on the fix."""
+    stored = outcome.stored
+    assert outcome.decoded is not None
+
+    def store(data: bytes, extension: str) -> str:
+        stored.append((data, extension))
+        return "mock.amr"
+
+    watch.attach_media(outcome.decoded, store)
 
 
 @pytest.fixture(scope="module")
-def replay() -> dict[int, Outcome]:
-    session = SessionState()
-    outcomes: dict[int, Outcome] = {}
-    for row in DECODER_ROWS:
-        outcome = outcomes[row.line] = Outcome(stored=[])
-        try:
-            outcome.decoded = watch.decode(row.raw, session, now=NOW)
-        except Exception as exc:  # recorded, so the row's own test names it
-            outcome.error = exc
-            continue
-        stored = outcome.stored
-
-        def store(data: bytes, extension: str, stored: list[tuple[bytes, str]] = stored) -> str:
-            stored.append((data, extension))
-            return "mock.amr"
-
-        # What the gateway does after decoding: write each clip once, put its name on the fix.
-        watch.attach_media(outcome.decoded, store)
-    return outcomes
+def replay() -> dict[int, WatchOutcome]:
+    return replay_rows(
+        DECODER_ROWS,
+        lambda row, session: watch.decode(row.raw, session, now=NOW),
+        outcome=WatchOutcome,
+        after=attach_media,
+    )
 
 
 @pytest.mark.parametrize("row", DECODER_ROWS, ids=ids(DECODER_ROWS))
-def test_capture_row_meets_its_expectation(row: Capture, replay: dict[int, Outcome]) -> None:
-    outcome = replay[row.line]
-    assert outcome.error is None, f"{row}: {outcome.error!r}"
-    assert outcome.decoded is not None
-    check_expectation(outcome.decoded.fixes, row.expectation, now=NOW)
+def test_capture_row_meets_its_expectation(row: Capture, replay: dict[int, WatchOutcome]) -> None:
+    check_expectation(decoded_of(row, replay[row.line]).fixes, row.expectation, now=NOW)
 
 
-def test_the_voice_message_is_stored_exactly_once_and_named_on_its_fix(replay: dict[int, Outcome]) -> None:
+def test_the_voice_message_is_stored_exactly_once_and_named_on_its_fix(
+    replay: dict[int, WatchOutcome],
+) -> None:
     outcome = replay[VOICE_LINE]
     assert outcome.decoded is not None and outcome.stored is not None
     assert outcome.stored == [(b"#!AMR}[],*\xff", "amr")]
@@ -71,13 +69,7 @@ def test_the_voice_message_is_stored_exactly_once_and_named_on_its_fix(replay: d
 
 @pytest.mark.parametrize("row", SPLITTER_ROWS, ids=ids(SPLITTER_ROWS))
 def test_splitter_row_meets_its_expectation(row: Capture) -> None:
-    split = watch.split_frames(row.raw)
-    assert split.frames, row
-    if row.expectation.frame_hex is None:
-        assert split.frames == [row.raw]
-        assert (split.rest, split.junk) == (b"", 0)
-    else:
-        assert split.frames[0] == bytes.fromhex(row.expectation.frame_hex)
+    check_splitter_row(row, watch.split_frames)
 
 
 def test_the_text_rows_as_one_stream_split_back_into_their_frames() -> None:
