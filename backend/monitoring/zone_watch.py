@@ -66,11 +66,18 @@ def schedule_of(windows: list[dict]) -> Schedule:
     )
 
 
+# A pass-through is judged only between precise fixes, and only if the straight path goes this deep: a cell
+# fix 1 km off, or a walk around a corner of the zone, must not look like walking through it.
+PASS_MAX_ACCURACY_M = 100.0
+PASS_MIN_DEPTH_M = 30.0
+
+
 @dataclass
 class WatchedZone:
     id: int
     kind: str
     prepared: PreparedZone
+    pass_zone: PreparedZone | None
     schedule: Schedule
     confirm_fixes: int
     confirm_seconds: int
@@ -125,7 +132,11 @@ class ZoneCache:
             except (ValueError, KeyError, TypeError):
                 logger.exception("zone %s has an unusable geometry; not evaluated", zone.pk)
                 continue
-            watched = WatchedZone(zone.pk, zone.kind, prepared, schedule_of(zone.schedule), zone.confirm_fixes,
+            pass_zone = None
+            if zone.kind == "exclusion":
+                depth = max(zone.margin_m, PASS_MIN_DEPTH_M)
+                pass_zone = PreparedZone.from_shape(shape_of(zone.geometry), kind=zone.kind, margin_m=depth)
+            watched = WatchedZone(zone.pk, zone.kind, prepared, pass_zone, schedule_of(zone.schedule), zone.confirm_fixes,
                                   zone.confirm_seconds, zone.clear_fixes)  # fmt: skip
             persons = self._persons_of(zone)
             for person_id in persons:
@@ -172,7 +183,15 @@ class ZoneEvaluator:
                     opened += self._walk(person_id, zone, person_rows, states[(person_id, zone.id)])
             ZoneState.objects.bulk_update(
                 states.values(),
-                ["violating", "breach_fixes", "breach_since", "clear_fixes", "last_fix_time", "alert"],
+                [
+                    "violating",
+                    "breach_fixes",
+                    "breach_since",
+                    "clear_fixes",
+                    "last_fix_time",
+                    "last_point",
+                    "alert",
+                ],
             )
         return opened
 
@@ -207,9 +226,7 @@ class ZoneEvaluator:
         breach = is_breach(zone.prepared, classes)
         applies = zone.schedule.active_mask(epochs)
         right_side = INSIDE if zone.kind == "inclusion" else OUTSIDE
-        crossed = np.zeros(len(rows), dtype=bool)
-        if zone.kind == "exclusion" and len(rows) > 1:
-            crossed[1:] = segment_crosses(zone.prepared, lats[:-1], lons[:-1], lats[1:], lons[1:])
+        crossed = self._pass_throughs(zone, rows, lats, lons, state)
         opened = 0
         for i, row in enumerate(rows):
             when = row.fix.fix_time
@@ -250,6 +267,44 @@ class ZoneEvaluator:
                 if state.violating and state.clear_fixes >= zone.clear_fixes:
                     self._end_violation(state, when)
         return opened
+
+    @staticmethod
+    def _pass_throughs(zone: WatchedZone, rows: list, lats, lons, state: ZoneState) -> np.ndarray:
+        """For exclusion zones: did the straight path from the previous live fix pass through the zone?
+
+        The previous fix of the first row is the one remembered in the state (it came in an earlier batch);
+        late fixes are not part of the live path.
+        """
+        crossed = np.zeros(len(rows), dtype=bool)
+        if zone.pass_zone is None:
+            return crossed
+        precise = np.array(
+            [r.fix.accuracy_m is not None and r.fix.accuracy_m <= PASS_MAX_ACCURACY_M for r in rows]
+        )
+        clear = (
+            classify(
+                zone.prepared, lats, lons, np.array([r.fix.accuracy_m or np.nan for r in rows], dtype=float)
+            )
+            == OUTSIDE
+        )
+        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive) and precise[i] and clear[i]]
+        if state.last_fix_time is not None:
+            live = [i for i in live if rows[i].fix.fix_time > state.last_fix_time]
+        if not live:
+            return crossed
+        previous = [tuple(state.last_point)] if state.last_point else [None]
+        previous += [(lats[i], lons[i]) for i in live[:-1]]
+        pairs = [(k, p) for k, p in zip(live, previous, strict=True) if p is not None]
+        if pairs:
+            index = np.array([k for k, _ in pairs])
+            hit = segment_crosses(
+                zone.pass_zone,
+                np.array([p[0] for _, p in pairs]), np.array([p[1] for _, p in pairs]), lats[index], lons[index],
+            )  # fmt: skip
+            crossed[index] = hit
+        if live:
+            state.last_point = [float(lats[live[-1]]), float(lons[live[-1]])]
+        return crossed
 
     @staticmethod
     def _open(person_id: int, zone: WatchedZone, state: ZoneState, row: FixRow, *, late: bool, reason: str,

@@ -228,3 +228,12 @@ def test_a_broken_boundary_file_is_refused_with_the_reason(tmp_path, tree):
     with pytest.raises(CommandError, match="边界无效"):
         call_command("import_boundary", "--jurisdiction", tree.county_a.code, "--file", str(path))
     assert not Zone.objects.exists()
+
+
+def test_a_pass_through_is_found_when_the_two_fixes_arrive_in_different_batches(device, bar):
+    west, east = at_distance(4500, 90), at_distance(5500, 90)
+    watch = evaluator()
+    watch(fixes(device, START, [west]))
+    watch(fixes(device, START + dt.timedelta(minutes=6), [east]))  # the next gateway batch
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.details["reason"]) == ("zone_entry", "pass_through")

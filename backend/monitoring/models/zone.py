@@ -86,6 +86,9 @@ class ZoneState(models.Model):
     breach_since = models.DateTimeField(null=True, blank=True)
     clear_fixes = models.PositiveIntegerField(default=0)
     last_fix_time = models.DateTimeField(null=True, blank=True)
+    # The last live fix's [lat, lon]: a pass-through is judged on the segment from it to the next fix,
+    # which usually arrives in another batch.  Location data, so encrypted.
+    last_point = EncryptedJSONField(null=True, blank=True)
     alert = models.ForeignKey(
         "monitoring.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
