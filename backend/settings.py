@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "backend.core",
     "backend.people",
     "backend.monitoring",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,62 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+
+# --- Notifications (docs/notifications.md) --------------------------------------------------------
+# E-mail goes through Django's SMTP backend; with no ANBANG_EMAIL_HOST the e-mail channel is off.  Named
+# apart from EMAIL_BACKEND, which Django's test runner swaps for an in-memory one: ours always speaks SMTP.
+EMAIL_BACKEND = NOTIFY_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_PASSWORD", secrets_dir=SECRETS_DIR) or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_S", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "anbang@localhost")
+# SMS: "json" (a generic HTTP JSON gateway) or "aliyun" (Alibaba Cloud SendSms); empty = SMS off.
+SMS_PROVIDER = env_str("SMS_PROVIDER", "")
+if SMS_PROVIDER not in {"", "json", "aliyun"}:
+    raise EnvError("ANBANG_SMS_PROVIDER 只能是 json 或 aliyun（留空则不发短信）")
+SMS_URL = env_str("SMS_URL", "https://dysmsapi.aliyuncs.com/" if SMS_PROVIDER == "aliyun" else "")
+if SMS_PROVIDER and not SMS_URL:
+    raise EnvError("ANBANG_SMS_PROVIDER=json 需要 ANBANG_SMS_URL（短信网关地址）")
+SMS_TOKEN = env_secret("SMS_TOKEN", secrets_dir=SECRETS_DIR) or ""
+SMS_ACCESS_KEY_ID = env_str("SMS_ACCESS_KEY_ID", "")
+SMS_ACCESS_KEY_SECRET = env_secret("SMS_ACCESS_KEY_SECRET", secrets_dir=SECRETS_DIR) or ""
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "")
+SMS_TEMPLATE_CODE = env_str("SMS_TEMPLATE_CODE", "")
+SMS_REGION = env_str("SMS_REGION", "cn-hangzhou")
+if SMS_PROVIDER == "aliyun" and not (
+    SMS_ACCESS_KEY_ID and SMS_ACCESS_KEY_SECRET and SMS_SIGN_NAME and SMS_TEMPLATE_CODE
+):
+    raise EnvError(
+        "ANBANG_SMS_PROVIDER=aliyun 需要 ANBANG_SMS_ACCESS_KEY_ID、ANBANG_SMS_ACCESS_KEY_SECRET、"
+        "ANBANG_SMS_SIGN_NAME 与 ANBANG_SMS_TEMPLATE_CODE"
+    )
+# Retries: exponential backoff with full jitter from BASE up to MAX, at most MAX_ATTEMPTS tries in all.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+NOTIFY_RETRY_BASE_MS = env_int("NOTIFY_RETRY_BASE_MS", 10_000, minimum=1)
+NOTIFY_RETRY_MAX_MS = env_int("NOTIFY_RETRY_MAX_MS", 30 * 60_000, minimum=1)
+# A sender that dies mid-send holds its deliveries this long; then another sender retries them.
+NOTIFY_LEASE_S = env_int("NOTIFY_LEASE_S", 60, minimum=1)
+NOTIFY_HTTP_TIMEOUT_S = env_int("NOTIFY_HTTP_TIMEOUT_S", 10, minimum=1)
+NOTIFY_POLL_MS = env_int("NOTIFY_POLL_MS", 500, minimum=10)
+NOTIFY_THREADS = env_int("NOTIFY_THREADS", 16, minimum=1, maximum=64)
+NOTIFY_BATCH = env_int("NOTIFY_BATCH", 50, minimum=1, maximum=1000)
+_SEVERITIES = ("low", "medium", "high", "critical")
+NOTIFY_MIN_SEVERITY = {
+    channel: env_str(f"NOTIFY_{channel.upper()}_MIN_SEVERITY", default)
+    for channel, default in (("sms", "high"), ("email", "medium"), ("webhook", "medium"))
+}
+for _channel, _value in NOTIFY_MIN_SEVERITY.items():
+    if _value not in _SEVERITIES:
+        raise EnvError(f"ANBANG_NOTIFY_{_channel.upper()}_MIN_SEVERITY 只能是 {'、'.join(_SEVERITIES)}")
+# Low alerts reach e-mail once a day, in a digest sent at this hour (Asia/Shanghai) for the day before.
+NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 8, minimum=0, maximum=23)
+ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24, minimum=1)
+# Webhook receivers refuse a signature older than this (replays); we document the same window.
+WEBHOOK_TOLERANCE_S = env_int("WEBHOOK_TOLERANCE_S", 300, minimum=10)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -5,10 +5,12 @@ from django.urls import path, re_path
 from backend.api import api
 from backend.core import views
 from backend.core.middleware import json_404
+from notifications.views import acknowledge_page
 
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", json_404),
+    path("ack/<str:token>", acknowledge_page, name="acknowledge"),
     path("login/", views.sign_in_page, name="login"),
     path("logout/", views.sign_out_page, name="logout"),
     path("", views.home, name="home"),

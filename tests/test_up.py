@@ -37,6 +37,7 @@ def test_up_migrates_seeds_serves_and_stops_cleanly(tmp_path):
                 lambda: get_json(f"http://127.0.0.1:{port}/api/v1/health"), timeout=60, what="health", log=log
             )
             wait_for(lambda: "gateway ready" in log.read_text(), timeout=30, what="gateway", log=log)
+            wait_for(lambda: "通知发送进程已启动" in log.read_text(), timeout=30, what="sender", log=log)
             with socket.create_connection(("127.0.0.1", int(gateway["ANBANG_OSMAND_PORT"])), timeout=5):
                 pass  # the gateway is listening too
             banner = log.read_text()

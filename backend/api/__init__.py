@@ -22,6 +22,7 @@ from backend.monitoring.api import zones as monitoring_zones
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
 from backend.people.api import teams as people_teams
+from notifications import api as notifications_api
 
 VERSION = "0.1.0"
 
@@ -75,3 +76,5 @@ api.add_router("/alerts", monitoring_alerts.router)
 api.add_router("/location-orders", monitoring_orders.router)
 api.add_router("/zones", monitoring_zones.router)
 api.add_router("/persons", monitoring_zones.track_router)
+api.add_router("/inbox", notifications_api.inbox_router)
+api.add_router("/notifications", notifications_api.router)

@@ -42,11 +42,12 @@ def _decode(cursor: str) -> int:
         raise Invalid("分页游标无效", {"cursor": "invalid"}) from None
 
 
-def paginate(queryset: QuerySet, params: CursorParams) -> dict:
+def paginate(queryset: QuerySet, params: CursorParams, *, newest_first: bool = False) -> dict:
     """One page of ``queryset`` ordered by id, plus the cursor for the next page (None at the end)."""
-    queryset = queryset.order_by("pk")
+    queryset = queryset.order_by("-pk" if newest_first else "pk")
     if params.cursor:
-        queryset = queryset.filter(pk__gt=_decode(params.cursor))
+        after = _decode(params.cursor)
+        queryset = queryset.filter(pk__lt=after) if newest_first else queryset.filter(pk__gt=after)
     rows = list(queryset[: params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]

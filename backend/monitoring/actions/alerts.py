@@ -32,6 +32,7 @@ from backend.monitoring.models import (
 )
 from backend.people.models import Case, Person
 from backend.people.models.person import OFFICE_ROLES
+from notifications.outbox import plan_deliveries
 
 
 def due_delta(severity: str) -> dt.timedelta:
@@ -65,8 +66,15 @@ def raise_alert(
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
     late: bool = False,
+    route_to: Jurisdiction | None = None,
+    level: int = 0,
 ) -> tuple[Alert, bool]:
-    """Open an alert, or count a repeat of the one already unresolved.  Returns (alert, created)."""
+    """Open an alert, or count a repeat of the one already unresolved.  Returns (alert, created).
+
+    A new alert's deliveries are queued in the same transaction (notifications.outbox), so no alert is
+    committed without them.  ``route_to``/``level`` open it already escalated (告警未能送达 goes to the
+    level above the recipient who could not be reached).
+    """
     if person is None and device is None:
         raise ValueError("an alert needs a person or a device")
     now = timezone.now()
@@ -80,11 +88,12 @@ def raise_alert(
                     kind=kind, severity=severity, person=person, case=case, device=device, subject=subject,
                     dedupe_key=key, jurisdiction=jurisdiction, owner=_owner(person, case), opened_at=now,
                     first_seen_at=seen, last_seen_at=seen, late=late, due_at=now + due_delta(severity),
-                    details=details or {},
+                    details=details or {}, escalated_to=route_to, escalation_level=level if route_to else 0,
                 )  # fmt: skip
                 AlertEvent.objects.create(
                     alert=alert, kind=AlertEvent.Kind.OPENED, at=now, details={"late": late}
                 )
+                plan_deliveries(alert, alert.escalation_level)
                 record_audit(actor=None, actor_label="system:alerts", action="alert.open", target=alert,
                              details={"kind": kind, "severity": severity})  # fmt: skip
             return alert, True
@@ -193,6 +202,7 @@ def escalate_due(now: dt.datetime | None = None, *, limit: int = 1000) -> int:
     Each alert is claimed with a conditional UPDATE on its current level, so two sweeps running at
     once escalate it once.  The top of the tree (no parent) keeps its level and gets a new due time.
     """
+
     now = now or timezone.now()
     moved = 0
     due = list(
@@ -224,6 +234,9 @@ def escalate_due(now: dt.datetime | None = None, *, limit: int = 1000) -> int:
             )  # fmt: skip
             record_audit(actor=None, actor_label="system:escalation", action="alert.escalate", target=alert,
                          details={"level": level})  # fmt: skip
+            if not at_top:
+                alert.escalation_level, alert.escalated_to = level, target
+                plan_deliveries(alert, level)
             moved += 1
     return moved
 

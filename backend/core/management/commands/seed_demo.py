@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for config in apps.get_app_configs():
             module_name = f"{config.name}.demo"
-            if config.name.startswith("backend.") and find_spec(module_name):
+            ours = config.name.split(".")[0] in {"backend", "notifications"}
+            if ours and find_spec(module_name):
                 import_module(module_name).seed(self.stdout)
         self.stdout.write("演示账户：\n" + login_table())

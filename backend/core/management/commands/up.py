@@ -46,6 +46,7 @@ def process_table(options: dict) -> list[tuple[str, list[str]]]:
             ],
         ),
         ("gateway", [sys.executable, "manage.py", "rungateway"]),
+        ("sender", [sys.executable, "manage.py", "sendnotifications"]),
     ]  # fmt: skip
 
 
@@ -107,6 +108,13 @@ class Command(BaseCommand):
             f"  控制台   {url}",
             f"  接口文档 {url}api/v1/docs",
             "  定位网关 " + "  ".join(f"{name} {port}" for name, port in gateway_ports().items()),
+            "  告警通知 站内信"
+            + "".join(
+                f"、{name}"
+                for name, on in (("短信", settings.SMS_PROVIDER), ("邮件", settings.EMAIL_HOST))
+                if on
+            )
+            + "、Webhook（短信与邮件在 ANBANG_SMS_* / ANBANG_EMAIL_* 中配置）",
             f"  数据库   {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} {settings.DATABASES['default']['NAME']}",
         ]
         if has_demo_data():

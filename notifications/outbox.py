@@ -1,0 +1,23 @@
+"""Planning deliveries: called inside the transaction that opens or escalates an alert, so an alert is
+never committed without its deliveries, and planning a step twice adds nothing (the unique constraint)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from backend.monitoring.models import Alert
+from notifications.models import Delivery
+from notifications.routing import routes_for
+
+
+def plan_deliveries(alert: Alert, step: int) -> int:
+    """Queue this escalation step of ``alert`` for everyone its routes name.  Returns the routes found;
+    a route already queued for this step is left as it is."""
+    now = timezone.now()
+    rows = [
+        Delivery(alert=alert, recipient=route.recipient, channel=route.channel, step=step,
+                 created_at=now, next_attempt_at=now)
+        for route in routes_for(alert, step)
+    ]  # fmt: skip
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
