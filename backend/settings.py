@@ -187,6 +187,11 @@ SMS_ACCESS_KEY_SECRET = env_secret("SMS_ACCESS_KEY_SECRET", secrets_dir=SECRETS_
 SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "")
 SMS_TEMPLATE_CODE = env_str("SMS_TEMPLATE_CODE", "")
 SMS_REGION = env_str("SMS_REGION", "cn-hangzhou")
+# Replies (上行短信): the JSON gateway posts what recipients text back to /api/v1/notifications/sms/inbound
+# with this bearer token; an SMS then carries a reply code.  Aliyun delivers replies only through its
+# message queue (MNS), which is not wired up: leave this off with SMS_PROVIDER=aliyun.
+SMS_INBOUND_TOKEN = env_secret("SMS_INBOUND_TOKEN", secrets_dir=SECRETS_DIR) or ""
+SMS_REPLIES = SMS_PROVIDER == "json" and bool(SMS_INBOUND_TOKEN)
 if SMS_PROVIDER == "aliyun" and not (
     SMS_ACCESS_KEY_ID and SMS_ACCESS_KEY_SECRET and SMS_SIGN_NAME and SMS_TEMPLATE_CODE
 ):

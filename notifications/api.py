@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, Unauthenticated
 from backend.core.models import Jurisdiction, User
 from notifications import actions
+from notifications.links import acknowledge_via_reply
 from notifications.models import ContactPoint, Delivery, InboxMessage, RoutingRule
 
 inbox_router = Router(tags=["站内信"])
@@ -126,6 +129,32 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters], page:
 )
 def get_delivery(request: HttpRequest, delivery_id: int):
     return get_object_or_404(Delivery.objects.visible_to(request.auth), pk=delivery_id)
+
+
+# --- SMS replies (上行短信) -------------------------------------------------------------------------
+class InboundIn(Schema):
+    from_: str = Field(alias="from", max_length=20)
+    text: str = Field(max_length=500)
+
+
+class InboundOut(Schema):
+    alert_id: int
+    state: str
+
+
+def _gateway_token(request: HttpRequest) -> bool:
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    return bool(settings.SMS_REPLIES) and hmac.compare_digest(
+        sent.encode(), settings.SMS_INBOUND_TOKEN.encode()
+    )
+
+
+@router.post("/sms/inbound", auth=None, response=InboundOut, summary="短信网关推送的回复（回复码签收）")
+def sms_inbound(request: HttpRequest, payload: InboundIn):
+    if not _gateway_token(request):
+        raise Unauthenticated("短信网关令牌无效")
+    alert = acknowledge_via_reply(payload.from_, payload.text)
+    return {"alert_id": alert.pk, "state": alert.state}
 
 
 # --- Contact points --------------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 
 The link names the delivery and is signed with the site's secret (Django's TimestampSigner, its own
 salt); it acknowledges the alert as that delivery's recipient, once, within ANBANG_ACK_LINK_HOURS.
+Where the SMS gateway passes replies on, texting the SMS's six-digit code back from the recipient's own
+number does the same.
 Opening it shows the alert and a button — link previewers in chat apps fetch URLs, so a GET changes
 nothing; only the POST acknowledges.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.core import signing
@@ -46,7 +50,26 @@ def delivery_for_token(token: str) -> Delivery:
 
 def acknowledge_via_link(token: str) -> Alert:
     """Acknowledge as the link's recipient; the link then stops working.  Audited as that user."""
-    delivery = delivery_for_token(token)
+    return _acknowledge(delivery_for_token(token), via="link")
+
+
+def acknowledge_via_reply(sender_mobile: str, text: str) -> Alert:
+    """An SMS reply carrying a delivery's code, from that delivery's recipient's own number (上行签收)."""
+    from notifications.models import ContactPoint
+
+    code = "".join(ch for ch in text if ch.isdigit())
+    since = timezone.now() - dt.timedelta(hours=settings.ACK_LINK_HOURS)
+    mobile = sender_mobile.strip().removeprefix("+86")
+    if len(code) == 6:
+        for delivery in Delivery.objects.filter(channel="sms", reply_code=code, created_at__gte=since,
+                                                alert__isnull=False).select_related("alert", "recipient"):  # fmt: skip
+            point = ContactPoint.objects.filter(user_id=delivery.recipient_id, channel="sms").first()
+            if point is not None and point.address == mobile:
+                return _acknowledge(delivery, via="sms_reply")
+    raise Invalid("回复码无效或已过期", {"reply": "invalid"})
+
+
+def _acknowledge(delivery: Delivery, *, via: str) -> Alert:
     with transaction.atomic():
         used = Delivery.objects.filter(pk=delivery.pk, link_used_at__isnull=True).update(
             link_used_at=timezone.now()
@@ -54,8 +77,9 @@ def acknowledge_via_link(token: str) -> Alert:
         if not used:
             raise Conflict("此签收链接已使用过", {"link": "used"})
         record_audit(
-            actor=delivery.recipient, action="alert.acknowledge_link", target=delivery.alert,
+            actor=delivery.recipient, action=f"alert.acknowledge_{via}", target=delivery.alert,
             details={"delivery": delivery.pk, "channel": delivery.channel},
         )  # fmt: skip
-        alert = acknowledge_alert(alert=delivery.alert, by=delivery.recipient, note="通过通知链接签收")
+        note = "通过通知链接签收" if via == "link" else "通过短信回复签收"
+        alert = acknowledge_alert(alert=delivery.alert, by=delivery.recipient, note=note)
     return alert

@@ -128,7 +128,9 @@ class Delivery(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True, default="")  # codes and statuses, never content
     provider_id = models.CharField(max_length=100, blank=True, default="")
-    link_used_at = models.DateTimeField(null=True, blank=True)
+    link_used_at = models.DateTimeField(null=True, blank=True)  # the acknowledge link or SMS reply, once
+    # SMS only: the code a recipient texts back to acknowledge ("回复 123456 签收"), where replies reach us.
+    reply_code = models.CharField(max_length=8, blank=True, default="", db_index=True)
     details = models.JSONField(default=dict, blank=True)  # a digest's alert ids
 
     objects = DeliveryQuerySet.as_manager()

@@ -3,10 +3,13 @@ never committed without its deliveries, and planning a step twice adds nothing (
 
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.utils import timezone
 
 from backend.monitoring.models import Alert
-from notifications.models import Delivery
+from notifications.models import Channel, Delivery
 from notifications.routing import routes_for
 
 
@@ -16,8 +19,14 @@ def plan_deliveries(alert: Alert, step: int) -> int:
     now = timezone.now()
     rows = [
         Delivery(alert=alert, recipient=route.recipient, channel=route.channel, step=step,
-                 created_at=now, next_attempt_at=now)
+                 created_at=now, next_attempt_at=now, reply_code=reply_code(route.channel))
         for route in routes_for(alert, step)
     ]  # fmt: skip
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def reply_code(channel: str) -> str:
+    """Six random digits for an SMS where the provider passes replies on; a reply must also come from the
+    recipient's own number, so a guessed code alone acknowledges nothing."""
+    return f"{secrets.randbelow(10**6):06d}" if channel == Channel.SMS and settings.SMS_REPLIES else ""

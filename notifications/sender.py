@@ -63,16 +63,25 @@ def retry_delay(attempt: int, rng: random.Random | None = None) -> dt.timedelta:
 def claim(limit: int, now: dt.datetime | None = None, *, channel: str | None = None) -> list[Delivery]:
     """Take up to ``limit`` deliveries that are due (or abandoned by a dead sender) for this process,
     oldest due first; ``channel`` restricts them to one channel."""
+    return claim_each({channel: limit}, now)
+
+
+def claim_each(limits: dict[str | None, int], now: dt.datetime | None = None) -> list[Delivery]:
+    """``claim`` for several channels at once — up to ``limits[channel]`` each — in one transaction."""
     now = now or timezone.now()
     due = Q(state=DeliveryState.DUE, next_attempt_at__lte=now)
     stale = Q(state=DeliveryState.SENDING, lease_until__lt=now)
-    if channel is not None:
-        due, stale = due & Q(channel=channel), stale & Q(channel=channel)
-    candidates = list(
-        Delivery.objects.filter(due).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
-    )
-    if len(candidates) < limit:
-        candidates += Delivery.objects.filter(stale).values_list("pk", flat=True)[: limit - len(candidates)]
+    candidates: list[int] = []
+    for channel, limit in limits.items():
+        only = Q(channel=channel) if channel is not None else Q()
+        found = list(
+            Delivery.objects.filter(due & only)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if len(found) < limit:
+            found += Delivery.objects.filter(stale & only).values_list("pk", flat=True)[: limit - len(found)]
+        candidates += found
     if not candidates:
         return []
     token = uuid.uuid4().hex[:16]

@@ -135,18 +135,6 @@ def test_contact_points_are_masked_and_a_webhook_secret_is_shown_once(officers, 
     assert client.delete("/api/v1/notifications/contact-points/email").status_code == 404
 
 
-def test_contact_points_are_encrypted_at_rest(officers):
-    from django.db import connection
-
-    from notifications.actions import set_contact_point
-
-    set_contact_point(by=officers.owner, user=officers.owner, channel="sms", address="13912345678")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT address FROM notifications_contactpoint")
-        (raw,) = cursor.fetchone()
-    assert "13912345678" not in raw
-
-
 def test_routing_rules_are_for_admins_within_their_subtree(api, tree, officers):
     admin = make_user("admin_county", tree.county_a, Role.ADMIN)
     rule = {"jurisdiction_id": tree.county_a.pk, "name": "脱管通报", "kinds": ["absconding"],
@@ -171,3 +159,35 @@ def test_routing_rules_are_for_admins_within_their_subtree(api, tree, officers):
     )
     assert run_trio(trio, Case("PUT", path, lambda o: {**rule, "name": "改名"}), {}, api) == [200, 404, 404]
     assert run_trio(trio, Case("DELETE", path, ok=204), {}, api) == [204, 404, 404]
+
+
+@pytest.fixture
+def replies(channels):
+    channels.SMS_INBOUND_TOKEN, channels.SMS_REPLIES = "inbound-token", True
+    return channels
+
+
+def test_texting_the_code_back_from_the_recipients_number_acknowledges_the_alert(
+    replies, sms_gateway, subject, officers, api
+):
+    person, case = subject
+    alert, _ = raise_alert(kind="sos", severity="critical", person=person, case=case)
+    sender.handle_batch()
+    (message,) = sms_gateway.sent.values()
+    code = re.search(r"回复(\d{6})", message["text"]).group(1)
+    gateway = api(None)
+    inbound = "/api/v1/notifications/sms/inbound"
+    token = {"Authorization": "Bearer inbound-token"}
+    assert gateway.post(inbound, {"from": "13800000001", "text": code}).status_code == 401  # no token
+    wrong_number = gateway.post(inbound, {"from": "13999999999", "text": code}, **token)
+    assert wrong_number.status_code == 422 and Alert.objects.get(pk=alert.pk).state == "open"
+    done = gateway.post(inbound, {"from": "+8613800000001", "text": f" {code} "}, **token)
+    assert done.status_code == 200 and done.json() == {"alert_id": alert.pk, "state": "acknowledged"}
+    assert AuditEvent.objects.filter(action="alert.acknowledge_sms_reply", actor=officers.owner).exists()
+    assert gateway.post(inbound, {"from": "13800000001", "text": code}, **token).status_code == 409  # once
+
+
+def test_without_replies_set_up_an_sms_carries_no_reply_code(alert, sms_gateway):
+    (message,) = sms_gateway.sent.values()
+    assert "回复" not in message["text"]
+    assert Delivery.objects.get(alert=alert, channel="sms").reply_code == ""

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications import sender
@@ -31,8 +31,15 @@ STATS_EVERY_S = 60.0
 DIGEST_CHECK_EVERY_S = 60.0
 
 
+def _keep_connection_healthy() -> None:
+    """Reopen this thread's connection only after an error.  ``close_old_connections`` would also close it
+    whenever CONN_MAX_AGE is 0 (SQLite's default here) — a reconnect per send, a third of the CPU."""
+    if connection.errors_occurred:
+        connection.close_if_unusable_or_obsolete()
+
+
 def _attempt_in_thread(delivery) -> tuple:
-    close_old_connections()  # the pool's threads live as long as the loop: drop a broken or aged connection
+    _keep_connection_healthy()  # the pool's threads, and their connections, live as long as the loop
     return delivery, sender.attempt(delivery)  # reads only; the loop's thread records the outcome
 
 
@@ -69,15 +76,18 @@ class Command(BaseCommand):
         }
         try:
             while not self.stopping:
-                close_old_connections()
-                more = False
-                for channel, running in in_flight.items():
-                    if (limit := min(threads - len(running), settings.NOTIFY_BATCH)) > 0:
-                        claimed = sender.claim(limit, channel=channel)
-                        running |= {pools[channel].submit(_attempt_in_thread, d) for d in claimed}
-                        more |= len(claimed) == limit
-                local = sender.claim(settings.NOTIFY_BATCH, channel=Channel.INBOX)  # rows to write: no thread
-                more |= len(local) == settings.NOTIFY_BATCH
+                _keep_connection_healthy()
+                limits = {
+                    c: min(threads - len(running), settings.NOTIFY_BATCH) for c, running in in_flight.items()
+                }
+                limits = {c: n for c, n in limits.items() if n > 0} | {Channel.INBOX: settings.NOTIFY_BATCH}
+                claimed = sender.claim_each(limits)
+                local = [d for d in claimed if d.channel == Channel.INBOX]  # rows to write: no thread needed
+                for d in claimed:
+                    if d.channel != Channel.INBOX:
+                        in_flight[d.channel].add(pools[d.channel].submit(_attempt_in_thread, d))
+                per_channel = Counter(d.channel for d in claimed)
+                more = any(per_channel[c] == n for c, n in limits.items())
                 busy = set().union(*in_flight.values())
                 done: set[Future] = set()
                 if busy:  # back as soon as a send finishes, or after a poll interval
