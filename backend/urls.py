@@ -10,7 +10,7 @@ from notifications.views import acknowledge_page
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", json_404),
-    path("ack/<str:token>", acknowledge_page, name="acknowledge"),
+    path("ack/", acknowledge_page, name="acknowledge"),
     path("login/", views.sign_in_page, name="login"),
     path("logout/", views.sign_out_page, name="logout"),
     path("", views.home, name="home"),

@@ -31,7 +31,8 @@ def ack_token(delivery: Delivery) -> str:
 
 
 def ack_link(delivery: Delivery) -> str:
-    return f"{settings.PUBLIC_URL}/ack/{ack_token(delivery)}"
+    # In the query string, which the access log leaves out (%(U)s): the token is a credential for one act.
+    return f"{settings.PUBLIC_URL}/ack/?t={ack_token(delivery)}"
 
 
 def delivery_for_token(token: str) -> Delivery:

@@ -38,7 +38,7 @@ def render_alert(delivery: Delivery) -> Message:
     number, when = case_number(alert), local_time(alert.first_seen_at)
     link = ack_link(delivery)
     escalated = f"（已升级{delivery.step}级，原责任人未签收）" if delivery.step else ""
-    reply = f"，或回复{delivery.reply_code}" if delivery.reply_code else ""
+    reply = f" 或回复{delivery.reply_code}" if delivery.reply_code else ""  # a space ends the link for phones
     text = f"【安帮】{severity}告警{escalated}：{kind}，案件{number}，{when}。签收：{link}{reply}"
     body = "\n".join(
         [

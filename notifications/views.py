@@ -13,8 +13,9 @@ from notifications.messages import case_number, local_time
 
 
 @require_http_methods(["GET", "POST"])
-def acknowledge_page(request: HttpRequest, token: str) -> HttpResponse:
-    context: dict = {"token": token}
+def acknowledge_page(request: HttpRequest) -> HttpResponse:
+    token = request.GET.get("t", "")
+    context: dict = {}
     try:
         delivery = delivery_for_token(token)
         alert = delivery.alert

@@ -29,12 +29,12 @@ def alert(channels, subject):
 
 
 def link_path(delivery: Delivery) -> str:
-    return f"/ack/{ack_token(delivery)}"
+    return f"/ack/?t={ack_token(delivery)}"
 
 
 def test_the_link_in_the_sms_acknowledges_the_alert_as_its_recipient_once(alert, sms_gateway, officers):
     (message,) = sms_gateway.sent.values()
-    path = "/ack/" + re.search(r"/ack/(\S+)$", message["text"]).group(1)
+    path = "/ack/?t=" + re.search(r"/ack/\?t=(\S+)$", message["text"]).group(1)
     browser = Client(enforce_csrf_checks=True)
     page = browser.get(path)
     assert page.status_code == 200 and "签收" in page.content.decode()
@@ -61,7 +61,7 @@ def test_a_forged_or_expired_link_is_refused_and_changes_nothing(alert, settings
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("time.time", lambda: __import__("datetime").datetime.now().timestamp() - 7200)
         stale = old.sign(str(delivery.pk))
-    response = client.post(f"/ack/{stale}")
+    response = client.post(f"/ack/?t={stale}")
     assert response.status_code == 422 and "过期" in response.content.decode()
     assert Alert.objects.get(pk=alert.pk).state == "open"
 

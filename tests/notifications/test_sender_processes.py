@@ -65,7 +65,10 @@ def all_sent(alerts: list[int]) -> bool:
 
 def test_two_senders_at_once_deliver_each_message_once(tmp_path, sms_only, subject):
     alerts = queue_alerts(subject, 150)
-    senders = [start_sender(tmp_path, sms_only, f"sender{n}") for n in (1, 2)]
+    sms_only.delay_s = (
+        0.1  # a provider's latency, so that neither sender can finish alone before the other starts
+    )
+    senders = [start_sender(tmp_path, sms_only, f"sender{n}", ANBANG_NOTIFY_THREADS="4") for n in (1, 2)]
     try:
         wait_for(lambda: all_sent(alerts), timeout=120, what="all deliveries sent", log=senders[0][1])
     finally:
