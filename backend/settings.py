@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "backend.core",
     "backend.people",
     "backend.monitoring",
+    "backend.supervision",
     "notifications",
 ]
 

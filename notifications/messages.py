@@ -85,3 +85,11 @@ def render_digest(delivery: Delivery, alerts: list[Alert]) -> Message:
     body = "\n".join(lines)
     payload = {"event": "digest", "day": day, "alerts": [a.pk for a in alerts]}
     return Message(f"[安帮] {day} 低级别告警汇总（{len(alerts)} 条）", lines[0], body, "", payload, {})
+
+
+def render_reminder(delivery: Delivery) -> Message:
+    title, text = delivery.details.get("title", "安帮提醒"), delivery.details.get("text", "")
+    sms = text if text.startswith("【") else f"【安帮】{text}"
+    payload = {"event": "reminder", "delivery": delivery.idempotency_key, "due_item": delivery.due_item_id,
+               "title": title, "text": text}  # fmt: skip
+    return Message(f"[安帮] {title}", sms, text, "", payload, {})

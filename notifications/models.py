@@ -103,19 +103,31 @@ class DeliveryQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
         """Your own deliveries, and the deliveries of alerts you may see."""
         from backend.monitoring.models import Alert
+        from backend.supervision.models import DueItem
 
         visible_alerts = Alert.objects.visible_to(user).values("pk")
-        return Q(recipient=user) | Q(alert__in=visible_alerts)
+        visible_items = DueItem.objects.visible_to(user).values("pk")
+        return Q(recipient=user) | Q(alert__in=visible_alerts) | Q(due_item__in=visible_items)
 
 
 class Delivery(models.Model):
-    """One message to one recipient over one channel for one escalation step of an alert (or one digest)."""
+    """One message to one recipient over one channel for one escalation step of an alert, one digest, or
+    one reminder of a due item (to staff, or by SMS to the supervised person)."""
 
     alert = models.ForeignKey(
         "monitoring.Alert", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
     digest_on = models.DateField(null=True, blank=True)  # a daily digest of low alerts instead of one alert
-    recipient = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="deliveries")
+    due_item = models.ForeignKey(
+        "supervision.DueItem", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        "core.User", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    # A reminder to the supervised person: SMS to their first phone (people.PersonPhone, encrypted).
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     step = models.PositiveSmallIntegerField(default=0)  # the alert's escalation level when planned
     state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.DUE)
@@ -131,7 +143,7 @@ class Delivery(models.Model):
     link_used_at = models.DateTimeField(null=True, blank=True)  # the acknowledge link or SMS reply, once
     # SMS only: the code a recipient texts back to acknowledge ("回复 123456 签收"), where replies reach us.
     reply_code = models.CharField(max_length=8, blank=True, default="", db_index=True)
-    details = models.JSONField(default=dict, blank=True)  # a digest's alert ids
+    details = models.JSONField(default=dict, blank=True)  # a digest's alert ids; a reminder's title and text
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -146,6 +158,16 @@ class Delivery(models.Model):
                 fields=["recipient", "channel", "digest_on"],
                 condition=Q(digest_on__isnull=False),
                 name="delivery_once_per_digest",
+            ),
+            models.UniqueConstraint(
+                fields=["due_item", "recipient", "channel"],
+                condition=Q(due_item__isnull=False, recipient__isnull=False),
+                name="delivery_once_per_reminder",
+            ),
+            models.UniqueConstraint(
+                fields=["due_item", "person", "channel"],
+                condition=Q(due_item__isnull=False, person__isnull=False),
+                name="delivery_once_per_person_reminder",
             ),
         ]
         indexes = [

@@ -30,7 +30,7 @@ from django.utils import timezone
 from backend.monitoring.models import AlertKind, AlertState, Severity
 from notifications.channels import transport_for
 from notifications.channels.base import Message, PermanentError, SendError
-from notifications.messages import render_alert, render_digest
+from notifications.messages import render_alert, render_digest, render_reminder
 from notifications.models import (
     ADDRESSED_CHANNELS,
     Channel,
@@ -121,6 +121,8 @@ def _contact(delivery: Delivery) -> ContactPoint | None:
 def _render(delivery: Delivery) -> Message:
     if delivery.alert_id is not None:
         return render_alert(delivery)
+    if delivery.due_item_id is not None:
+        return render_reminder(delivery)
     from backend.monitoring.models import Alert
 
     alerts = list(

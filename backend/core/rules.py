@@ -47,6 +47,53 @@ class Rules:
     signal_lost_minutes_phone: int = 180
     # Suspected absconding (疑似脱管): an inclusion breach and lost signal within this window of each other.
     absconding_window_minutes: int = 120
+    # --- Supervision (社区矫正法实施办法; domain.md) -------------------------------------------------
+    # Duties per category (分类管理 defaults; a province or an officer may change them).
+    duty_strict_in_person_per_week: int = 1
+    duty_strict_written_per_week: int = 1
+    duty_strict_education_hours_per_month: int = 12
+    duty_strict_service_hours_per_month: int = 12
+    duty_normal_in_person_per_month: int = 1
+    duty_normal_phone_per_week: int = 1
+    duty_lenient_in_person_per_month: int = 1
+    # Reminders to the person: at the window's opening hour, and this many hours before it closes.
+    checkin_reminder_open_hour: int = 9
+    checkin_reminder_before_close_hours: int = 24
+    # A reminder whose moment passed more than this long ago (the scheduler was down) is not sent late.
+    reminder_stale_hours: int = 6
+    # Category reviews: 严管 for the first 2 months (correction_initial_strict_months), 宽管 after ≥ 6 months
+    # in 普管 with a quarterly score ≥ 80.
+    category_lenient_after_months: int = 6
+    category_lenient_min_score: int = 80
+    # 实施办法 Art. 53: from 30 days before the term ends, self-summary and written assessment.
+    term_end_tasks_days: int = 30
+    # Leave (实施办法 Art. 27–29): apply ≥ 3 days ahead; ≤ 7 days 司法所; 8–30 county; > 30 days, or > 30 days
+    # in total within 2 months (60 days), the next level up with a procuratorate notification.
+    leave_apply_days_ahead: int = 3
+    leave_township_max_days: int = 7
+    leave_county_max_days: int = 30
+    leave_window_days: int = 60
+    leave_window_max_days: int = 30
+    leave_frequent_valid_months: int = 6
+    # Location orders: notice to the officer and the county head this many days before the end (T-7) and at T-0.
+    order_expiry_notice_days: int = 7
+    # Sanctions ladder (考核奖惩): lost contact ≤ 10 days → 训诫, > 10 → 警告, > 30 → revocation request;
+    # 2 unremedied 训诫 → 警告; 2 警告 → revocation request.
+    sanction_lost_contact_warning_days: int = 10
+    sanction_lost_contact_revocation_days: int = 30
+    sanction_admonitions_to_warning: int = 2
+    sanction_warnings_to_revocation: int = 2
+    # Aftercare (安置帮教): contact each quarter (monthly for high risk), risk review every 6 months.
+    aftercare_contact_days: int = 90
+    aftercare_contact_days_high: int = 30
+    aftercare_risk_review_months: int = 6
+    # Mental health (工作规范 2018): stable → next follow-up in 3 months; otherwise within 2 weeks; ≥ 4
+    # follow-ups and 1 health check a year; emergency record within 24 h of an incident.
+    mh_followup_days_stable: int = 90
+    mh_followup_days_unstable: int = 14
+    mh_followups_per_year: int = 4
+    mh_health_checks_per_year: int = 1
+    mh_emergency_record_hours: int = 24
 
 
 def _load(path: str | None) -> Rules:

@@ -1,0 +1,91 @@
+"""Planning due items and the registry of what happens when one comes due.
+
+``plan`` / ``plan_many`` create items idempotently — (kind, subject) is unique, so the hourly planner,
+an action and a second scheduler planning the same deadline make one row.  ``replan`` moves a pending
+item (a follow-up done early moves the next one).  A handler takes a batch of claimed items of its kind and
+must ``finish`` each one in the same transaction as its effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.supervision.models import DueItem, DueState
+
+Handler = Callable[[list[DueItem], dt.datetime], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register ``fn(items, now)`` for one due kind."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Plan:
+    kind: str
+    subject: str
+    due_at: dt.datetime
+    jurisdiction_id: int
+    case_id: int | None = None
+    person_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> DueItem:
+        return DueItem(kind=self.kind, subject=self.subject, due_at=self.due_at, jurisdiction_id=self.jurisdiction_id,
+                       case_id=self.case_id, person_id=self.person_id, details=self.details)  # fmt: skip
+
+
+def plan_for_case(case, kind: str, subject: str, due_at: dt.datetime, **details: Any) -> Plan:
+    return Plan(kind, subject, due_at, case.jurisdiction_id, case.pk, case.person_id, details)
+
+
+def plan_many(plans: Iterable[Plan], *, batch_size: int = 2000) -> None:
+    """Create the items that do not exist yet; existing ones are left as they are."""
+    DueItem.objects.bulk_create([p.row() for p in plans], ignore_conflicts=True, batch_size=batch_size)
+
+
+def plan(p: Plan) -> DueItem:
+    plan_many([p])
+    return DueItem.objects.get(kind=p.kind, subject=p.subject)
+
+
+def replan(kind: str, subject: str, due_at: dt.datetime) -> int:
+    """Move a pending item to a new time; done or claimed items keep theirs."""
+    return DueItem.objects.filter(kind=kind, subject=subject, state=DueState.PENDING).update(due_at=due_at)
+
+
+def cancel(kind: str, subject: str, reason: str = "cancelled") -> int:
+    return DueItem.objects.filter(kind=kind, subject=subject, state=DueState.PENDING).update(
+        state=DueState.CANCELLED, done_at=timezone.now(), outcome=reason[:64]
+    )
+
+
+def finish(items: DueItem | list[DueItem], outcome: str, now: dt.datetime | None = None) -> int:
+    """Mark claimed items done — only while the claim is still ours (a lease taken over is not finished
+    twice).  Call inside the transaction that made the item's effect."""
+    items = [items] if isinstance(items, DueItem) else items
+    done = 0
+    for token in {i.claimed_by for i in items}:
+        done += DueItem.objects.filter(
+            pk__in=[i.pk for i in items if i.claimed_by == token], state=DueState.CLAIMED, claimed_by=token
+        ).update(state=DueState.DONE, done_at=now or timezone.now(), outcome=outcome[:64])
+    return done
+
+
+def finish_each(items: list[DueItem], act: Callable[[DueItem], str], now: dt.datetime) -> None:
+    """For handlers whose effect is per item (an alert): one transaction per item with its effect."""
+    for item in items:
+        with transaction.atomic():
+            finish(item, act(item), now)
