@@ -22,6 +22,11 @@ from backend.monitoring.api import zones as monitoring_zones
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
 from backend.people.api import teams as people_teams
+from backend.supervision.api import checkins as supervision_checkins
+from backend.supervision.api import due_items as supervision_due_items
+from backend.supervision.api import followups as supervision_followups
+from backend.supervision.api import leave as supervision_leave
+from backend.supervision.api import sanctions as supervision_sanctions
 from notifications import api as notifications_api
 
 VERSION = "0.1.0"
@@ -78,3 +83,8 @@ api.add_router("/zones", monitoring_zones.router)
 api.add_router("/persons", monitoring_zones.track_router)
 api.add_router("/inbox", notifications_api.inbox_router)
 api.add_router("/notifications", notifications_api.router)
+api.add_router("/checkins", supervision_checkins.router)
+api.add_router("/leave-requests", supervision_leave.router)
+api.add_router("/sanctions", supervision_sanctions.router)
+api.add_router("/followups", supervision_followups.router)
+api.add_router("/due-items", supervision_due_items.router)

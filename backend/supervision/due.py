@@ -20,6 +20,8 @@ from backend.supervision.models import DueItem, DueState
 
 Handler = Callable[[list[DueItem], dt.datetime], None]
 HANDLERS: dict[str, Handler] = {}
+Planner = Callable[[dt.datetime], int]
+PLANNERS: list[Planner] = []
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -30,6 +32,18 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+def planner(fn: Planner) -> Planner:
+    """Register ``fn(now) -> items planned``: run hourly by the scheduler (and by tests), it makes sure every
+    deadline of its area for the coming weeks has its due item.  Must be idempotent (``plan_many`` is)."""
+    PLANNERS.append(fn)
+    return fn
+
+
+def run_planners(now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return sum(fn(now) for fn in PLANNERS)
 
 
 @dataclass

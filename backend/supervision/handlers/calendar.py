@@ -1,0 +1,1 @@
+"""Due-item handlers and planners: calendar (filled in by its area)."""

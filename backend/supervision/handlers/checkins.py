@@ -1,0 +1,1 @@
+"""Due-item handlers and planners: checkins (filled in by its area)."""
