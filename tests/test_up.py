@@ -38,6 +38,7 @@ def test_up_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             )
             wait_for(lambda: "gateway ready" in log.read_text(), timeout=30, what="gateway", log=log)
             wait_for(lambda: "通知发送进程已启动" in log.read_text(), timeout=30, what="sender", log=log)
+            wait_for(lambda: "调度进程已启动" in log.read_text(), timeout=30, what="scheduler", log=log)
             with socket.create_connection(("127.0.0.1", int(gateway["ANBANG_OSMAND_PORT"])), timeout=5):
                 pass  # the gateway is listening too
             banner = log.read_text()

@@ -94,6 +94,11 @@ class Rules:
     mh_followups_per_year: int = 4
     mh_health_checks_per_year: int = 1
     mh_emergency_record_hours: int = 24
+    # Handled due items are kept this long (their alerts, deliveries and audit rows stay for good).
+    due_item_retention_days: int = 400
+    # 个人信息保护法 Art. 19 (shortest necessary time): a person's positions are deleted this long after the
+    # last of their cases closed; location data serves community correction only (社区矫正法 Art. 29).
+    position_retention_days_after_case_end: int = 180
 
 
 def _load(path: str | None) -> Rules:

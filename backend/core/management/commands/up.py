@@ -47,6 +47,7 @@ def process_table(options: dict) -> list[tuple[str, list[str]]]:
         ),
         ("gateway", [sys.executable, "manage.py", "rungateway"]),
         ("sender", [sys.executable, "manage.py", "sendnotifications"]),
+        ("scheduler", [sys.executable, "manage.py", "runscheduler"]),
     ]  # fmt: skip
 
 
