@@ -87,6 +87,8 @@ class Rules:
     aftercare_contact_days: int = 90
     aftercare_contact_days_high: int = 30
     aftercare_risk_review_months: int = 6
+    # A risk review more than a week overdue raises a (low) alert; the reminder on the day comes first.
+    aftercare_risk_review_grace_days: int = 7
     # Mental health (工作规范 2018): stable → next follow-up in 3 months; otherwise within 2 weeks; ≥ 4
     # follow-ups and 1 health check a year; emergency record within 24 h of an incident.
     mh_followup_days_stable: int = 90
@@ -94,6 +96,11 @@ class Rules:
     mh_followups_per_year: int = 4
     mh_health_checks_per_year: int = 1
     mh_emergency_record_hours: int = 24
+    # Case calendar (engineering defaults, not law): planners create due items this many days ahead, so the
+    # calendar shows the coming weeks; a one-off event (a release-day pick-up, an incident) first seen more
+    # than calendar_catch_up_days after it happened is not planned any more.
+    calendar_plan_ahead_days: int = 35
+    calendar_catch_up_days: int = 30
     # Handled due items are kept this long (their alerts, deliveries and audit rows stay for good).
     due_item_retention_days: int = 400
     # 个人信息保护法 Art. 19 (shortest necessary time): a person's positions are deleted this long after the

@@ -10,7 +10,9 @@ Per (person, zone) a small state machine, persisted in ZoneState after every bat
   even though neither fix lies inside (a pass-through between sparse fixes);
 - late and back-filled fixes are judged one by one in fix-time order and raise *late* alerts without
   disturbing the live state;
-- outside a zone's schedule (e.g. a curfew from 22:00 to 06:00) the zone does not apply.
+- outside a zone's schedule (e.g. a curfew from 22:00 to 06:00) the zone does not apply;
+- during an approved leave (外出, 实施办法 Art. 27) the person's inclusion zones do not apply, and the
+  leave's destination, if drawn, is an inclusion zone for that window only; exclusion zones still apply.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def schedule_of(windows: list[dict]) -> Schedule:
 # fix 1 km off, or a walk around a corner of the zone, must not look like walking through it.
 PASS_MAX_ACCURACY_M = 100.0
 PASS_MIN_DEPTH_M = 30.0
+# Leave windows that ended longer ago than this are not cached: only late fixes could still fall in them.
+LEAVE_LOOKBACK = dt.timedelta(days=7)
 
 
 @dataclass
@@ -82,6 +86,8 @@ class WatchedZone:
     confirm_fixes: int
     confirm_seconds: int
     clear_fixes: int
+    # A leave's destination applies only in [start, end) (epoch seconds); None: whenever its schedule says.
+    during: tuple[float, float] | None = None
 
 
 class ZoneCache:
@@ -90,6 +96,7 @@ class ZoneCache:
     def __init__(self, refresh_seconds: float = 10.0) -> None:
         self.refresh_seconds = refresh_seconds
         self._by_person: dict[int, list[WatchedZone]] = {}
+        self._leaves: dict[int, list[tuple[float, float]]] = {}
         self._stamp: tuple | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -98,12 +105,18 @@ class ZoneCache:
         self._maybe_reload()
         return {p: self._by_person[p] for p in person_ids if p in self._by_person}
 
+    def leave_windows(self, person_id: int) -> list[tuple[float, float]]:
+        """[start, end) epochs of the person's approved leave, when their inclusion zones are suspended."""
+        return self._leaves.get(person_id, [])
+
     def _maybe_reload(self) -> None:
         if time.monotonic() - self._checked < self.refresh_seconds:
             return
         with self._lock:
             self._checked = time.monotonic()
-            from django.db.models import Count, Max
+            from django.db.models import Count, Max, Q
+
+            from backend.supervision.models import LeaveRequest, LeaveState
 
             stamp = (
                 *Zone.objects.aggregate(n=Count("id"), t=Max("updated_at")).values(),
@@ -111,16 +124,24 @@ class ZoneCache:
                 *Case.objects.filter(kind=CaseKind.CORRECTION)
                 .aggregate(n=Count("id"), t=Max("updated_at"))
                 .values(),
+                # Leave only moves forward (pending → approved → returned): these change with every step.
+                *LeaveRequest.objects.aggregate(
+                    a=Count("id", filter=Q(state=LeaveState.APPROVED)),
+                    r=Count("id", filter=Q(state=LeaveState.RETURNED)),
+                    t=Max("decided_at"),
+                ).values(),
             )
             if stamp == self._stamp:
                 return
-            self._by_person = self._load()
+            by_person = self._load()
+            self._leaves = self._load_leaves(by_person)
+            self._by_person = by_person
             self._stamp = stamp
 
     def _load(self) -> dict[int, list[WatchedZone]]:
         by_person: dict[int, list[WatchedZone]] = defaultdict(list)
         zones = (
-            Zone.objects.filter(active=True)
+            Zone.objects.filter(active=True, leave_request__isnull=True)  # destinations: _load_leaves
             .select_related("layer__jurisdiction")
             .prefetch_related("layer__persons")
         )
@@ -142,6 +163,39 @@ class ZoneCache:
             for person_id in persons:
                 by_person[person_id].append(watched)
         return dict(by_person)
+
+    @staticmethod
+    def _load_leaves(by_person: dict[int, list[WatchedZone]]) -> dict[int, list[tuple[float, float]]]:
+        """Approved leave: its window per person, and its destination zone (added to ``by_person``)."""
+        from backend.supervision.models import LeaveRequest, LeaveState
+
+        since = timezone.localdate() - LEAVE_LOOKBACK
+        leaves = LeaveRequest.objects.filter(
+            state__in=(LeaveState.APPROVED, LeaveState.RETURNED), ends_on__gte=since
+        ).select_related("case", "destination_zone")
+        windows: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        for leave in leaves:
+            start, end = leave.window()
+            if end <= start:
+                continue  # back before it began
+            span = (start.timestamp(), end.timestamp())
+            person_id = leave.case.person_id
+            windows[person_id].append(span)
+            zone = leave.destination_zone
+            if zone is None or not zone.active:
+                continue
+            try:
+                prepared = PreparedZone.from_shape(
+                    shape_of(zone.geometry), kind="inclusion", margin_m=zone.margin_m
+                )
+            except (ValueError, KeyError, TypeError):
+                logger.exception("leave destination zone %s has an unusable geometry; not evaluated", zone.pk)
+                continue
+            by_person.setdefault(person_id, []).append(
+                WatchedZone(zone.pk, "inclusion", prepared, None, Schedule(None), zone.confirm_fixes,
+                            zone.confirm_seconds, zone.clear_fixes, during=span)
+            )  # fmt: skip
+        return dict(windows)
 
     @staticmethod
     def _persons_of(zone: Zone) -> list[int]:
@@ -179,8 +233,9 @@ class ZoneEvaluator:
             states = self._states(by_person, zones)
             for person_id, person_rows in by_person.items():
                 person_rows.sort(key=lambda r: r.fix.fix_time)
+                leave = self.cache.leave_windows(person_id)
                 for zone in zones[person_id]:
-                    opened += self._walk(person_id, zone, person_rows, states[(person_id, zone.id)])
+                    opened += self._walk(person_id, zone, person_rows, states[(person_id, zone.id)], leave)
             ZoneState.objects.bulk_update(
                 states.values(),
                 [
@@ -215,7 +270,8 @@ class ZoneEvaluator:
             }
         return existing
 
-    def _walk(self, person_id: int, zone: WatchedZone, rows: list[FixRow], state: ZoneState) -> int:
+    def _walk(self, person_id: int, zone: WatchedZone, rows: list[FixRow], state: ZoneState,
+              leave: list[tuple[float, float]] | None = None) -> int:  # fmt: skip
         lats = np.array([r.fix.latitude for r in rows], dtype=float)
         lons = np.array([r.fix.longitude for r in rows], dtype=float)
         accuracy = np.array(
@@ -225,6 +281,11 @@ class ZoneEvaluator:
         classes = classify(zone.prepared, lats, lons, accuracy)
         breach = is_breach(zone.prepared, classes)
         applies = zone.schedule.active_mask(epochs)
+        if zone.during is not None:
+            applies = applies & (epochs >= zone.during[0]) & (epochs < zone.during[1])
+        elif zone.kind == "inclusion":
+            for start, end in leave or ():  # approved leave suspends the person's inclusion zones
+                applies = applies & ((epochs < start) | (epochs >= end))
         right_side = INSIDE if zone.kind == "inclusion" else OUTSIDE
         crossed = self._pass_throughs(zone, rows, lats, lons, state)
         opened = 0

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.supervision.models import DueItem, DueState
@@ -90,11 +90,26 @@ def finish(items: DueItem | list[DueItem], outcome: str, now: dt.datetime | None
     """Mark claimed items done — only while the claim is still ours (a lease taken over is not finished
     twice).  Call inside the transaction that made the item's effect."""
     items = [items] if isinstance(items, DueItem) else items
+    now = now or timezone.now()
     done = 0
+    table = DueItem._meta.db_table
     for token in {i.claimed_by for i in items}:
-        done += DueItem.objects.filter(
-            pk__in=[i.pk for i in items if i.claimed_by == token], state=DueState.CLAIMED, claimed_by=token
-        ).update(state=DueState.DONE, done_at=now or timezone.now(), outcome=outcome[:64])
+        # Ids are integers from the database, inlined: binding a million parameters one by one through the
+        # ORM cost more than the update itself (bench/scheduler.py).
+        ids = ",".join(str(int(i.pk)) for i in items if i.claimed_by == token)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, done_at = %s, outcome = %s "  # noqa: S608
+                f"WHERE state = %s AND claimed_by = %s AND id IN ({ids})",
+                [
+                    DueState.DONE,
+                    connection.ops.adapt_datetimefield_value(now),
+                    outcome[:64],
+                    DueState.CLAIMED,
+                    token,
+                ],
+            )
+            done += cursor.rowcount
     return done
 
 
@@ -103,3 +118,20 @@ def finish_each(items: list[DueItem], act: Callable[[DueItem], str], now: dt.dat
     for item in items:
         with transaction.atomic():
             finish(item, act(item), now)
+
+
+def fast_instances(queryset, fields: tuple[str, ...]) -> list:
+    """Model instances from a values query without ``Model.__init__`` — for the sweep's hot path, where a
+    million items made instance creation a third of the time.  Only ``fields`` are loaded; any other field
+    loads from the database on first access, as with ``only()``."""
+    from django.db.models.base import ModelState
+
+    model = queryset.model
+    out = []
+    for row in queryset.values_list(*fields):
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj._state.adding, obj._state.db = False, queryset.db
+        obj.__dict__.update(zip(fields, row, strict=True))
+        out.append(obj)
+    return out

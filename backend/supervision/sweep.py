@@ -14,37 +14,46 @@ import uuid
 from collections import Counter, defaultdict
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
-from backend.supervision.due import HANDLERS
+from backend.people.models import Case
+from backend.supervision.due import HANDLERS, fast_instances
 from backend.supervision.models import DueItem, DueState
 
 logger = logging.getLogger("anbang.supervision")
 LEASE = dt.timedelta(minutes=10)
 
 
+# What handlers read of an item; the rest (done_at, outcome, created_at) loads on access if ever needed.
+CLAIMED_FIELDS = ("id", "kind", "subject", "case_id", "person_id", "jurisdiction_id", "due_at", "state",
+                  "claimed_by", "details")  # fmt: skip
+
+
 def claim(limit: int, now: dt.datetime) -> list[DueItem]:
-    due = Q(state=DueState.PENDING, due_at__lte=now) | Q(state=DueState.CLAIMED, lease_until__lt=now)
-    pending = DueItem.objects.filter(state=DueState.PENDING, due_at__lte=now).order_by("due_at", "pk")
-    ids = list(pending.values_list("pk", flat=True)[:limit])
-    if len(ids) < limit:
-        stale = DueItem.objects.filter(state=DueState.CLAIMED, lease_until__lt=now)
-        ids += stale.values_list("pk", flat=True)[: limit - len(ids)]
-    if not ids:
-        return []
+    """Claim up to ``limit`` items — pending and due, or claimed by a sweep whose lease ran out — oldest
+    first, with their cases loaded in one query."""
     token = uuid.uuid4().hex[:16]
+    pending = Q(state=DueState.PENDING, due_at__lte=now)
+    stale = Q(state=DueState.CLAIMED, lease_until__lt=now)
+    claimed = {"state": DueState.CLAIMED, "claimed_by": token, "lease_until": now + LEASE}
     with transaction.atomic():
-        taken = DueItem.objects.filter(due, pk__in=ids).update(
-            state=DueState.CLAIMED, claimed_by=token, lease_until=now + LEASE
-        )
+        # One statement picks and claims: the outer condition is checked again on each row, so a row another
+        # sweep claimed meanwhile (PostgreSQL waits for its lock, then re-checks) is left to it.
+        oldest = DueItem.objects.filter(pending).order_by("due_at", "pk").values("pk")[:limit]
+        taken = DueItem.objects.filter(pending, pk__in=Subquery(oldest)).update(**claimed)
+        if taken < limit:
+            abandoned = DueItem.objects.filter(stale).values("pk")[: limit - taken]
+            taken += DueItem.objects.filter(stale, pk__in=Subquery(abandoned)).update(**claimed)
     if not taken:
         return []
-    return list(
-        DueItem.objects.filter(claimed_by=token, state=DueState.CLAIMED)
-        .select_related("case", "person")
-        .order_by("due_at", "pk")
-    )
+    rows = DueItem.objects.filter(claimed_by=token, state=DueState.CLAIMED).order_by("due_at", "pk")
+    items = fast_instances(rows, CLAIMED_FIELDS)
+    cases = Case.objects.in_bulk({i.case_id for i in items if i.case_id is not None})
+    for item in items:
+        if item.case_id is not None:
+            item.case = cases[item.case_id]
+    return items
 
 
 def sweep(now: dt.datetime | None = None, *, batch: int = 5000, max_batches: int | None = None) -> Counter:

@@ -1,7 +1,139 @@
-"""/api/v1/sanctions: 考核奖惩."""
+"""/api/v1/sanctions: 考核奖惩 — the ledger per case, and the rules' suggestions (accept / dismiss)."""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from backend.api.pagination import CursorParams, Page, paginate
+from backend.core.audit import record_audit
+from backend.people.models import Case
+from backend.supervision.actions import sanctions as actions
+from backend.supervision.models import Sanction, SanctionSuggestion
 
 router = Router(tags=["考核奖惩"])
+
+
+class SanctionIn(Schema):
+    case_id: int
+    kind: str = Field(
+        description="praise / admonition / warning / police_penalty_request / revocation_request"
+    )
+    reason: str = Field(max_length=4000, description="事实与理由（加密保存）")
+    decided_on: dt.date | None = None
+    basis: str = Field(
+        "", max_length=64, description="依据（规则代码，如 missed_report、lost_contact_gt_10d）"
+    )
+
+
+class SanctionOut(Schema):
+    id: int
+    case_id: int
+    kind: str
+    decided_on: dt.date
+    decided_by_id: int
+    reason: str
+    basis: str
+    suggestion_id: int | None
+    remedied: bool
+    created_at: dt.datetime
+
+
+class SanctionFilters(Schema):
+    case_id: int | None = None
+    kind: str | None = None
+
+
+class SuggestionOut(Schema):
+    id: int
+    case_id: int
+    kind: str
+    rule: str
+    details: dict
+    state: str
+    created_at: dt.datetime
+    decided_by_id: int | None
+    decided_at: dt.datetime | None
+
+
+class SuggestionFilters(Schema):
+    case_id: int | None = None
+    state: str | None = Field(None, description="open / accepted / dismissed")
+
+
+class AcceptIn(Schema):
+    reason: str = Field("", max_length=4000, description="事实与理由（必填）")
+    decided_on: dt.date | None = None
+
+
+class AcceptOut(Schema):
+    suggestion: SuggestionOut
+    sanction: SanctionOut | None
+
+
+class DismissIn(Schema):
+    note: str = Field("", max_length=2000, description="不采纳的理由（必填）")
+
+
+def _suggestion(request: HttpRequest, suggestion_id: int) -> SanctionSuggestion:
+    return get_object_or_404(
+        SanctionSuggestion.objects.visible_to(request.auth).select_related("case"), pk=suggestion_id
+    )
+
+
+@router.get("", response=Page[SanctionOut], summary="奖惩记录（读取留痕）")
+def list_sanctions(request: HttpRequest, filters: Query[SanctionFilters], page: Query[CursorParams]):
+    queryset = Sanction.objects.visible_to(request.auth)
+    for key in ("case_id", "kind"):
+        value = getattr(filters, key)
+        if value is not None:
+            queryset = queryset.filter(**{key: value})
+    result = paginate(queryset, page)
+    record_audit(actor=request.auth, action="sanction.list", details={"ids": [s.pk for s in result["items"]]})
+    return result
+
+
+@router.post(
+    "", response={201: SanctionOut}, summary="作出奖惩决定（表扬、训诫、警告、提请治安处罚、提请撤销）"
+)
+def create_sanction(request: HttpRequest, payload: SanctionIn):
+    case = get_object_or_404(Case.objects.visible_to(request.auth), pk=payload.case_id)
+    values = payload.dict(exclude={"case_id"})
+    return Status(201, actions.record_sanction(by=request.auth, case=case, **values))
+
+
+@router.post("/{int:sanction_id}/remedy", response=SanctionOut, summary="训诫已改正")
+def remedy(request: HttpRequest, sanction_id: int):
+    sanction = get_object_or_404(Sanction.objects.visible_to(request.auth), pk=sanction_id)
+    return actions.remedy_sanction(by=request.auth, sanction=sanction)
+
+
+@router.get("/suggestions", response=Page[SuggestionOut], summary="奖惩建议（系统建议，由工作人员决定）")
+def list_suggestions(request: HttpRequest, filters: Query[SuggestionFilters], page: Query[CursorParams]):
+    queryset = SanctionSuggestion.objects.visible_to(request.auth)
+    for key in ("case_id", "state"):
+        value = getattr(filters, key)
+        if value is not None:
+            queryset = queryset.filter(**{key: value})
+    return paginate(queryset, page)
+
+
+@router.post("/suggestions/{int:suggestion_id}/accept", response=AcceptOut, summary="采纳建议（作出决定）")
+def accept(request: HttpRequest, suggestion_id: int, payload: AcceptIn):
+    suggestion, sanction = actions.accept_suggestion(
+        by=request.auth, suggestion=_suggestion(request, suggestion_id), **payload.dict()
+    )
+    return {"suggestion": suggestion, "sanction": sanction}
+
+
+@router.post(
+    "/suggestions/{int:suggestion_id}/dismiss", response=SuggestionOut, summary="不采纳（须说明理由）"
+)
+def dismiss(request: HttpRequest, suggestion_id: int, payload: DismissIn):
+    return actions.dismiss_suggestion(
+        by=request.auth, suggestion=_suggestion(request, suggestion_id), note=payload.note
+    )

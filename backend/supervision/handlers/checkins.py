@@ -1,1 +1,337 @@
-"""Due-item handlers and planners: checkins (filled in by its area)."""
+"""Due items of check-in plans and of intake (报到/漏管): the planners that make them and their handlers.
+
+Per active plan and window (plans.py): CHECKIN_OPENS at the window's first day, ``checkin_reminder_open_hour``
+— an SMS reminder unless already done ("not_needed") or the moment passed more than
+``reminder_stale_hours`` ago ("stale"); CHECKIN_CLOSING ``checkin_reminder_before_close_hours`` before
+the end — a reminder if not yet done; CHECKIN_WINDOW_END at the end — the check-ins are counted (hours
+summed) and a shortfall raises one missed_checkin alert (medium; high for in-person reports), else "ok".
+A missed window alerts however late the sweep comes; only reminders go stale.
+
+Intake (社区矫正法 Art. 17, 实施办法 Art. 16; domain.md "Intake"): a correction case still 待报到 at the end
+of its report deadline (Asia/Shanghai) is 漏管 — one critical missed_intake alert.
+
+Handlers take a whole batch: one query for the plans and one for the check-ins of every item, one
+``remind_people`` call; only alerts are per item (``finish_each``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from backend.core.rules import rules
+from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.models import AlertKind, Severity
+from backend.people.models import Case, CaseKind, CaseStatus, CorrectionDetail
+from backend.supervision.due import (
+    Plan,
+    fast_instances,
+    finish,
+    finish_each,
+    handler,
+    plan_for_case,
+    plan_many,
+    planner,
+)
+from backend.supervision.models import (
+    HOUR_KINDS,
+    Checkin,
+    CheckinKind,
+    CheckinPlan,
+    DueItem,
+    DueKind,
+    DueState,
+)
+from backend.supervision.plans import (
+    CHECKIN_DUE_KINDS,
+    COUNTS_TOWARD,
+    DUTY_LABELS,
+    SHANGHAI,
+    Window,
+    as_number,
+    cancel_plan_items,
+    closing_at,
+    counted,
+    opens_at,
+    refresh_plans,
+    window_by_key,
+    window_of,
+)
+from notifications.reminders import remind_people
+
+CHUNK = 2000
+PLAN_FIELDS = ("id", "case_id", "kind", "period", "required", "override", "active", "active_since")
+
+
+# --- planning ------------------------------------------------------------------------------------------
+
+
+def plans_for_window(case: Case, plan: CheckinPlan, window: Window) -> list[Plan]:
+    subject = f"plan:{plan.pk}:{window.key}"
+    details = {"plan": plan.pk, "duty": plan.kind, "period": plan.period, "window": window.key}
+    items = [plan_for_case(case, DueKind.CHECKIN_OPENS, subject, opens_at(window), **details)]
+    if closing_at(window) > opens_at(window):  # a province's long lead time must not remind before opening
+        items.append(plan_for_case(case, DueKind.CHECKIN_CLOSING, subject, closing_at(window), **details))
+    items.append(plan_for_case(case, DueKind.CHECKIN_WINDOW_END, subject, window.end, **details))
+    return items
+
+
+@planner
+def plan_checkins(now: dt.datetime) -> int:
+    """Refresh every active correction case's default plan, then plan the current and next window of
+    every active duty; pending items of duties or cases no longer in force are cancelled."""
+    _cancel_ended_cases()
+    cases = Case.objects.filter(kind=CaseKind.CORRECTION, status=CaseStatus.ACTIVE).only(
+        "pk", "kind", "status", "category", "jurisdiction_id", "person_id"
+    )
+    planned, last = 0, 0
+    while chunk := list(cases.filter(pk__gt=last).order_by("pk")[:CHUNK]):
+        last = chunk[-1].pk
+        refresh_plans(chunk, now)
+        by_pk = {c.pk: c for c in chunk}
+        rows: list[Plan] = []
+        stopped: list[CheckinPlan] = []
+        for plan in CheckinPlan.objects.filter(case_id__in=list(by_pk)):
+            if not plan.active:
+                stopped.append(plan)
+                continue
+            current = window_of(plan.period, now)
+            for window in (current, current.next()):
+                if counted(plan, window):
+                    rows += plans_for_window(by_pk[plan.case_id], plan, window)
+        # Actions cancel a stopped duty's items themselves; this catches a plan switched off any other way.
+        cancel_plan_items(stopped, reason="plan_inactive")
+        plan_many(rows)
+        planned += len(rows)
+    return planned
+
+
+def _cancel_ended_cases() -> None:
+    DueItem.objects.filter(kind__in=CHECKIN_DUE_KINDS, state=DueState.PENDING).exclude(
+        case__status=CaseStatus.ACTIVE
+    ).update(state=DueState.CANCELLED, done_at=timezone.now(), outcome="case_inactive")
+
+
+# --- the check-in handlers ------------------------------------------------------------------------------
+
+
+class _Batch:
+    """The plans, windows and what was done so far for a batch of check-in items: one query for the plans
+    and one aggregate per (duty, window) in the batch — counts (or hours) per case, computed by the
+    database, so a million items never turn into a million check-in rows in Python (bench/scheduler.py)."""
+
+    def __init__(self, items: list[DueItem]) -> None:
+        plan_ids = {i.details.get("plan") for i in items} - {None}
+        self.plans = {
+            p.pk: p for p in fast_instances(CheckinPlan.objects.filter(pk__in=plan_ids), PLAN_FIELDS)
+        }
+        windows: dict[tuple[str, str], Window] = {}
+        self.windows: dict[int, Window] = {}
+        for item in items:
+            key = (item.details["period"], item.details["window"])
+            if key not in windows:
+                windows[key] = window_by_key(*key)
+            self.windows[item.pk] = windows[key]
+        live = [i for i in items if self.skip(i) is None]
+        self.done: dict[int, int | Decimal] = {}
+        groups: dict[tuple[str, str], list[DueItem]] = defaultdict(list)
+        for item in live:
+            groups[(self.plans[item.details["plan"]].kind, item.details["window"])].append(item)
+        for (kind, _), group in groups.items():
+            window = self.windows[group[0].pk]
+            found = Checkin.objects.filter(
+                case_id__in={i.case_id for i in group}, kind__in=COUNTS_TOWARD[kind],
+                at__gte=window.start, at__lt=window.end,
+            ).values("case_id")  # fmt: skip
+            measure = Sum("hours") if kind in HOUR_KINDS else Count("pk")
+            totals = dict(found.annotate(total=measure).values_list("case_id", "total"))
+            zero: int | Decimal = Decimal(0) if kind in HOUR_KINDS else 0
+            for item in group:
+                self.done[item.pk] = totals.get(item.case_id) or zero
+
+    def skip(self, item: DueItem) -> str | None:
+        """Why an item no longer applies, or None."""
+        plan = self.plans.get(item.details.get("plan"))
+        case = item.case
+        if plan is None or not plan.active or case is None or case.status != CaseStatus.ACTIVE:
+            return "inactive"
+        if plan.period != item.details["period"]:
+            return "plan_changed"
+        if not counted(plan, self.windows[item.pk]):
+            return "grace"
+        return None
+
+    def plan(self, item: DueItem) -> CheckinPlan:
+        return self.plans[item.details["plan"]]
+
+    def satisfied(self, item: DueItem) -> bool:
+        return self.done[item.pk] >= self.plan(item).required
+
+
+def _need(plan: CheckinPlan) -> str:
+    return f"不少于{plan.required}小时" if plan.kind in HOUR_KINDS else f"{plan.required}次"
+
+
+def _done_text(plan: CheckinPlan, done: int | Decimal) -> str:
+    unit = "小时" if plan.kind in HOUR_KINDS else "次"
+    return f"{as_number(done)}/{plan.required}{unit}"
+
+
+def opening_text(item: DueItem, plan: CheckinPlan, window: Window) -> str:
+    return (
+        f"【签到提醒】{window.label()}请按要求完成{DUTY_LABELS[plan.kind]}（{_need(plan)}）。"
+        f"案件编号 {item.case.number}，如有疑问请联系司法所。"
+    )
+
+
+def closing_text(item: DueItem, plan: CheckinPlan, window: Window, done: int | Decimal) -> str:
+    last = (window.end.astimezone(SHANGHAI) - dt.timedelta(days=1)).date()
+    return (
+        f"【签到提醒】{window.label()}的{DUTY_LABELS[plan.kind]}将于{last.month}月{last.day}日24时截止，"
+        f"目前已完成{_done_text(plan, done)}，请尽快完成。案件编号 {item.case.number}。"
+    )
+
+
+def _remind(items: list[DueItem], now: dt.datetime, *, closing: bool) -> None:
+    batch = _Batch(items)
+    stale_after = dt.timedelta(hours=rules().reminder_stale_hours)
+    outcomes: dict[str, list[DueItem]] = defaultdict(list)
+    texts: list[tuple[DueItem, str]] = []
+    for item in items:
+        reason = batch.skip(item)
+        if reason is None and now - item.due_at > stale_after:
+            reason = "stale"  # the scheduler was down: a reminder this late would only confuse
+        if reason is None and batch.satisfied(item):
+            reason = "not_needed"
+        if reason is not None:
+            outcomes[reason].append(item)
+            continue
+        plan, window = batch.plan(item), batch.windows[item.pk]
+        text = (
+            closing_text(item, plan, window, batch.done[item.pk])
+            if closing
+            else opening_text(item, plan, window)
+        )
+        texts.append((item, text))
+    with transaction.atomic():
+        if texts:
+            queued = remind_people(texts, title="签到提醒")
+            outcomes["reminded" if queued else "no_sms"] += [item for item, _ in texts]
+        for outcome, group in outcomes.items():
+            finish(group, outcome, now)
+
+
+@handler(DueKind.CHECKIN_OPENS)
+def handle_opens(items: list[DueItem], now: dt.datetime) -> None:
+    _remind(items, now, closing=False)
+
+
+@handler(DueKind.CHECKIN_CLOSING)
+def handle_closing(items: list[DueItem], now: dt.datetime) -> None:
+    _remind(items, now, closing=True)
+
+
+@handler(DueKind.CHECKIN_WINDOW_END)
+def handle_window_end(items: list[DueItem], now: dt.datetime) -> None:
+    batch = _Batch(items)
+    outcomes: dict[str, list[DueItem]] = defaultdict(list)
+    missed: list[DueItem] = []
+    for item in items:
+        reason = batch.skip(item) or ("ok" if batch.satisfied(item) else None)
+        if reason is None:
+            missed.append(item)
+        else:
+            outcomes[reason].append(item)
+    with transaction.atomic():
+        for outcome, group in outcomes.items():
+            finish(group, outcome, now)
+
+    def alert(item: DueItem) -> str:
+        plan, window = batch.plan(item), batch.windows[item.pk]
+        severity = Severity.HIGH if plan.kind == CheckinKind.IN_PERSON else Severity.MEDIUM
+        found, _ = raise_alert(
+            kind=AlertKind.MISSED_CHECKIN, severity=severity, person=item.person, case=item.case,
+            subject=f"plan:{plan.pk}:{window.key}", at=window.end,
+            details={"plan": plan.pk, "kind": plan.kind, "window": window.key, "required": plan.required,
+                     "done": as_number(batch.done[item.pk]), "start": window.start.isoformat(),
+                     "end": window.end.isoformat()},
+        )  # fmt: skip
+        return f"alert:{found.pk}"
+
+    finish_each(missed, alert, now)
+
+
+# --- intake (报到期限, 漏管) -------------------------------------------------------------------------------
+
+
+def intake_due_at(report_deadline: dt.date) -> dt.datetime:
+    """The end of the deadline day in Asia/Shanghai: reporting on the last day is still in time."""
+    return dt.datetime.combine(report_deadline + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
+
+
+@planner
+def plan_intake(now: dt.datetime) -> int:
+    """An INTAKE_DEADLINE item for every correction case waiting for its report (待报到)."""
+    pending = Case.objects.filter(kind=CaseKind.CORRECTION, status=CaseStatus.PENDING_REPORT).values_list(
+        "pk", "jurisdiction_id", "person_id", "correction__report_deadline"
+    )
+    rows = [
+        Plan(DueKind.INTAKE_DEADLINE, f"case:{pk}", intake_due_at(deadline), jurisdiction_id, pk, person_id,
+             {"report_deadline": deadline.isoformat()})
+        for pk, jurisdiction_id, person_id, deadline in pending if deadline is not None
+    ]  # fmt: skip
+    plan_many(rows)
+    # A corrected deadline moves the item that is still waiting.
+    wanted = {p.subject: p.due_at for p in rows}
+    for subject, due_at in DueItem.objects.filter(
+        kind=DueKind.INTAKE_DEADLINE, state=DueState.PENDING
+    ).values_list("subject", "due_at"):
+        if subject in wanted and wanted[subject] != due_at:
+            DueItem.objects.filter(
+                kind=DueKind.INTAKE_DEADLINE, subject=subject, state=DueState.PENDING
+            ).update(due_at=wanted[subject])
+    return len(rows)
+
+
+@handler(DueKind.INTAKE_DEADLINE)
+def handle_intake(items: list[DueItem], now: dt.datetime) -> None:
+    details = CorrectionDetail.objects.in_bulk([i.case_id for i in items if i.case_id])
+    outcomes: dict[str, list[DueItem]] = defaultdict(list)
+    missed: list[DueItem] = []
+    for item in items:
+        case, detail = item.case, details.get(item.case_id)
+        if case is None or detail is None:
+            outcomes["closed"].append(item)
+        elif case.status != CaseStatus.PENDING_REPORT:
+            reported = detail.reported_on is not None or case.status != CaseStatus.TERMINATED
+            outcomes["reported" if reported else "closed"].append(item)
+        elif now < intake_due_at(detail.report_deadline):
+            outcomes["moved"].append(item)
+        else:
+            missed.append(item)
+    with transaction.atomic():
+        for outcome, group in outcomes.items():
+            if outcome == "moved":
+                for item in group:  # back to waiting, at the deadline as it now stands
+                    DueItem.objects.filter(pk=item.pk, state=DueState.CLAIMED, claimed_by=item.claimed_by).update(
+                        state=DueState.PENDING, due_at=intake_due_at(details[item.case_id].report_deadline),
+                        claimed_by="", lease_until=None,
+                    )  # fmt: skip
+            else:
+                finish(group, outcome, now)
+
+    def alert(item: DueItem) -> str:
+        deadline = details[item.case_id].report_deadline
+        found, _ = raise_alert(
+            kind=AlertKind.MISSED_INTAKE, severity=Severity.CRITICAL, person=item.person, case=item.case,
+            subject=f"case:{item.case_id}", at=intake_due_at(deadline),
+            details={"case": item.case_id, "report_deadline": deadline.isoformat()},
+        )  # fmt: skip
+        return f"alert:{found.pk}"
+
+    finish_each(missed, alert, now)

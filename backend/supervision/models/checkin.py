@@ -43,6 +43,9 @@ class CheckinPlan(models.Model):
         default=False
     )  # set by an officer for this person, not the category default
     active = models.BooleanField(default=True)
+    # When this duty (in its current period) came into force.  The window it starts in is a grace window:
+    # someone who reports on a Sunday evening has not missed that week's written report (plans.py).
+    active_since = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.db import models
 from django.db.models import Q
 
-from backend.core.crypto.fields import EncryptedTextField
+from backend.core.crypto.fields import EncryptedJSONField, EncryptedTextField
 from backend.core.scoping import ScopedQuerySet
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in Asia/Shanghai (leave dates are local dates)."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=SHANGHAI)
 
 
 class LeaveTier(models.TextChoices):
@@ -25,8 +35,12 @@ class LeaveState(models.TextChoices):
 
 class LeaveQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
+        """The correction office only: destination and reason say where a subject is (like location data)."""
         from backend.people.models import Case
+        from backend.people.models.person import OFFICE_ROLES
 
+        if not user.has_role(*OFFICE_ROLES):
+            return Q(pk__in=[])
         return Q(case__in=Case.objects.visible_to(user).values("pk"))
 
 
@@ -35,11 +49,14 @@ class LeaveRequest(models.Model):
     starts_on = models.DateField("外出开始")
     ends_on = models.DateField("外出结束（须销假）")
     destination = EncryptedTextField("目的地")
-    # Optional GeoJSON (or circle) of the destination: an inclusion zone for the leave's window.
-    destination_geometry = models.JSONField(null=True, blank=True)
+    # Optional GeoJSON (or circle) of the destination: an inclusion zone for the leave's window.  A place the
+    # person stays, like a home zone: encrypted.
+    destination_geometry = EncryptedJSONField("目的地范围", null=True, blank=True)
     reason = EncryptedTextField("事由")
     frequent = models.BooleanField("经常性跨市县活动（一次审批六个月有效）", default=False)
     tier = models.CharField(max_length=10, choices=LeaveTier.choices)
+    # Why this tier: "days" (length alone), "window" (> 30 days within 60 with earlier leave), "frequent".
+    tier_basis = models.CharField(max_length=10, blank=True, default="")
     state = models.CharField(max_length=10, choices=LeaveState.choices, default=LeaveState.PENDING)
     applied_on = models.DateField()
     created_by = models.ForeignKey(
@@ -53,6 +70,10 @@ class LeaveRequest(models.Model):
     # > 30 days, or > 30 days within two months: the procuratorate is notified (a record of when).
     procuratorate_notified_on = models.DateField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
+    # The destination as a person zone, made on approval; zone_watch applies it only within the leave's window.
+    destination_zone = models.OneToOneField(
+        "monitoring.Zone", on_delete=models.SET_NULL, null=True, blank=True, related_name="leave_request"
+    )
     return_recorded_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -68,3 +89,19 @@ class LeaveRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Leave {self.pk}"
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+    @property
+    def return_due_at(self) -> dt.datetime:
+        """The person must have reported back (销假) by the end of ``ends_on``: the next day's midnight."""
+        return day_start(self.ends_on + dt.timedelta(days=1))
+
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) of the leave in time; an early return (销假) ends it then."""
+        start, end = day_start(self.starts_on), self.return_due_at
+        if self.returned_at is not None:
+            end = min(end, self.returned_at)
+        return start, end

@@ -20,8 +20,12 @@ class SanctionKind(models.TextChoices):
 
 class SanctionQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
+        """The correction office only (criminal-status detail, like ``sees_criminal_details``)."""
         from backend.people.models import Case
+        from backend.people.models.person import OFFICE_ROLES
 
+        if not user.has_role(*OFFICE_ROLES):
+            return Q(pk__in=[])
         return Q(case__in=Case.objects.visible_to(user).values("pk"))
 
 
@@ -69,6 +73,7 @@ class SanctionSuggestion(models.Model):
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    note = EncryptedTextField("决定说明（未采纳理由）", null=True, blank=True)
 
     objects = SanctionQuerySet.as_manager()
 
