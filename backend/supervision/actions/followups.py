@@ -31,6 +31,7 @@ from backend.supervision.due import cancel, plan_for_case, plan_many
 from backend.supervision.models import HEALTH_KINDS, DueItem, DueKind, DueState, FollowUp, FollowUpKind
 
 K = FollowUpKind
+TERM_END_DOCUMENTS = (K.SELF_SUMMARY, K.WRITTEN_ASSESSMENT)
 CASE_KIND_OF = {
     K.MH_FOLLOWUP: CaseKind.MENTAL_HEALTH,
     K.MH_HEALTH_CHECK: CaseKind.MENTAL_HEALTH,
@@ -173,14 +174,11 @@ def _effects(followup: FollowUp, case: Case, by: User, previous_risk: int | None
         cancel(DueKind.MH_HEALTH_CHECK, f"check:{case.pk}:{on.year}", "done")
     elif kind == K.AFTERCARE_PICKUP:
         _cancel_pending(case, DueKind.AFTERCARE_PICKUP, due_after=followup.at)
-    elif kind in (K.SELF_SUMMARY, K.WRITTEN_ASSESSMENT):
-        if (
-            FollowUp.objects.filter(case=case, kind__in=[K.SELF_SUMMARY, K.WRITTEN_ASSESSMENT])
-            .values("kind")
-            .distinct()
-            .count()
-            == 2
-        ):
+    elif kind in TERM_END_DOCUMENTS:
+        recorded = FollowUp.objects.filter(case=case, kind__in=TERM_END_DOCUMENTS).values_list(
+            "kind", flat=True
+        )
+        if set(recorded) == set(TERM_END_DOCUMENTS):
             _cancel_pending(case, DueKind.TERM_END_TASKS)
     elif kind == K.CATEGORY_REVIEW:
         # The review that was due has been held (its outcome, if any, is a category entry in people).

@@ -34,9 +34,8 @@ K = FollowUpKind
 def _window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """(earliest reminder still worth planning, latest deadline planned now)."""
     r = rules()
-    return now - dt.timedelta(hours=r.reminder_stale_hours), now + dt.timedelta(
-        days=r.calendar_plan_ahead_days
-    )
+    earliest = now - dt.timedelta(hours=r.reminder_stale_hours)
+    return earliest, now + dt.timedelta(days=r.calendar_plan_ahead_days)
 
 
 def _settle(
@@ -115,9 +114,10 @@ def _ancestor_ids(jurisdiction_path: str) -> list[int]:
     return [int(part) for part in jurisdiction_path.strip("/").split("/") if part]
 
 
-def _holders(items: list[DueItem], role: str, *, level: str | None) -> dict[int, list[User]]:
-    """Case jurisdiction id → active users holding ``role``: at the county above it (``level`` county), or
-    at the nearest level between the case's own jurisdiction and its county (``level`` None)."""
+def _holders(items: list[DueItem], role: str, *, nearest: bool) -> dict[int, list[User]]:
+    """Case jurisdiction id → active users holding ``role``: those at the county above it (``nearest``
+    False: the county head), or those at the nearest level from the case's own jurisdiction up to its
+    county (``nearest`` True: the police station's liaison before the county bureau's)."""
     paths = dict(
         Jurisdiction.objects.filter(pk__in={i.jurisdiction_id for i in items}).values_list("pk", "path")
     )
@@ -133,7 +133,7 @@ def _holders(items: list[DueItem], role: str, *, level: str | None) -> dict[int,
     found: dict[int, list[User]] = {}
     for jid, chain in chains.items():
         counties = [a for a in chain if nodes.get(a) == Jurisdiction.Level.COUNTY]
-        if level == Jurisdiction.Level.COUNTY:
+        if not nearest:
             found[jid] = [u for c in counties for u in holders[c]]
             continue
         below_county = chain[chain.index(counties[-1]) :] if counties else chain
@@ -273,7 +273,7 @@ def _handle_order(items: list[DueItem], now: dt.datetime, title: str, text: Call
     """The officer and the county head(s) who approve orders (Art. 29) are told."""
     orders = LocationOrder.objects.filter(pk__in={i.details.get("order") for i in items})
     current = _current(_flat(cal.order_plans(orders)))
-    officers, heads = _officers(items), _holders(items, Role.COUNTY_HEAD, level=Jurisdiction.Level.COUNTY)
+    officers, heads = _officers(items), _holders(items, Role.COUNTY_HEAD, nearest=False)
 
     def act(item: DueItem) -> str:
         users = [officers.get(item.case_id), *heads.get(item.jurisdiction_id, [])]
@@ -485,7 +485,7 @@ def handle_emergency_record(items: list[DueItem], now: dt.datetime) -> None:
 def handle_risk_raised(items: list[DueItem], now: dt.datetime) -> None:
     """工作规范 2018: risk rising to ≥ 3 → the police liaison of the jurisdiction and the care team
     (关爱帮扶小组) members who use the system are told, through the staff reminder channels."""
-    police = _holders(items, Role.POLICE_LIAISON, level=None)
+    police = _holders(items, Role.POLICE_LIAISON, nearest=True)
     team: dict[int, list[User]] = defaultdict(list)
     members = TeamMember.objects.filter(
         team__case_id__in={i.case_id for i in items},
