@@ -13,8 +13,8 @@ import logging
 import uuid
 from collections import Counter, defaultdict
 
-from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from backend.people.models import Case
@@ -36,15 +36,26 @@ def claim(limit: int, now: dt.datetime) -> list[DueItem]:
     token = uuid.uuid4().hex[:16]
     pending = Q(state=DueState.PENDING, due_at__lte=now)
     stale = Q(state=DueState.CLAIMED, lease_until__lt=now)
-    claimed = {"state": DueState.CLAIMED, "claimed_by": token, "lease_until": now + LEASE}
     with transaction.atomic():
-        # One statement picks and claims: the outer condition is checked again on each row, so a row another
-        # sweep claimed meanwhile (PostgreSQL waits for its lock, then re-checks) is left to it.
-        oldest = DueItem.objects.filter(pending).order_by("due_at", "pk").values("pk")[:limit]
-        taken = DueItem.objects.filter(pending, pk__in=Subquery(oldest)).update(**claimed)
-        if taken < limit:
-            abandoned = DueItem.objects.filter(stale).values("pk")[: limit - taken]
-            taken += DueItem.objects.filter(stale, pk__in=Subquery(abandoned)).update(**claimed)
+        # PostgreSQL: rows another sweep is claiming right now are skipped, not waited for (and then found
+        # taken, which would end this sweep early).  SQLite: the write lock serialises claims anyway.
+        pick = DueItem.objects.select_for_update(skip_locked=True)
+        ids = list(pick.filter(pending).order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
+        if len(ids) < limit:
+            ids += pick.filter(stale).values_list("pk", flat=True)[: limit - len(ids)]
+        if not ids:
+            return []
+        table = DueItem._meta.db_table
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:  # ids are integers from the query above, inlined (see due.finish)
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, claimed_by = %s, lease_until = %s "  # noqa: S608
+                f"WHERE id IN ({','.join(str(int(i)) for i in ids)}) AND (state = %s AND due_at <= %s "
+                f"OR state = %s AND lease_until < %s)",
+                [DueState.CLAIMED, token, adapt(now + LEASE), DueState.PENDING, adapt(now), DueState.CLAIMED,
+                 adapt(now)],
+            )  # fmt: skip
+            taken = cursor.rowcount
     if not taken:
         return []
     rows = DueItem.objects.filter(claimed_by=token, state=DueState.CLAIMED).order_by("due_at", "pk")
