@@ -22,6 +22,17 @@ Handler = Callable[[list[DueItem], dt.datetime], None]
 HANDLERS: dict[str, Handler] = {}
 Planner = Callable[[dt.datetime], int]
 PLANNERS: list[Planner] = []
+Settler = Callable[[dt.datetime], dict[str, int]]
+SETTLERS: list[Settler] = []
+
+
+def settler(fn: Settler) -> Settler:
+    """Register ``fn(now) -> {kind: items finished}``: run at the start of every sweep, it finishes in SQL,
+    set-based, the due items of its kinds that need nothing done (a duty already met), so that only the
+    items with an effect are claimed and handled one batch at a time.  It must finish exactly what its
+    kinds' handlers would finish with no effect, with the same outcome, and only pending items."""
+    SETTLERS.append(fn)
+    return fn
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:

@@ -21,7 +21,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from backend.core.rules import rules
@@ -37,6 +39,7 @@ from backend.supervision.due import (
     plan_for_case,
     plan_many,
     planner,
+    settler,
 )
 from backend.supervision.models import (
     HOUR_KINDS,
@@ -46,6 +49,7 @@ from backend.supervision.models import (
     DueItem,
     DueKind,
     DueState,
+    Period,
 )
 from backend.supervision.plans import (
     CHECKIN_DUE_KINDS,
@@ -234,6 +238,57 @@ def handle_opens(items: list[DueItem], now: dt.datetime) -> None:
 @handler(DueKind.CHECKIN_CLOSING)
 def handle_closing(items: list[DueItem], now: dt.datetime) -> None:
     _remind(items, now, closing=True)
+
+
+@settler
+def settle_met_duties(now: dt.datetime) -> dict[str, int]:
+    """The set-based half of the three check-in handlers: items whose duty is already met in their window
+    (and whose plan, case and window still count) are finished in one UPDATE per (duty, window) — reminders
+    as "not_needed" (unless stale, which the handler labels), window ends as "ok".  Everything else — unmet,
+    stale, inactive, changed — is left for the handlers above.  bench/scheduler.py: most of a million
+    items are of this kind, and loading each into Python was most of the sweep's time."""
+    kinds = list(CHECKIN_DUE_KINDS)
+    due = DueItem.objects.filter(kind__in=kinds, state=DueState.PENDING, due_at__lte=now)
+    groups = set(due.values_list("details__duty", "details__period", "details__window").distinct())
+    fresh_after = now - dt.timedelta(hours=rules().reminder_stale_hours)
+    settled: dict[str, int] = defaultdict(int)
+    for duty, period, key in groups:
+        if duty not in COUNTS_TOWARD or period not in Period.values:
+            continue
+        window = window_by_key(period, key)
+        found = (
+            Checkin.objects.filter(
+                case_id=OuterRef("case_id"),
+                kind__in=COUNTS_TOWARD[duty],
+                at__gte=window.start,
+                at__lt=window.end,
+            )
+            .order_by()
+            .values("case_id")
+        )
+        done = found.annotate(v=Sum("hours") if duty in HOUR_KINDS else Count("pk")).values("v")[:1]
+        plan = CheckinPlan.objects.filter(
+            Q(active_since__isnull=True) | Q(active_since__lte=window.start),
+            pk=OuterRef("plan_id"), active=True, period=period, kind=duty,
+        )  # fmt: skip
+        group = due.filter(details__duty=duty, details__period=period, details__window=key,
+                           case__status=CaseStatus.ACTIVE).annotate(plan_id=Cast(KT("details__plan"), BigIntegerField()))  # fmt: skip
+        met = group.annotate(done=Subquery(done), need=Subquery(plan.values("required")[:1])).filter(
+            need__isnull=False, done__gte=F("need")
+        )
+        for kind, outcome, extra in (
+            (DueKind.CHECKIN_OPENS, "not_needed", Q(due_at__gte=fresh_after)),
+            (DueKind.CHECKIN_CLOSING, "not_needed", Q(due_at__gte=fresh_after)),
+            (DueKind.CHECKIN_WINDOW_END, "ok", Q()),
+        ):
+            ids = list(met.filter(extra, kind=kind).values_list("pk", flat=True))
+            for start in range(0, len(ids), 5000):
+                chunk = ids[start : start + 5000]
+                with transaction.atomic():
+                    settled[kind] += DueItem.objects.filter(pk__in=chunk, state=DueState.PENDING).update(
+                        state=DueState.DONE, done_at=now, outcome=outcome
+                    )
+    return dict(settled)
 
 
 @handler(DueKind.CHECKIN_WINDOW_END)
