@@ -21,9 +21,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from backend.core.rules import rules
@@ -243,52 +241,65 @@ def handle_closing(items: list[DueItem], now: dt.datetime) -> None:
 @settler
 def settle_met_duties(now: dt.datetime) -> dict[str, int]:
     """The set-based half of the three check-in handlers: items whose duty is already met in their window
-    (and whose plan, case and window still count) are finished in one UPDATE per (duty, window) — reminders
-    as "not_needed" (unless stale, which the handler labels), window ends as "ok".  Everything else — unmet,
-    stale, inactive, changed — is left for the handlers above.  bench/scheduler.py: most of a million
-    items are of this kind, and loading each into Python was most of the sweep's time."""
-    kinds = list(CHECKIN_DUE_KINDS)
-    due = DueItem.objects.filter(kind__in=kinds, state=DueState.PENDING, due_at__lte=now)
-    groups = set(due.values_list("details__duty", "details__period", "details__window").distinct())
+    (and whose plan, case and window still count) are finished together — reminders as "not_needed"
+    (unless stale, which the handler labels), window ends as "ok".  Everything else — unmet, stale,
+    inactive, changed — is left for the handlers above.  One pass over the due items as plain tuples (no
+    JSON: the subject "plan:<id>:<window>" carries both), one query for the plans, one count per (duty,
+    window) done by the database, and one transaction per window — bench/scheduler.py: most of a million
+    items are of this kind, and handling each as an object was most of the sweep's time."""
+    due = DueItem.objects.filter(kind__in=list(CHECKIN_DUE_KINDS), state=DueState.PENDING, due_at__lte=now)
     fresh_after = now - dt.timedelta(hours=rules().reminder_stale_hours)
+    by_window: dict[str, list[tuple[int, str, dt.datetime, int, int]]] = defaultdict(list)
+    for pk, kind, due_at, case_id, subject in due.values_list("pk", "kind", "due_at", "case_id", "subject"):
+        tag, plan_id, key = (subject.split(":", 2) + ["", ""])[:3]
+        if tag == "plan" and plan_id.isdigit() and key:
+            by_window[key].append((pk, kind, due_at, case_id, int(plan_id)))
+    if not by_window:
+        return {}
+    plan_ids = {row[4] for rows in by_window.values() for row in rows}
+    plans = {}
+    for start in range(0, len(plan_ids), 20_000):
+        chunk = list(plan_ids)[start : start + 20_000]
+        plans.update({p[0]: p for p in CheckinPlan.objects.filter(pk__in=chunk, active=True, case__status=CaseStatus.ACTIVE)
+                      .values_list("pk", "kind", "period", "required", "active_since")})  # fmt: skip
     settled: dict[str, int] = defaultdict(int)
-    for duty, period, key in groups:
-        if duty not in COUNTS_TOWARD or period not in Period.values:
-            continue
+    table, done_at = DueItem._meta.db_table, connection.ops.adapt_datetimefield_value(now)
+    for key, rows in by_window.items():
+        period = Period.WEEK if "-W" in key else Period.MONTH
         window = window_by_key(period, key)
-        found = (
-            Checkin.objects.filter(
-                case_id=OuterRef("case_id"),
-                kind__in=COUNTS_TOWARD[duty],
-                at__gte=window.start,
-                at__lt=window.end,
+        wanted: dict[str, set[int]] = defaultdict(set)  # duty → cases whose counts matter
+        for _, _, _, case_id, plan_id in rows:
+            plan = plans.get(plan_id)
+            if plan is not None and plan[2] == period and (plan[4] is None or plan[4] <= window.start):
+                wanted[plan[1]].add(case_id)
+        done: dict[tuple[str, int], int | Decimal] = {}
+        for duty, cases in wanted.items():
+            measure = Sum("hours") if duty in HOUR_KINDS else Count("pk")
+            found = Checkin.objects.filter(
+                kind__in=COUNTS_TOWARD[duty], at__gte=window.start, at__lt=window.end
             )
-            .order_by()
-            .values("case_id")
-        )
-        done = found.annotate(v=Sum("hours") if duty in HOUR_KINDS else Count("pk")).values("v")[:1]
-        plan = CheckinPlan.objects.filter(
-            Q(active_since__isnull=True) | Q(active_since__lte=window.start),
-            pk=OuterRef("plan_id"), active=True, period=period, kind=duty,
-        )  # fmt: skip
-        # The window key ends the subject ("plan:12:2026-W49"): a plain string test picks the group's rows
-        # before any JSON is read — a million pending items made per-group JSON scans the cost.
-        group = due.filter(subject__endswith=f":{key}", details__duty=duty, details__period=period,
-                           case__status=CaseStatus.ACTIVE).annotate(plan_id=Cast(KT("details__plan"), BigIntegerField()))  # fmt: skip
-        met = group.annotate(done=Subquery(done), need=Subquery(plan.values("required")[:1])).filter(
-            need__isnull=False, done__gte=F("need")
-        )
-        by_kind: dict[str, list[int]] = defaultdict(list)
-        for pk, kind, due_at in met.values_list("pk", "kind", "due_at"):
-            if kind == DueKind.CHECKIN_WINDOW_END or due_at >= fresh_after:  # stale reminders: the handler
-                by_kind[kind].append(pk)
-        table, done_at = DueItem._meta.db_table, connection.ops.adapt_datetimefield_value(now)
+            for case_id, total in (
+                found.values("case_id").annotate(total=measure).values_list("case_id", "total")
+            ):
+                if case_id in cases:
+                    done[(duty, case_id)] = total
+        by_outcome: dict[str, list[int]] = defaultdict(list)
+        for pk, kind, due_at, case_id, plan_id in rows:
+            plan = plans.get(plan_id)
+            if plan is None or plan[2] != period or not (plan[4] is None or plan[4] <= window.start):
+                continue  # inactive, changed or grace: the handler says which
+            if (done.get((plan[1], case_id)) or 0) < plan[3]:
+                continue  # unmet: a reminder or an alert
+            if kind == DueKind.CHECKIN_WINDOW_END:
+                by_outcome["ok"].append(pk)
+            elif due_at >= fresh_after:
+                by_outcome[f"not_needed:{kind}"].append(pk)
         with (
             transaction.atomic(),
             connection.cursor() as cursor,
-        ):  # one commit per group: commits were the cost
-            for kind, ids in by_kind.items():
-                outcome = "ok" if kind == DueKind.CHECKIN_WINDOW_END else "not_needed"
+        ):  # one commit per window: commits were costly
+            for label, ids in by_outcome.items():
+                outcome, _, kind = label.partition(":")
                 for start in range(0, len(ids), 5000):
                     inlined = ",".join(
                         str(int(i)) for i in ids[start : start + 5000]
@@ -298,7 +309,7 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
                         f"WHERE state = %s AND id IN ({inlined})",
                         [DueState.DONE, done_at, outcome, DueState.PENDING],
                     )
-                    settled[kind] += cursor.rowcount
+                    settled[kind or DueKind.CHECKIN_WINDOW_END] += cursor.rowcount
     return dict(settled)
 
 
