@@ -12,6 +12,7 @@ moved into those two hours, so all of them are due, none stale, at the sweep.  T
 missed_checkin alert each (with its audit row and deliveries) — until nothing is due.  Then it checks that
 every item is done exactly once and that alerts and reminders match the unmet windows.
 Target (design.md): 1,000,000 items in ≤ 60 s, none missed, none doubled.
+BENCH_PROFILE=<file> writes a cProfile of the sweep there.
 """
 
 from __future__ import annotations

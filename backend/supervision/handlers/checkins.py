@@ -251,7 +251,7 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
     fresh_after = now - dt.timedelta(hours=rules().reminder_stale_hours)
     by_window: dict[str, list[tuple[int, str, dt.datetime, int, int]]] = defaultdict(list)
     for pk, kind, due_at, case_id, subject in due.values_list("pk", "kind", "due_at", "case_id", "subject"):
-        tag, plan_id, key = (subject.split(":", 2) + ["", ""])[:3]
+        tag, plan_id, key = [*subject.split(":", 2), "", ""][:3]
         if tag == "plan" and plan_id.isdigit() and key:
             by_window[key].append((pk, kind, due_at, case_id, int(plan_id)))
     if not by_window:
