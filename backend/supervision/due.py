@@ -97,31 +97,33 @@ def cancel(kind: str, subject: str, reason: str = "cancelled") -> int:
     )
 
 
+def mark_done(ids: list[int], outcome: str, now: dt.datetime, *, claimed_by: str | None = None) -> int:
+    """Set items done with ``outcome``: claimed ones only under their claim token, else pending ones.  Ids
+    are integers from the database, inlined: binding a million parameters one by one through the ORM
+    cost more than the update itself (bench/scheduler.py).  Call inside the transaction of the effect."""
+    table, done = DueItem._meta.db_table, 0
+    state, extra = (DueState.CLAIMED, [claimed_by]) if claimed_by is not None else (DueState.PENDING, [])
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 5000):
+            inlined = ",".join(str(int(i)) for i in ids[start : start + 5000])
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, done_at = %s, outcome = %s WHERE state = %s "  # noqa: S608
+                f"{'AND claimed_by = %s ' if claimed_by is not None else ''}AND id IN ({inlined})",
+                [DueState.DONE, connection.ops.adapt_datetimefield_value(now), outcome[:64], state, *extra],
+            )
+            done += cursor.rowcount
+    return done
+
+
 def finish(items: DueItem | list[DueItem], outcome: str, now: dt.datetime | None = None) -> int:
     """Mark claimed items done — only while the claim is still ours (a lease taken over is not finished
     twice).  Call inside the transaction that made the item's effect."""
     items = [items] if isinstance(items, DueItem) else items
     now = now or timezone.now()
-    done = 0
-    table = DueItem._meta.db_table
-    for token in {i.claimed_by for i in items}:
-        # Ids are integers from the database, inlined: binding a million parameters one by one through the
-        # ORM cost more than the update itself (bench/scheduler.py).
-        ids = ",".join(str(int(i.pk)) for i in items if i.claimed_by == token)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET state = %s, done_at = %s, outcome = %s "  # noqa: S608
-                f"WHERE state = %s AND claimed_by = %s AND id IN ({ids})",
-                [
-                    DueState.DONE,
-                    connection.ops.adapt_datetimefield_value(now),
-                    outcome[:64],
-                    DueState.CLAIMED,
-                    token,
-                ],
-            )
-            done += cursor.rowcount
-    return done
+    return sum(
+        mark_done([i.pk for i in items if i.claimed_by == token], outcome, now, claimed_by=token)
+        for token in {i.claimed_by for i in items}
+    )
 
 
 def finish_each(

@@ -20,7 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from backend.supervision.due import (
     finish,
     finish_each,
     handler,
+    mark_done,
     plan_for_case,
     plan_many,
     planner,
@@ -263,7 +264,6 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
         plans.update({p[0]: p for p in CheckinPlan.objects.filter(pk__in=chunk, active=True, case__status=CaseStatus.ACTIVE)
                       .values_list("pk", "kind", "period", "required", "active_since")})  # fmt: skip
     settled: dict[str, int] = defaultdict(int)
-    table, done_at = DueItem._meta.db_table, connection.ops.adapt_datetimefield_value(now)
     for key, rows in by_window.items():
         period = Period.WEEK if "-W" in key else Period.MONTH
         window = window_by_key(period, key)
@@ -294,22 +294,10 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
                 by_outcome["ok"].append(pk)
             elif due_at >= fresh_after:
                 by_outcome[f"not_needed:{kind}"].append(pk)
-        with (
-            transaction.atomic(),
-            connection.cursor() as cursor,
-        ):  # one commit per window: commits were costly
+        with transaction.atomic():  # one commit per window: commits were costly
             for label, ids in by_outcome.items():
                 outcome, _, kind = label.partition(":")
-                for start in range(0, len(ids), 5000):
-                    inlined = ",".join(
-                        str(int(i)) for i in ids[start : start + 5000]
-                    )  # ints from the query above
-                    cursor.execute(
-                        f"UPDATE {table} SET state = %s, done_at = %s, outcome = %s "  # noqa: S608
-                        f"WHERE state = %s AND id IN ({inlined})",
-                        [DueState.DONE, done_at, outcome, DueState.PENDING],
-                    )
-                    settled[kind or DueKind.CHECKIN_WINDOW_END] += cursor.rowcount
+                settled[kind or DueKind.CHECKIN_WINDOW_END] += mark_done(ids, outcome, now)
     return dict(settled)
 
 
