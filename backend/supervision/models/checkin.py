@@ -9,10 +9,9 @@ Asia/Shanghai.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedJSONField, EncryptedTextField
-from backend.core.scoping import ScopedQuerySet
+from backend.supervision.models.scoping import CaseScopedQuerySet
 
 
 class CheckinKind(models.TextChoices):
@@ -58,13 +57,6 @@ class CheckinPlan(models.Model):
         return f"{self.case_id}:{self.kind}/{self.period}×{self.required}"
 
 
-class CheckinQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
-        from backend.people.models import Case
-
-        return Q(case__in=Case.objects.visible_to(user).values("pk"))
-
-
 class Checkin(models.Model):
     """One check-in or report.  App check-ins carry a location, verified against the inclusion zones."""
 
@@ -84,7 +76,7 @@ class Checkin(models.Model):
     note = EncryptedTextField("备注", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CheckinQuerySet.as_manager()
+    objects = CaseScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedJSONField, EncryptedTextField
-from backend.core.scoping import ScopedQuerySet
+from backend.supervision.models.scoping import CaseScopedQuerySet
 
 
 class FollowUpKind(models.TextChoices):
@@ -31,13 +30,6 @@ HEALTH_KINDS = (
 )
 
 
-class FollowUpQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
-        from backend.people.models import Case
-
-        return Q(case__in=Case.objects.visible_to(user).values("pk"))
-
-
 class FollowUp(models.Model):
     """One thing done for a case: a follow-up, a contact, a review, a record.  ``findings`` (encrypted)
     holds the health detail of mental-health kinds and is shown to health roles only."""
@@ -54,7 +46,7 @@ class FollowUp(models.Model):
     note = EncryptedTextField("备注", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = FollowUpQuerySet.as_manager()
+    objects = CaseScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [

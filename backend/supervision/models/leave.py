@@ -6,10 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db import models
-from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedJSONField, EncryptedTextField
-from backend.core.scoping import ScopedQuerySet
+from backend.supervision.models.scoping import OfficeCaseScopedQuerySet
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,17 +30,6 @@ class LeaveState(models.TextChoices):
     REJECTED = "rejected", "不予批准"
     CANCELLED = "cancelled", "已撤回"
     RETURNED = "returned", "已销假"
-
-
-class LeaveQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
-        """The correction office only: destination and reason say where a subject is (like location data)."""
-        from backend.people.models import Case
-        from backend.people.models.person import OFFICE_ROLES
-
-        if not user.has_role(*OFFICE_ROLES):
-            return Q(pk__in=[])
-        return Q(case__in=Case.objects.visible_to(user).values("pk"))
 
 
 class LeaveRequest(models.Model):
@@ -78,7 +66,7 @@ class LeaveRequest(models.Model):
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    objects = LeaveQuerySet.as_manager()
+    objects = OfficeCaseScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [

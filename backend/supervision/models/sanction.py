@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
-from backend.core.scoping import ScopedQuerySet
+from backend.supervision.models.scoping import OfficeCaseScopedQuerySet
 
 
 class SanctionKind(models.TextChoices):
@@ -16,17 +16,6 @@ class SanctionKind(models.TextChoices):
     POLICE_PENALTY_REQUEST = "police_penalty_request", "提请治安管理处罚"
     REVOCATION_REQUEST = "revocation_request", "提请撤销缓刑/假释、收监执行"
     LOCATION_ORDER = "location_order", "提请使用电子定位装置"  # suggestions only
-
-
-class SanctionQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
-        """The correction office only (criminal-status detail, like ``sees_criminal_details``)."""
-        from backend.people.models import Case
-        from backend.people.models.person import OFFICE_ROLES
-
-        if not user.has_role(*OFFICE_ROLES):
-            return Q(pk__in=[])
-        return Q(case__in=Case.objects.visible_to(user).values("pk"))
 
 
 class Sanction(models.Model):
@@ -46,7 +35,7 @@ class Sanction(models.Model):
     remedied = models.BooleanField("已改正", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = SanctionQuerySet.as_manager()
+    objects = OfficeCaseScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["decided_on", "id"]
@@ -75,7 +64,7 @@ class SanctionSuggestion(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     note = EncryptedTextField("决定说明（未采纳理由）", null=True, blank=True)
 
-    objects = SanctionQuerySet.as_manager()
+    objects = OfficeCaseScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [

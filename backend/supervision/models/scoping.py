@@ -1,0 +1,26 @@
+"""Scoping for supervision records: they are seen through their case (``Case.objects.visible_to``)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from backend.core.scoping import ScopedQuerySet
+
+
+class CaseScopedQuerySet(ScopedQuerySet):
+    """Rows of the cases the user may see (check-ins, follow-ups)."""
+
+    def scope_q(self, user) -> Q:
+        from backend.people.models import Case
+
+        return Q(case__in=Case.objects.visible_to(user).values("pk"))
+
+
+class OfficeCaseScopedQuerySet(CaseScopedQuerySet):
+    """As above, for the correction office only: leave (where a subject is, like location data) and
+    sanctions (criminal-status detail, like ``sees_criminal_details``)."""
+
+    def scope_q(self, user) -> Q:
+        from backend.people.models.person import OFFICE_ROLES
+
+        return super().scope_q(user) if user.has_role(*OFFICE_ROLES) else Q(pk__in=[])
