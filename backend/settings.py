@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "backend.people",
     "backend.monitoring",
     "backend.supervision",
+    "backend.reports",
+    "backend.console",
     "notifications",
 ]
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from backend.api import api
 from backend.core import views
@@ -13,5 +13,6 @@ urlpatterns = [
     path("ack/", acknowledge_page, name="acknowledge"),
     path("login/", views.sign_in_page, name="login"),
     path("logout/", views.sign_out_page, name="logout"),
+    path("console/", include("backend.console.urls")),
     path("", views.home, name="home"),
 ]

@@ -22,6 +22,7 @@ from backend.monitoring.api import zones as monitoring_zones
 from backend.people.api import cases as people_cases
 from backend.people.api import persons as people_persons
 from backend.people.api import teams as people_teams
+from backend.reports.api import reports as reports_api
 from backend.supervision.api import checkins as supervision_checkins
 from backend.supervision.api import due_items as supervision_due_items
 from backend.supervision.api import followups as supervision_followups
@@ -88,3 +89,4 @@ api.add_router("/leave-requests", supervision_leave.router)
 api.add_router("/sanctions", supervision_sanctions.router)
 api.add_router("/followups", supervision_followups.router)
 api.add_router("/due-items", supervision_due_items.router)
+api.add_router("/reports", reports_api.router)

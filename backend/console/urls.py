@@ -1,0 +1,5 @@
+"""The staff console's pages (server-rendered, Chinese)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
