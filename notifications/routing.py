@@ -17,7 +17,11 @@ on this installation; the inbox needs neither.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -37,16 +41,63 @@ class Route:
     channel: str
 
 
+_memo: ContextVar[dict | None] = ContextVar("routing_memo", default=None)
+
+
+@contextmanager
+def memoised() -> Iterator[None]:
+    """Inside this block routing reads each jurisdiction's role holders, its rules and each recipient's
+    contact points once.  For the sweep, which raises thousands of alerts in one batch (bench/scheduler.py:
+    the routing queries were a third of an alert's cost); a change made meanwhile is seen by the next block."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _cached(key: tuple, load: Callable[[], Any]) -> Any:
+    memo = _memo.get()
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
 def _rank(severity: str) -> int:
     return SEVERITY_RANK[Severity(severity)]
 
 
 def _holders(jurisdiction: Jurisdiction, roles: tuple[str, ...]) -> list[User]:
-    return list(
-        User.objects.filter(jurisdiction=jurisdiction, is_active=True, roles__role__in=roles)
-        .distinct()
-        .order_by("pk")
+    return _cached(
+        ("holders", jurisdiction.pk, roles),
+        lambda: list(
+            User.objects.filter(jurisdiction=jurisdiction, is_active=True, roles__role__in=roles)
+            .distinct()
+            .order_by("pk")
+        ),
     )
+
+
+def _reachable(user_ids: set[int]) -> set[tuple[int, str]]:
+    """(user, channel) pairs with an enabled contact point."""
+
+    def load(ids) -> set[tuple[int, str]]:
+        return set(
+            ContactPoint.objects.filter(user_id__in=ids, enabled=True).values_list("user_id", "channel")
+        )
+
+    memo = _memo.get()
+    if memo is None:
+        return load(user_ids)
+    known: dict[int, set[tuple[int, str]]] = memo.setdefault("reachable", {})
+    if missing := user_ids - known.keys():
+        for user_id in missing:
+            known[user_id] = set()
+        for pair in load(missing):
+            known[pair[0]].add(pair)
+    return set().union(*(known[u] for u in user_ids))
 
 
 def target_of(alert: Alert, step: int) -> Jurisdiction:
@@ -76,11 +127,16 @@ def severity_channels(severity: str) -> list[str]:
 def matching_rules(alert: Alert, step: int) -> list[RoutingRule]:
     target = target_of(alert, step)
     ancestor_ids = [int(part) for part in target.path.strip("/").split("/") if part]
-    rules = RoutingRule.objects.filter(
-        Q(escalation_level__isnull=True) | Q(escalation_level=step),
-        jurisdiction_id__in=ancestor_ids,
-        enabled=True,
-    ).select_related("user")
+    rules = _cached(
+        ("rules", target.pk, step),
+        lambda: list(
+            RoutingRule.objects.filter(
+                Q(escalation_level__isnull=True) | Q(escalation_level=step),
+                jurisdiction_id__in=ancestor_ids,
+                enabled=True,
+            ).select_related("user")
+        ),
+    )
     rank = _rank(alert.severity)
     return [r for r in rules if (not r.kinds or alert.kind in r.kinds) and rank >= _rank(r.min_severity)]
 
@@ -103,9 +159,7 @@ def routes_for(alert: Alert, step: int) -> list[Route]:
     if not wanted:
         return []
     configured = configured_channels()
-    reachable = set(
-        ContactPoint.objects.filter(user_id__in=wanted, enabled=True).values_list("user_id", "channel")
-    )
+    reachable = _reachable(set(wanted))
     routes = []
     for user_pk, (user, channels) in sorted(wanted.items()):
         for channel in sorted(channels):

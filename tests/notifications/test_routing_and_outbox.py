@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.core.models import Role
@@ -12,6 +14,7 @@ from backend.monitoring.actions.alerts import escalate_due, raise_alert
 from notifications.actions import save_routing_rule
 from notifications.models import Delivery, RoutingRule
 from notifications.outbox import plan_deliveries
+from notifications.routing import memoised, routes_for
 from tests.conftest import make_user
 from tests.notifications.conftest import reachable
 
@@ -107,3 +110,33 @@ def test_a_rule_outside_the_alerts_branch_of_the_tree_does_not_apply(channels, s
         jurisdiction=tree.township_b1, name="乙县规则", user=other, channels=["inbox"]))  # fmt: skip
     alert, _ = raise_alert(kind="sos", severity="critical", person=person, case=case)
     assert "police_b1" not in {r[0] for r in routes(alert)}
+
+
+def test_memoised_routing_reads_each_office_once_and_routes_exactly_as_without(channels, subject):
+    person, case = subject
+    first, _ = raise_alert(kind="sos", severity="critical", person=person, case=case)
+    second, _ = raise_alert(kind="zone_exit", severity="high", person=person, case=case, subject="zone:1")
+    plain = [routes_for(first, 0), routes_for(second, 0)]
+    with memoised():
+        with CaptureQueriesContext(connection) as warm:
+            routes_for(first, 0)
+        with CaptureQueriesContext(connection) as cached:
+            memo = [routes_for(first, 0), routes_for(second, 0)]
+    assert memo == plain
+    assert len(warm) == 2  # the rules of the office's branch and the owner's contact points
+    assert len(cached) == 0
+
+
+def test_a_contact_point_added_after_a_memoised_block_is_routed_to_by_the_next(channels, tree, officers):
+    from notifications.routing import memoised, routes_for
+    from tests.people import factories
+
+    person = factories.person(officers.colleague, tree.township_a2)
+    case = factories.correction(officers.colleague, person)
+    alert, _ = raise_alert(kind="sos", severity="critical", person=person, case=case)
+    with memoised():
+        assert {r.channel for r in routes_for(alert, 0)} == {"inbox"}
+        reachable(officers.colleague, mobile="13800000055")
+        assert {r.channel for r in routes_for(alert, 0)} == {"inbox"}  # the block's own reading
+    with memoised():
+        assert {r.channel for r in routes_for(alert, 0)} == {"inbox", "sms", "email"}

@@ -20,7 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -239,6 +239,24 @@ def handle_closing(items: list[DueItem], now: dt.datetime) -> None:
     _remind(items, now, closing=True)
 
 
+SETTLE_CHUNK = 50_000  # finishes per transaction: short enough not to hold SQLite's write lock for long
+
+
+def _pending_checkin_items(now: dt.datetime, fresh_after: dt.datetime) -> list[tuple]:
+    """(id, kind, due at or after ``fresh_after``, case id, subject) of every pending check-in item due by
+    ``now``.  A plain cursor: converting a million due times into datetimes through the ORM cost more than
+    reading them, and the one comparison needed is done by the database."""
+    table, kinds = DueItem._meta.db_table, sorted(CHECKIN_DUE_KINDS)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, kind, CASE WHEN due_at >= %s THEN 1 ELSE 0 END, case_id, subject FROM {table} "  # noqa: S608
+            f"WHERE state = %s AND due_at <= %s AND kind IN ({', '.join(['%s'] * len(kinds))})",
+            [adapt(fresh_after), DueState.PENDING, adapt(now), *kinds],
+        )
+        return cursor.fetchall()
+
+
 @settler
 def settle_met_duties(now: dt.datetime) -> dict[str, int]:
     """The set-based half of the three check-in handlers: items whose duty is already met in their window
@@ -246,15 +264,14 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
     (unless stale, which the handler labels), window ends as "ok".  Everything else — unmet, stale,
     inactive, changed — is left for the handlers above.  One pass over the due items as plain tuples (no
     JSON: the subject "plan:<id>:<window>" carries both), one query for the plans, one count per (duty,
-    window) done by the database, and one transaction per window — bench/scheduler.py: most of a million
-    items are of this kind, and handling each as an object was most of the sweep's time."""
-    due = DueItem.objects.filter(kind__in=list(CHECKIN_DUE_KINDS), state=DueState.PENDING, due_at__lte=now)
+    window) done by the database, and the finishes written in id order — bench/scheduler.py: most of a
+    million items are of this kind, and handling each as an object was most of the sweep's time."""
     fresh_after = now - dt.timedelta(hours=rules().reminder_stale_hours)
-    by_window: dict[str, list[tuple[int, str, dt.datetime, int, int]]] = defaultdict(list)
-    for pk, kind, due_at, case_id, subject in due.values_list("pk", "kind", "due_at", "case_id", "subject"):
+    by_window: dict[str, list[tuple[int, str, bool, int, int]]] = defaultdict(list)
+    for pk, kind, fresh, case_id, subject in _pending_checkin_items(now, fresh_after):
         tag, plan_id, key = [*subject.split(":", 2), "", ""][:3]
         if tag == "plan" and plan_id.isdigit() and key:
-            by_window[key].append((pk, kind, due_at, case_id, int(plan_id)))
+            by_window[key].append((pk, kind, bool(fresh), case_id, int(plan_id)))
     if not by_window:
         return {}
     plan_ids = {row[4] for rows in by_window.values() for row in rows}
@@ -264,6 +281,7 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
         plans.update({p[0]: p for p in CheckinPlan.objects.filter(pk__in=chunk, active=True, case__status=CaseStatus.ACTIVE)
                       .values_list("pk", "kind", "period", "required", "active_since")})  # fmt: skip
     settled: dict[str, int] = defaultdict(int)
+    finished: list[tuple[int, str, str]] = []  # (id, outcome, kind)
     for key, rows in by_window.items():
         period = Period.WEEK if "-W" in key else Period.MONTH
         window = window_by_key(period, key)
@@ -283,21 +301,26 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
             ):
                 if case_id in cases:
                     done[(duty, case_id)] = total
-        by_outcome: dict[str, list[int]] = defaultdict(list)
-        for pk, kind, due_at, case_id, plan_id in rows:
+        for pk, kind, fresh, case_id, plan_id in rows:
             plan = plans.get(plan_id)
             if plan is None or plan[2] != period or not (plan[4] is None or plan[4] <= window.start):
                 continue  # inactive, changed or grace: the handler says which
             if (done.get((plan[1], case_id)) or 0) < plan[3]:
                 continue  # unmet: a reminder or an alert
             if kind == DueKind.CHECKIN_WINDOW_END:
-                by_outcome["ok"].append(pk)
-            elif due_at >= fresh_after:
-                by_outcome[f"not_needed:{kind}"].append(pk)
-        with transaction.atomic():  # one commit per window: commits were costly
-            for label, ids in by_outcome.items():
-                outcome, _, kind = label.partition(":")
-                settled[kind or DueKind.CHECKIN_WINDOW_END] += mark_done(ids, outcome, now)
+                finished.append((pk, "ok", kind))
+            elif fresh:
+                finished.append((pk, "not_needed", kind))
+    # Written in id order, SETTLE_CHUNK rows to a transaction: a window's items are spread over every page
+    # of the table, so a transaction per window rewrote each page (and its WAL copy) once per window.
+    finished.sort()
+    for start in range(0, len(finished), SETTLE_CHUNK):
+        by_outcome: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for pk, outcome, kind in finished[start : start + SETTLE_CHUNK]:
+            by_outcome[(outcome, kind)].append(pk)
+        with transaction.atomic():
+            for (outcome, kind), ids in by_outcome.items():
+                settled[kind] += mark_done(ids, outcome, now)
     return dict(settled)
 
 
