@@ -187,3 +187,23 @@ def test_the_lists_hold_only_what_the_reader_may_see(path, officers, objects, ap
         return len(response.json()["items"])
 
     assert (listed(officers.owner), listed(officers.colleague), listed(officers.outsider)) == (1, 0, 0)
+
+
+def test_a_recorded_revocation_request_puts_the_case_pending_revocation_once(officers, case):  # noqa: F811
+    from backend.core.errors import Conflict
+    from backend.people.actions.transitions import transition_case
+    from backend.people.models import CaseTransition
+
+    record_sanction(
+        by=officers.owner, case=case, kind="revocation_request", reason="多次警告仍不改正（测试）"
+    )
+    case.refresh_from_db()
+    assert case.revocation_pending is True
+    assert CaseTransition.objects.filter(case=case, action="request_revocation").count() == 1
+    record_sanction(by=officers.owner, case=case, kind="revocation_request", reason="补充提请（测试）")
+    assert CaseTransition.objects.filter(case=case, action="request_revocation").count() == 1
+    with pytest.raises(Conflict, match="正在审批中"):
+        transition_case(by=officers.owner, case=case, action="request_revocation")
+    assert (
+        transition_case(by=officers.owner, case=case, action="reject_revocation").revocation_pending is False
+    )

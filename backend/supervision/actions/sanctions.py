@@ -30,6 +30,7 @@ from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import User
 from backend.core.rules import rules
 from backend.monitoring.models import Ground, LocationOrder
+from backend.people.actions.transitions import transition_case
 from backend.people.models import Case, CaseKind, CaseTransition, SubStatus
 from backend.people.models.case import OPEN_STATUSES
 from backend.people.models.person import OFFICE_ROLES
@@ -96,6 +97,11 @@ def record_sanction(
         )  # fmt: skip
         if kind == K.WARNING and reports_failure(basis):
             _suggest_location_order(case, sanction, today)
+        if kind == K.REVOCATION_REQUEST and not case.revocation_pending:
+            # 实施办法 Art. 46–49, 53: once revocation or committal is requested the case is pending it — it
+            # cannot be released meanwhile — through the same transition the case page offers.
+            transition_case(by=by, case=case, action="request_revocation", effective_on=decided_on,
+                            note="考核奖惩：提请撤销/收监")  # fmt: skip
         suggest_for_case(case, today)
     return sanction
 
