@@ -106,6 +106,15 @@ class Rules:
     # 个人信息保护法 Art. 19 (shortest necessary time): a person's positions are deleted this long after the
     # last of their cases closed; location data serves community correction only (社区矫正法 Art. 29).
     position_retention_days_after_case_end: int = 180
+    # --- Reports (docs/reports.md) ----------------------------------------------------------------------
+    # Person file track map: the same 93-day ceiling as GET /persons/{id}/track (a location read is a
+    # sensitive read: 个人信息保护法 Art. 28, 社区矫正法 Art. 29 — no more than the task needs); 7 days by default.
+    report_track_max_days: int = 93
+    report_track_default_days: int = 7
+    # Person file check-in table: the months of the chosen period, at most this many back from its end.
+    report_compliance_max_months: int = 4
+    # Alert log export: at most one year per file (a yearly review is the longest routine use).
+    report_alert_log_max_days: int = 366
 
 
 def _load(path: str | None) -> Rules:

@@ -1,0 +1,73 @@
+"""Monthly statistics (月度统计): the numbers, computed by hand from the October 2026 fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.reports.periods import parse_month
+from backend.reports.statistics import Rate, compute_monthly
+from tests.reports.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stats(october, tree):
+    return compute_monthly(tree.county_a, parse_month("2026-10"), as_of=at(2026, 12, 1))
+
+
+def test_the_register_counts_cases_open_at_the_end_of_the_month_in_the_subtree_only(stats):
+    # C1, C2, C3; A1–A5 (A2 still 待衔接); M1, M2, M4 (M3 opened in November).
+    assert stats.register == {"correction": 3, "aftercare": 5, "mental_health": 3}
+    assert stats.persons_on_register == 11
+    assert stats.status["correction"] == {"active": 2, "pending_report": 1}
+    assert stats.status["aftercare"] == {"active": 4, "notified": 1}
+    assert stats.category == {"strict": 2, "": 1}
+
+
+def test_movements_count_what_took_effect_in_the_month(stats):
+    assert stats.intakes == 2
+    assert stats.opened == {"correction": 1, "aftercare": 3}
+    assert stats.lost_contact_events == 1
+    assert stats.lost_contact_found == 1
+
+
+def test_the_rates_follow_the_definitions_in_domain_md(stats):
+    assert stats.on_time_report == Rate(1, 3)
+    assert stats.handover == Rate(2, 3)
+    assert stats.pickup == Rate(1, 2)
+    assert stats.support == Rate(2, 4)  # A1 (new, team active) and A5 (contact in cycle); not A3, A4
+    assert stats.mh_standard == Rate(2, 3)
+
+
+def test_check_in_compliance_counts_the_windows_that_closed_in_the_month(stats):
+    assert stats.checkin_by_duty == {"in_person": Rate(3, 4), "written": Rate(3, 4)}
+    assert stats.checkin == Rate(6, 8)
+    assert stats.checkin.text() == "6 / 8 = 75.0%"
+
+
+def test_windows_not_over_when_the_report_is_made_are_left_out(october, tree):
+    early = compute_monthly(tree.county_a, parse_month("2026-10"), as_of=at(2026, 10, 19, 12))
+    assert early.checkin == Rate(4, 4)  # only 5–11 and 12–18 Oct had ended: C1 met both duties twice
+
+
+def test_alerts_by_kind_with_median_times_and_escalations(stats):
+    assert stats.alerts_by_kind == {"missed_checkin": 2, "zone_exit": 1}
+    assert stats.alerts_total == 3
+    assert (stats.alerts_acknowledged, stats.alerts_resolved) == (2, 1)
+    assert stats.ack_median_minutes == 20.0
+    assert stats.resolve_median_minutes == 120.0
+    assert (stats.escalation_steps, stats.escalated_alerts) == (1, 1)
+    assert sum(stats.alerts_per_day) == 3 and stats.alerts_per_day[19] == 1 and stats.alerts_per_day[24] == 1
+
+
+def test_location_orders_and_wearables_are_reported_apart_from_phone_checks(stats):
+    assert (stats.orders_in_force, stats.orders_new, stats.orders_expiring) == (1, 1, 0)
+    assert (stats.tag_wearers, stats.phone_holders) == (1, 1)
+
+
+def test_a_township_sees_only_its_own_figures(october, tree):
+    township = compute_monthly(tree.township_a2, parse_month("2026-10"), as_of=at(2026, 12, 1))
+    assert township.register == {"correction": 1}
+    assert township.checkin == Rate(1, 2)
+    assert township.alerts_total == 1
