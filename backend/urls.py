@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 
 from backend.api import api
+from backend.console.views.dashboard import dashboard_page
 from backend.core import views
 from backend.core.middleware import json_404
 from notifications.views import acknowledge_page
@@ -14,5 +15,5 @@ urlpatterns = [
     path("login/", views.sign_in_page, name="login"),
     path("logout/", views.sign_out_page, name="logout"),
     path("console/", include("backend.console.urls")),
-    path("", views.home, name="home"),
+    path("", dashboard_page, name="home"),  # the staff console's dashboard
 ]

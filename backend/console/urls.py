@@ -2,4 +2,27 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from backend.console.views import alerts, approvals, dashboard, devices, people, reports
+
+app_name = "console"
+
+urlpatterns = [
+    path("", dashboard.dashboard_page, name="dashboard"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/", alerts.alert_page, name="alert"),
+    path("alerts/<int:alert_id>/acknowledge", alerts.acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:alert_id>/assign", alerts.assign, name="alert_assign"),
+    path("alerts/<int:alert_id>/resolve", alerts.resolve, name="alert_resolve"),
+    path("people/", people.person_list, name="people"),
+    path("people/<int:person_id>/", people.person_page, name="person"),
+    path("approvals/", approvals.approvals_page, name="approvals"),
+    path("approvals/leave/<int:leave_id>/approve", approvals.approve_leave, name="leave_approve"),
+    path("approvals/leave/<int:leave_id>/reject", approvals.reject_leave, name="leave_reject"),
+    path("approvals/orders/<int:order_id>/renew", approvals.renew_order, name="order_renew"),
+    path("approvals/orders/<int:order_id>/end", approvals.end_order, name="order_end"),
+    path("devices/", devices.device_list, name="devices"),
+    path("devices/new", devices.provision_page, name="device_new"),
+    path("reports/", reports.reports_page, name="reports"),
+]

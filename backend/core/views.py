@@ -1,8 +1,8 @@
-"""A minimal sign-in page and landing page until the staff console (backend/console) takes over."""
+"""The sign-in page (in the console's look) and sign-out; the landing page is the console's dashboard."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +17,7 @@ def sign_in_page(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
-    error = ""
+    error, attempts_left, locked = "", None, False
     if request.method == "POST":
         try:
             accounts.sign_in(
@@ -26,17 +26,22 @@ def sign_in_page(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
         except DomainError as exc:
             error = exc.message
-    return render(
-        request, "core/login.html", {"error": error, "next": next_url}, status=401 if error else 200
-    )
+            attempts_left = exc.details.get("attempts_left")
+            locked = "locked_until" in exc.details
+    context = {
+        "error": error,
+        "next": next_url,
+        "attempts_left": attempts_left,
+        "locked": locked,
+        "expired": request.GET.get("expired") == "1" and not error,
+        "max_failures": settings.LOGIN_MAX_FAILURES,
+        "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
+        "idle_minutes": settings.SESSION_IDLE_MINUTES,
+    }
+    return render(request, "core/login.html", context, status=401 if error else 200)
 
 
 @require_http_methods(["POST"])
 def sign_out_page(request: HttpRequest) -> HttpResponse:
     accounts.sign_out(request)
     return redirect("/login/")
-
-
-@login_required(login_url="/login/")
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"user": request.user})

@@ -1,0 +1,123 @@
+"""What the dashboard (工作台) shows one user: every figure starts from ``visible_to(user)``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from backend.core.models import Role, User
+from backend.monitoring.api.devices import ONLINE_MINUTES
+from backend.monitoring.models import Alert, AlertKind, Device, LocationOrder
+from backend.people.colour import GREEN, RED, YELLOW, with_colour
+from backend.people.models import Case, Person
+from backend.people.models.case import OPEN_STATUSES
+from backend.supervision.actions.leave import awaiting_q
+from backend.supervision.models import LeaveRequest
+
+from .views.common import SHANGHAI
+
+ALERT_LIMIT = 50
+BOARD_LIMIT = 300
+# A location order this close to its end is shown to the county head for renewal or removal of the tag.
+ORDER_EXPIRY_WARNING_DAYS = 7
+
+
+def my_alerts_q(user: User) -> Q:
+    """Mine: I own it or it was assigned to me, it escalated to my office, or nobody owns it in my office."""
+    q = Q(owner=user) | Q(assignee=user)
+    if user.jurisdiction_id:
+        q |= Q(escalated_to_id=user.jurisdiction_id) | Q(
+            owner__isnull=True, jurisdiction_id=user.jurisdiction_id
+        )
+    return q
+
+
+def my_people(user: User):
+    """The people whose open case I hold; staff who hold none (heads, county staff) see everyone in reach."""
+    visible = Person.objects.visible_to(user)
+    mine = visible.filter(
+        pk__in=Case.objects.filter(officer=user, status__in=OPEN_STATUSES).values("person_id")
+    )
+    return (
+        mine
+        if mine.exists()
+        else visible.filter(pk__in=Case.objects.filter(status__in=OPEN_STATUSES).values("person_id"))
+    )
+
+
+@dataclass
+class Dashboard:
+    alerts: list[Alert]
+    alert_counts: list[tuple[str, str, int]]  # (kind, label, count) of every unresolved alert in reach
+    board: dict[str, list[Person]]
+    board_counts: dict[str, int]
+    devices_offline: list[Device]
+    missed_today: list[Alert]
+    leave_waiting: list[LeaveRequest]
+    orders_expiring: list[LocationOrder] = field(default_factory=list)
+
+    def person_ids(self) -> list[int]:
+        """Whose names the page shows (for the audit row)."""
+        ids = {a.person_id for a in self.alerts if a.person_id}
+        ids |= {p.pk for people in self.board.values() for p in people}
+        ids |= {a.person_id for a in self.missed_today if a.person_id}
+        ids |= {d.person_id for d in self.devices_offline if d.person_id}
+        ids |= {leave.case.person_id for leave in self.leave_waiting}
+        ids |= {o.person_id for o in self.orders_expiring}
+        return sorted(ids)
+
+
+def build(user: User, now: dt.datetime | None = None) -> Dashboard:
+    now = now or timezone.now()
+    alerts_in_reach = Alert.objects.visible_to(user).unresolved()
+    alerts = list(
+        alerts_in_reach.filter(my_alerts_q(user))
+        .select_related("person")
+        .order_by("due_at", "id")[:ALERT_LIMIT]
+    )
+    labels = dict(AlertKind.choices)
+    counts = alerts_in_reach.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
+    alert_counts = [(row["kind"], labels.get(row["kind"], row["kind"]), row["n"]) for row in counts]
+
+    people = list(with_colour(my_people(user)).order_by("id")[:BOARD_LIMIT])
+    board: dict[str, list[Person]] = {RED: [], YELLOW: [], GREEN: []}
+    for person in people:
+        board[person.colour].append(person)
+    board_counts = dict(Counter(p.colour for p in people))
+
+    since = now - dt.timedelta(minutes=ONLINE_MINUTES)
+    offline = list(
+        Device.objects.visible_to(user)
+        .filter(retired_at__isnull=True, person__isnull=False)
+        .filter(Q(last_seen_at__lt=since) | Q(last_seen_at__isnull=True))
+        .select_related("person")
+        .order_by("last_seen_at", "id")[:100]
+    )
+    midnight = dt.datetime.combine(timezone.localtime(now, SHANGHAI).date(), dt.time(0), tzinfo=SHANGHAI)
+    missed = list(
+        Alert.objects.visible_to(user)
+        .filter(kind=AlertKind.MISSED_CHECKIN, opened_at__gte=midnight)
+        .select_related("person")
+        .order_by("-opened_at")[:100]
+    )
+    waiting = list(
+        LeaveRequest.objects.visible_to(user)
+        .filter(awaiting_q(user))
+        .select_related("case", "case__person")
+        .order_by("starts_on", "id")[:100]
+    )
+    orders: list[LocationOrder] = []
+    if user.has_role(Role.COUNTY_HEAD):
+        today = timezone.localtime(now, SHANGHAI).date()
+        orders = list(
+            LocationOrder.objects.visible_to(user)
+            .in_force(today)
+            .filter(ends_on__lte=today + dt.timedelta(days=ORDER_EXPIRY_WARNING_DAYS))
+            .select_related("person")
+            .order_by("ends_on", "id")
+        )
+    return Dashboard(alerts, alert_counts, board, board_counts, offline, missed, waiting, orders)

@@ -1,0 +1,71 @@
+"""Data for the console's Leaflet maps: a person's zones (as the zones API's GeoJSON features) and fixes.
+
+Coordinates stay WGS-84 here; console.js shifts them to GCJ-02 only for display when the configured
+tiles need it (conf.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from backend.core.models import User
+from backend.monitoring.api.zones import feature
+from backend.monitoring.models import Position, Zone
+from backend.people.models import Person
+from backend.people.models.person import OFFICE_ROLES
+
+TRACK_LIMIT = 5000  # a day of fixes every 20 s; more is thinned out by the period the officer picks
+
+
+def may_see_locations(user: User) -> bool:
+    """Location data is for the correction office only (社区矫正法 Art. 29), as in the track API."""
+    return user.has_role(*OFFICE_ROLES)
+
+
+def zones_for(person: Person, user: User) -> list[dict]:
+    """The person's own zones, their layers' zones and the county layers that apply by default."""
+    # The path holds the ids of the node and its ancestors: no query needed to find the county above.
+    chain = [int(part) for part in person.jurisdiction.path.strip("/").split("/") if part]
+    applies = (
+        Q(person=person)
+        | Q(layer__persons=person)
+        | Q(layer__default_for_correction=True, layer__jurisdiction__in=chain)
+    )
+    zones = Zone.objects.visible_to(user).filter(applies, active=True).distinct().order_by("id")
+    return [feature(z) for z in zones]
+
+
+def fixes(person: Person, start: dt.datetime, end: dt.datetime, limit: int = TRACK_LIMIT) -> list[dict]:
+    rows = (
+        Position.objects.filter(person=person, fix_time__gte=start, fix_time__lt=end, point__isnull=False)
+        .order_by("fix_time")
+        .only("point", "fix_time", "late", "archive", "alarms", "speed_kmh", "battery_pct")[:limit]
+    )
+    return [
+        {
+            "lat": p.point[0],
+            "lon": p.point[1],
+            "t": p.fix_time.isoformat(),
+            "late": p.late or p.archive,
+            "alarms": p.alarms,
+        }
+        for p in rows
+    ]
+
+
+def recent_fixes(person: Person, around: dt.datetime, limit: int = 50) -> list[dict]:
+    """The last fixes up to an alert's last sighting (a few after, in case the device resent late ones)."""
+    rows = (
+        Position.objects.filter(
+            person=person, point__isnull=False, fix_time__lte=around + dt.timedelta(minutes=30)
+        )
+        .order_by("-fix_time")
+        .only("point", "fix_time", "late", "archive", "alarms")[:limit]
+    )
+    return [
+        {"lat": p.point[0], "lon": p.point[1], "t": p.fix_time.isoformat(), "late": p.late or p.archive,
+         "alarms": p.alarms}
+        for p in reversed(list(rows))
+    ]  # fmt: skip

@@ -1,0 +1,104 @@
+"""告警: the list, one alert's page (timeline, recent fixes and zones on the map) and its handling —
+acknowledge, assign, resolve — through the monitoring actions, never around them."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from backend.core.audit import record_audit
+from backend.core.models import User
+from backend.monitoring.actions import alerts as actions
+from backend.monitoring.models import Alert, AlertKind, AlertState, Resolution, Severity
+
+from .. import maps
+from ..conf import map_config
+from .common import act, int_or_none, staff_page
+
+
+def _alert(request: HttpRequest, alert_id: int) -> Alert:
+    return get_object_or_404(Alert.objects.visible_to(request.user), pk=alert_id)  # out of reach → 404
+
+
+@staff_page
+def alert_list(request: HttpRequest) -> HttpResponse:
+    queryset = Alert.objects.visible_to(request.user).select_related("person")
+    state = request.GET.get("state", "unresolved")
+    if state == "unresolved":
+        queryset = queryset.unresolved()
+    elif state in AlertState.values:
+        queryset = queryset.filter(state=state)
+    for key, allowed in (("kind", AlertKind.values), ("severity", Severity.values)):
+        value = request.GET.get(key)
+        if value in allowed:
+            queryset = queryset.filter(**{key: value})
+    alerts = list(queryset.order_by("state", "due_at", "id")[:200])
+    record_audit(
+        actor=request.user, action="alert.list", details={"ids": [a.pk for a in alerts], "page": "console"}
+    )
+    return render(request, "console/alerts.html", {
+        "alerts": alerts, "state": state, "kinds": AlertKind.choices, "severities": Severity.choices,
+        "states": AlertState.choices, "selected": request.GET, "nav": "alerts",
+    })  # fmt: skip
+
+
+@staff_page
+def alert_page(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _alert(request, alert_id)
+    events = list(alert.events.select_related("actor"))
+    fixes, zones = [], []
+    if alert.person_id and maps.may_see_locations(request.user):
+        fixes = maps.recent_fixes(alert.person, alert.last_seen_at)
+        zones = maps.zones_for(alert.person, request.user)
+    record_audit(
+        actor=request.user, action="alert.read", target=alert,
+        details={"page": "console", "fixes": len(fixes), "zones": [z["id"] for z in zones]},
+    )  # fmt: skip
+    assignees = []
+    if alert.state != AlertState.RESOLVED:
+        assignees = list(
+            User.objects.visible_to(request.user).filter(is_active=True).order_by("display_name", "id")[:200]
+        )
+    return render(request, "console/alert.html", {
+        "alert": alert, "events": events, "assignees": assignees,
+        "resolutions": [(v, label) for v, label in Resolution.choices if v != Resolution.CLEARED],
+        "map_data": {"zones": zones, "fixes": fixes, "config": map_config().as_dict()},
+        "nav": "alerts",
+    })  # fmt: skip
+
+
+@require_POST
+@staff_page
+def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _alert(request, alert_id)
+    note = request.POST.get("note", "")[:2000]
+    return act(request, f"/console/alerts/{alert.pk}/",
+               lambda: actions.acknowledge_alert(alert=alert, by=request.user, note=note), "已签收")  # fmt: skip
+
+
+@require_POST
+@staff_page
+def assign(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _alert(request, alert_id)
+    assignee = get_object_or_404(
+        User.objects.visible_to(request.user), pk=int_or_none(request.POST.get("user_id"))
+    )
+    note = request.POST.get("note", "")[:2000]
+    return act(
+        request, f"/console/alerts/{alert.pk}/",
+        lambda: actions.assign_alert(alert=alert, by=request.user, assignee=assignee, note=note),
+        f"已指派给 {assignee.display_name or assignee.username}",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_page
+def resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _alert(request, alert_id)
+    resolution, note = request.POST.get("resolution", ""), request.POST.get("note", "")[:2000]
+    return act(
+        request, f"/console/alerts/{alert.pk}/",
+        lambda: actions.resolve_alert(alert=alert, by=request.user, resolution=resolution, note=note),
+        "已办结",
+    )  # fmt: skip

@@ -1,0 +1,113 @@
+"""审批: the leave queue by tier (approve / refuse through the supervision actions) and, for the county
+head, the location orders in force — renew or end them through the monitoring actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from backend.core.audit import record_audit
+from backend.core.models import Role
+from backend.monitoring.actions import orders as order_actions
+from backend.monitoring.models import LocationOrder
+from backend.supervision.actions import leave as leave_actions
+from backend.supervision.models import LeaveRequest, LeaveTier
+
+from .common import act, parse_date, staff_page
+
+BACK = "/console/approvals/"
+
+
+@staff_page
+def approvals_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    waiting = list(
+        LeaveRequest.objects.visible_to(user).filter(leave_actions.awaiting_q(user))
+        .select_related("case", "case__person", "created_by").order_by("starts_on", "id")[:200]
+    )  # fmt: skip
+    by_tier = [(tier, label, [lv for lv in waiting if lv.tier == tier]) for tier, label in LeaveTier.choices]
+    today = timezone.localdate()
+    head = user.has_role(Role.COUNTY_HEAD)
+    orders = []
+    if head:
+        orders = list(
+            LocationOrder.objects.visible_to(user).in_force(today).select_related("person", "case")
+            .order_by("ends_on", "id")[:200]
+        )  # fmt: skip
+    # Destinations and reasons are decrypted to decide on them: audited like the API's leave reads.
+    record_audit(
+        actor=user, action="leave.list",
+        details={"ids": [lv.pk for lv in waiting], "orders": [o.pk for o in orders], "page": "console.approvals"},
+    )  # fmt: skip
+    return render(request, "console/approvals.html", {
+        "by_tier": by_tier, "waiting": waiting, "orders": orders, "head": head, "today": today,
+        "soon": today + dt.timedelta(days=7), "nav": "approvals",
+    })  # fmt: skip
+
+
+def _leave(request: HttpRequest, leave_id: int) -> LeaveRequest:
+    return get_object_or_404(
+        LeaveRequest.objects.visible_to(request.user).select_related("case"), pk=leave_id
+    )
+
+
+@require_POST
+@staff_page
+def approve_leave(request: HttpRequest, leave_id: int) -> HttpResponse:
+    leave = _leave(request, leave_id)
+    note = request.POST.get("note", "")[:2000]
+    notified = parse_date(request.POST.get("procuratorate_notified_on"))
+    return act(
+        request, BACK,
+        lambda: leave_actions.approve_leave(by=request.user, leave=leave, note=note, procuratorate_notified_on=notified),
+        f"已批准第 {leave.pk} 号外出申请",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_page
+def reject_leave(request: HttpRequest, leave_id: int) -> HttpResponse:
+    leave = _leave(request, leave_id)
+    note = request.POST.get("note", "")[:2000]
+    return act(request, BACK, lambda: leave_actions.reject_leave(by=request.user, leave=leave, note=note),
+               f"已不予批准第 {leave.pk} 号外出申请")  # fmt: skip
+
+
+def _order(request: HttpRequest, order_id: int) -> LocationOrder:
+    return get_object_or_404(LocationOrder.objects.visible_to(request.user), pk=order_id)
+
+
+@require_POST
+@staff_page
+def renew_order(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _order(request, order_id)
+    new_end = parse_date(request.POST.get("new_end"))
+    reassessment = request.POST.get("reassessment", "")[:2000]
+
+    def renew():
+        if new_end is None:
+            from backend.core.errors import Invalid
+
+            raise Invalid("请填写新的届满日期")
+        return order_actions.renew_order(
+            by=request.user, order=order, new_end=new_end, reassessment=reassessment,
+            approved_by=request.user, approved_on=timezone.localdate(),
+        )  # fmt: skip
+
+    return act(request, BACK, renew, f"已延长第 {order.pk} 号电子定位")
+
+
+@require_POST
+@staff_page
+def end_order(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _order(request, order_id)
+    reason = request.POST.get("reason", "")[:200]
+    return act(
+        request, BACK,
+        lambda: order_actions.end_order(by=request.user, order=order, on=timezone.localdate(), reason=reason),
+        f"已解除第 {order.pk} 号电子定位",
+    )  # fmt: skip

@@ -1,0 +1,77 @@
+"""设备: the list with last fix, battery and status, and provisioning (the JT/T 808 auth code or the OsmAnd
+identifier is shown once, on the page that answers the form, and never stored in plaintext)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from backend.core.errors import DomainError
+from backend.core.models import Jurisdiction
+from backend.monitoring.actions import devices as actions
+from backend.monitoring.api.devices import ONLINE_MINUTES
+from backend.monitoring.models import Device, DeviceKind, Protocol
+
+from .common import int_or_none, staff_page
+
+STATUSES = (("online", "在线"), ("offline", "离线"), ("never", "从未上线"))
+
+
+@staff_page
+def device_list(request: HttpRequest) -> HttpResponse:
+    try:
+        actions.may_manage_devices(request.user)
+    except DomainError as exc:
+        return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
+    queryset = (
+        Device.objects.visible_to(request.user).filter(retired_at__isnull=True).select_related("person")
+    )
+    status = request.GET.get("status", "")
+    since = timezone.now() - dt.timedelta(minutes=ONLINE_MINUTES)
+    by_status = {
+        "never": Q(last_seen_at__isnull=True), "online": Q(last_seen_at__gte=since), "offline": Q(last_seen_at__lt=since),
+    }  # fmt: skip
+    if status in by_status:
+        queryset = queryset.filter(by_status[status])
+    devices = list(queryset.order_by("id")[:500])
+    for device in devices:
+        device.state = device.status(online_minutes=ONLINE_MINUTES)
+    return render(request, "console/devices.html", {
+        "devices": devices, "status": status, "statuses": STATUSES, "nav": "devices",
+    })  # fmt: skip
+
+
+@staff_page
+def provision_page(request: HttpRequest) -> HttpResponse:
+    try:
+        actions.may_manage_devices(request.user)
+    except DomainError as exc:
+        return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
+    jurisdictions = Jurisdiction.objects.visible_to(request.user).order_by("path")[:300]
+    context = {
+        "jurisdictions": jurisdictions, "kinds": DeviceKind.choices, "protocols": Protocol.choices,
+        "values": request.POST, "nav": "devices",
+    }  # fmt: skip
+    if request.method == "POST":
+        home = get_object_or_404(
+            Jurisdiction.objects.visible_to(request.user), pk=int_or_none(request.POST.get("jurisdiction_id"))
+        )
+        try:
+            result = actions.provision_device(
+                by=request.user, jurisdiction=home, kind=request.POST.get("kind", ""),
+                protocol=request.POST.get("protocol", ""), identifier=request.POST.get("identifier") or None,
+                model=request.POST.get("model", "")[:64], label=request.POST.get("label", "")[:64],
+            )  # fmt: skip
+        except DomainError as exc:
+            context["error"] = exc.message
+            return render(request, "console/device_new.html", context, status=422)
+        response = render(request, "console/device_done.html", {
+            "device": result.device, "credential": result.credential, "nav": "devices",
+        })  # fmt: skip
+        response["Cache-Control"] = "no-store"  # the credential must not come back from a cache
+        return response
+    return render(request, "console/device_new.html", context)

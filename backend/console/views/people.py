@@ -1,0 +1,148 @@
+"""人员: the list with filters and exact search, and one person's page (cases, team, check-ins, leave,
+sanctions, follow-ups, devices, location orders, alerts and the track for a date range).
+
+Visibility is the API's: the same ``visible_to`` querysets, filters, blind-index search and presenters
+(``person_view``, ``case_view``, ``followup_view``); every page that shows decrypted data is audited with
+the API's action names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from backend.core.audit import record_audit
+from backend.core.errors import DomainError
+from backend.core.models import Jurisdiction
+from backend.monitoring.models import Alert, Device, LocationOrder
+from backend.people.api import persons as persons_api
+from backend.people.api.presenters import case_view, person_list_item, person_view
+from backend.people.colour import LABELS
+from backend.people.models import Case, CaseKind, CaseStatus, Category
+from backend.people.permissions import sees_criminal_details
+from backend.supervision.api.followups import followup_view
+from backend.supervision.models import Checkin, FollowUp, LeaveRequest, Sanction
+
+from .. import maps
+from ..conf import map_config
+from .common import day_range, int_or_none, parse_date, staff_page
+
+LIST_LIMIT = 100
+FILTER_KEYS = ("jurisdiction_id", "case_kind", "status", "category", "colour")
+SEARCH_KEYS = ("id_number", "phone", "name")
+TRACK_MAX_DAYS = 93  # as the track API
+
+
+def _as_api_caller(request: HttpRequest) -> HttpRequest:
+    request.auth = request.user  # the persons API's helpers read the caller from request.auth
+    return request
+
+
+@staff_page
+def person_list(request: HttpRequest) -> HttpResponse:
+    """Filters come by GET; exact search by POST, so ID numbers and phones stay out of URLs and logs."""
+    request = _as_api_caller(request)
+    source = request.POST if request.method == "POST" else request.GET
+    values = {key: (source.get(key) or "").strip() or None for key in (*FILTER_KEYS, *SEARCH_KEYS)}
+    if request.method != "POST":
+        values.update(dict.fromkeys(SEARCH_KEYS))
+    values["jurisdiction_id"] = int_or_none(values["jurisdiction_id"])
+    used = sorted(k for k, v in values.items() if v is not None)
+    error, people = "", []
+    try:
+        queryset = persons_api._filter(
+            request, persons_api._visible(request), persons_api.PersonFilters(**values)
+        )
+        people = list(
+            queryset.order_by("-id").prefetch_related(
+                Prefetch("cases", queryset=Case.objects.order_by("id"))
+            )[:LIST_LIMIT]
+        )
+    except DomainError as exc:
+        error = exc.message
+    searching = any(k in used for k in SEARCH_KEYS)
+    record_audit(
+        actor=request.user, action="person.search" if searching else "person.list",
+        details={"ids": [p.pk for p in people], "filters": used, "page": "console"},
+    )  # fmt: skip
+    return render(request, "console/people.html", {
+        "people": [person_list_item(p) for p in people], "values": values, "error": error,
+        "searching": searching, "limit": LIST_LIMIT, "colour_labels": LABELS,
+        "jurisdictions": Jurisdiction.objects.visible_to(request.user).order_by("path")[:300],
+        "kinds": CaseKind.choices, "statuses": CaseStatus.choices, "categories": Category.choices,
+        "nav": "people",
+    })  # fmt: skip
+
+
+def _track_period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
+    today = timezone.localdate()
+    end = parse_date(request.GET.get("to"), today)
+    start = parse_date(request.GET.get("from"), end)
+    note = ""
+    if start > end:
+        start, end = end, start
+    if (end - start).days + 1 > TRACK_MAX_DAYS:
+        start, note = end - dt.timedelta(days=TRACK_MAX_DAYS - 1), f"一次最多查询 {TRACK_MAX_DAYS} 天的轨迹"
+    return start, end, note
+
+
+@staff_page
+def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
+    request = _as_api_caller(request)
+    person = persons_api._get(request, person_id)  # visible_to: out of reach → 404
+    user = request.user
+    view = person_view(person, user)
+    cases = list(
+        Case.objects.visible_to(user).filter(person=person)
+        .select_related("correction", "aftercare", "mental_health", "officer", "team").order_by("id")
+    )  # fmt: skip
+    case_views = [case_view(c, user) for c in cases]
+    case_ids = [c.pk for c in cases]
+    teams = []
+    for case in cases:
+        team = getattr(case, "team", None)
+        if team is not None:
+            members = team.members.filter(left_at__isnull=True).select_related("user").order_by("id")
+            teams.append({"case": case, "members": list(members)})
+    checkins = list(Checkin.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-at")[:30])
+    leave = list(
+        LeaveRequest.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-starts_on")[:20]
+    )
+    sanctions = list(
+        Sanction.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-decided_on")[:20]
+    )
+    followups = [
+        followup_view(f, user)
+        for f in FollowUp.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-at")[:30]
+    ]
+    alerts = list(Alert.objects.visible_to(user).filter(person=person).order_by("-opened_at")[:30])
+    devices = list(Device.objects.visible_to(user).filter(person=person).order_by("id"))
+    orders = list(LocationOrder.objects.visible_to(user).filter(person=person))
+
+    start, end, track_note = _track_period(request)
+    track, zones, locations = [], [], maps.may_see_locations(user)
+    if locations:
+        track = maps.fixes(person, *day_range(start, end))
+        if len(track) >= maps.TRACK_LIMIT:
+            track_note = f"仅显示前 {maps.TRACK_LIMIT} 个定位点，请缩短时段"
+        zones = maps.zones_for(person, user)
+    record_audit(
+        actor=user, action="person.read", target=person, details={"access": view["access"], "page": "console"}
+    )
+    if locations:
+        record_audit(
+            actor=user, action="person.read_track", target=person,
+            details={"from": start.isoformat(), "to": end.isoformat(), "points": len(track), "page": "console"},
+        )  # fmt: skip
+    return render(request, "console/person.html", {
+        "p": view, "person": person, "cases": case_views, "teams": teams, "checkins": checkins,
+        "leave": leave, "sanctions": sanctions, "followups": followups, "alerts": alerts, "devices": devices,
+        "orders": orders, "today": timezone.localdate(), "criminal": sees_criminal_details(user),
+        "locations": locations, "track_from": start, "track_to": end, "track_note": track_note,
+        "track_count": len(track), "colour_labels": LABELS,
+        "map_data": {"zones": zones, "fixes": track, "config": map_config().as_dict()}, "nav": "people",
+    })  # fmt: skip

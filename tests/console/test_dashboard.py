@@ -1,0 +1,97 @@
+"""The dashboard's figures for one officer, computed independently from the fixtures: my open alerts by
+due time, counts by kind, the three-colour board, offline devices, check-ins missed today, approvals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.models import Device, LocationOrder
+from backend.people.actions.cases import record_mark
+from backend.people.actions.transitions import transition_case
+from tests.console import world as w
+from tests.people import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def section(page: str, element_id: str) -> str:
+    match = re.search(rf'<section class="card[^"]*" id="{element_id}">(.*?)</section>', page, re.S)
+    assert match, element_id
+    return match.group(1)
+
+
+def test_the_dashboard_shows_my_work_and_nothing_of_other_offices(tree, officers, settings):
+    settings.CONSOLE_REFRESH_SECONDS = 30
+    world = w.build(tree, officers)
+    sos = w.open_alert(world)  # critical: due first
+    missed, _ = raise_alert(kind="missed_checkin", severity="medium", person=world.person, subject="week:1")
+    calm = factories.person(officers.owner, tree.township_a1, name="测试李四")
+    case = transition_case(
+        by=officers.owner, case=factories.correction(officers.owner, calm), action="report"
+    )
+    record_mark(by=officers.owner, case=case, kind="category", value="lenient", effective_on=timezone.localdate(),
+                reason="表现良好（测试）")  # fmt: skip
+    Device.objects.filter(pk=world.tag.pk).update(last_seen_at=timezone.now() - dt.timedelta(hours=2))
+    other = factories.person(officers.colleague, tree.township_a2, name="测试王五")
+    factories.correction(officers.colleague, other)
+    raise_alert(kind="sos", severity="critical", person=other, subject="x")
+
+    page = signed_in(officers.owner).get("/console/").content.decode()
+    mine = section(page, "my-alerts")
+    assert mine.index(f'data-alert="{sos.pk}"') < mine.index(f'data-alert="{missed.pk}"')  # by due time
+    assert "测试王五" not in page
+    assert "紧急求助：<b>1</b>" in mine and "未按时签到或报告：<b>1</b>" in mine
+    board = section(page, "board")
+    assert re.search(r'data-colour="red">1<', board) and re.search(r'data-colour="green">1<', board)
+    assert re.search(r'data-colour="yellow">0<', board)
+    assert "测试张三" in board and "测试李四" not in board  # green names are counted, not listed
+    assert "脚环一号" in section(page, "devices-offline")
+    assert f"/console/alerts/{missed.pk}/" in section(page, "missed-today")
+    assert f"外出申请 {world.leave.pk}" in section(page, "approvals-waiting")
+    assert 'data-refresh="30"' in page
+
+
+def test_the_county_head_is_shown_orders_about_to_end(tree, officers):
+    world = w.build(tree, officers)
+    LocationOrder.objects.filter(pk=world.order.pk).update(
+        ends_on=timezone.localdate() + dt.timedelta(days=3)
+    )
+    page = signed_in(world.head).get("/console/").content.decode()
+    assert "即将届满的电子定位（1）" in page and "测试张三" in page
+
+
+def test_the_map_gets_the_configured_tiles_and_their_datum(tree, officers, settings):
+    world = w.build(tree, officers)
+    client = signed_in(officers.owner)
+    assert '"tileUrl": ""' in client.get(f"/console/people/{world.person.pk}/").content.decode()
+    settings.CONSOLE_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
+    settings.CONSOLE_TILE_CRS = "gcj02"
+    page = client.get(f"/console/people/{world.person.pk}/").content.decode()
+    assert '"tileUrl": "https://tiles.example/{z}/{x}/{y}.png"' in page and '"tileCrs": "gcj02"' in page
+
+
+def test_the_county_head_renews_a_location_order_from_the_console(tree, officers):
+    world = w.build(tree, officers)
+    new_end = world.order.ends_on + dt.timedelta(days=30)
+    response = signed_in(world.head).post(
+        f"/console/approvals/orders/{world.order.pk}/renew",
+        {"new_end": new_end.isoformat(), "reassessment": "复查评估：仍需定位（测试）"},
+        follow=True,
+    )
+    assert f"已延长第 {world.order.pk} 号电子定位" in response.content.decode()
+    world.order.refresh_from_db()
+    assert world.order.ends_on == new_end
+    refused = signed_in(world.head).post(f"/console/approvals/orders/{world.order.pk}/renew", {}, follow=True)
+    assert "请填写新的届满日期" in refused.content.decode()
