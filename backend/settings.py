@@ -226,6 +226,18 @@ ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24, minimum=1)
 # Webhook receivers refuse a signature older than this (replays); we document the same window.
 WEBHOOK_TOLERANCE_S = env_int("WEBHOOK_TOLERANCE_S", 300, minimum=10)
 
+# --- Console and printed files (docs/console.md, docs/reports.md) ----------------------------------
+# No tile URL: zones and tracks on a plain background, which works offline.  "gcj02" for AMap/Tencent
+# tiles: coordinates are shifted for display only.
+CONSOLE_TILE_URL = env_str("CONSOLE_TILE_URL", "").strip()
+CONSOLE_TILE_CRS = env_str("CONSOLE_TILE_CRS", "wgs84").strip().lower()
+if CONSOLE_TILE_CRS not in {"wgs84", "gcj02"}:
+    raise EnvError("ANBANG_CONSOLE_TILE_CRS 只能是 wgs84 或 gcj02")
+CONSOLE_TILE_ATTRIBUTION = env_str("CONSOLE_TILE_ATTRIBUTION", "")
+CONSOLE_REFRESH_SECONDS = env_int("CONSOLE_REFRESH_S", 30, minimum=1, maximum=3600)
+# A CJK TrueType font to embed in PDFs; empty = the Debian paths (fonts-wqy-microhei), then STSong-Light.
+REPORT_FONT = env_str("REPORT_FONT", "")
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
     raise EnvError("ANBANG_LOG_LEVEL 只能是 DEBUG、INFO、WARNING 或 ERROR")
