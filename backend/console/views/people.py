@@ -37,15 +37,9 @@ SEARCH_KEYS = ("id_number", "phone", "name")
 TRACK_MAX_DAYS = 93  # as the track API
 
 
-def _as_api_caller(request: HttpRequest) -> HttpRequest:
-    request.auth = request.user  # the persons API's helpers read the caller from request.auth
-    return request
-
-
 @staff_page
 def person_list(request: HttpRequest) -> HttpResponse:
     """Filters come by GET; exact search by POST, so ID numbers and phones stay out of URLs and logs."""
-    request = _as_api_caller(request)
     source = request.POST if request.method == "POST" else request.GET
     values = {key: (source.get(key) or "").strip() or None for key in (*FILTER_KEYS, *SEARCH_KEYS)}
     if request.method != "POST":
@@ -54,8 +48,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
     used = sorted(k for k, v in values.items() if v is not None)
     error, people = "", []
     try:
-        queryset = persons_api._filter(
-            request, persons_api._visible(request), persons_api.PersonFilters(**values)
+        user = request.user
+        queryset = persons_api.filter_persons(
+            user, persons_api.visible_persons(user), persons_api.PersonFilters(**values)
         )
         people = list(
             queryset.order_by("-id").prefetch_related(
@@ -92,8 +87,7 @@ def _track_period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
 
 @staff_page
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
-    request = _as_api_caller(request)
-    person = persons_api._get(request, person_id)  # visible_to: out of reach → 404
+    person = persons_api.person_in_reach(request.user, person_id)  # visible_to: out of reach → 404
     user = request.user
     view = person_view(person, user)
     cases = list(

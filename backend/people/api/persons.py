@@ -46,8 +46,9 @@ class PersonFilters(Schema):
     name: str | None = None
 
 
-def _visible(request: HttpRequest):
-    return with_colour(Person.objects.visible_to(request.auth))
+def visible_persons(user: User):
+    """The persons ``user`` may see, with their colour (三色) — for the API and the console alike."""
+    return with_colour(Person.objects.visible_to(user))
 
 
 def _search(queryset, *, id_number: str | None, phone: str | None, name: str | None):
@@ -62,9 +63,10 @@ def _search(queryset, *, id_number: str | None, phone: str | None, name: str | N
     return queryset
 
 
-def _filter(request: HttpRequest, queryset, f: PersonFilters):
+def filter_persons(user: User, queryset, f: PersonFilters):
+    """The list filters and exact search, as GET /persons takes them (a jurisdiction out of reach → 404)."""
     if f.jurisdiction_id is not None:
-        node = get_object_or_404(Jurisdiction.objects.visible_to(request.auth), pk=f.jurisdiction_id)
+        node = get_object_or_404(Jurisdiction.objects.visible_to(user), pk=f.jurisdiction_id)
         queryset = queryset.filter(jurisdiction__path__startswith=node.path)
     case_q = {}
     for key, value in (("kind", f.case_kind), ("status", f.status), ("category", f.category),
@@ -100,7 +102,7 @@ def list_persons(request: HttpRequest, filters: Query[PersonFilters], page: Quer
     searching = any(k in used for k in ("id_number", "phone", "name"))
     return _page(
         request,
-        _filter(request, _visible(request), filters),
+        filter_persons(request.auth, visible_persons(request.auth), filters),
         page,
         "person.search" if searching else "person.list",
         used,
@@ -116,12 +118,15 @@ def search_persons(request: HttpRequest, payload: SearchIn, page: Query[CursorPa
     if not (payload.id_number or payload.phone or payload.name):
         raise Invalid("请至少提供证件号码、电话或姓名之一")
     used = sorted(k for k, v in payload.dict().items() if v)
-    queryset = _search(_visible(request), id_number=payload.id_number, phone=payload.phone, name=payload.name)
+    queryset = _search(
+        visible_persons(request.auth), id_number=payload.id_number, phone=payload.phone, name=payload.name
+    )
     return _page(request, queryset, page, "person.search", used)
 
 
-def _get(request: HttpRequest, person_id: int) -> Person:
-    queryset = _visible(request).prefetch_related(
+def person_in_reach(user: User, person_id: int) -> Person:
+    """One person ``user`` may see, with phones, contacts and cases; out of reach → 404."""
+    queryset = visible_persons(user).prefetch_related(
         "phones", "contacts", Prefetch("cases", queryset=Case.objects.order_by("id"))
     )
     return get_object_or_404(queryset, pk=person_id)
@@ -129,7 +134,7 @@ def _get(request: HttpRequest, person_id: int) -> Person:
 
 @router.get("/{int:person_id}", response=PersonOut, summary="人员档案（读取留痕）")
 def get_person(request: HttpRequest, person_id: int):
-    person = _get(request, person_id)
+    person = person_in_reach(request.auth, person_id)
     view = person_view(person, request.auth)
     record_audit(actor=request.auth, action="person.read", target=person, details={"access": view["access"]})
     return view
@@ -150,14 +155,14 @@ def _data(payload: PersonFields) -> actions.PersonData:
 def create_person(request: HttpRequest, payload: PersonIn):
     home = get_object_or_404(Jurisdiction.objects.visible_to(request.auth), pk=payload.jurisdiction_id)
     person = actions.register_person(by=request.auth, jurisdiction=home, data=_data(payload))
-    return Status(201, person_view(_get(request, person.pk), request.auth))
+    return Status(201, person_view(person_in_reach(request.auth, person.pk), request.auth))
 
 
 @router.patch("/{int:person_id}", response=PersonOut, summary="修改档案")
 def update_person(request: HttpRequest, person_id: int, payload: PersonFields):
-    person = _get(request, person_id)
+    person = person_in_reach(request.auth, person_id)
     actions.update_person(by=request.auth, person=person, data=_data(payload))
-    return person_view(_get(request, person_id), request.auth)
+    return person_view(person_in_reach(request.auth, person_id), request.auth)
 
 
 @router.get("/{int:person_id}/grants", response=list[GrantOut], summary="查阅授权（未成年人/封存档案）")
