@@ -16,7 +16,7 @@ from backend.people.colour import GREEN, RED, YELLOW, with_colour
 from backend.people.models import Case, Person
 from backend.people.models.case import OPEN_STATUSES
 from backend.supervision.actions.leave import awaiting_q
-from backend.supervision.models import LeaveRequest
+from backend.supervision.models import LeaveRequest, SanctionKind, SanctionSuggestion
 
 from .views.common import SHANGHAI
 
@@ -59,6 +59,7 @@ class Dashboard:
     missed_today: list[Alert]
     leave_waiting: list[LeaveRequest]
     orders_expiring: list[LocationOrder] = field(default_factory=list)
+    order_proposals: list[SanctionSuggestion] = field(default_factory=list)  # for the county head
 
     def person_ids(self) -> list[int]:
         """Whose names the page shows (for the audit row)."""
@@ -68,6 +69,7 @@ class Dashboard:
         ids |= {d.person_id for d in self.devices_offline if d.person_id}
         ids |= {leave.case.person_id for leave in self.leave_waiting}
         ids |= {o.person_id for o in self.orders_expiring}
+        ids |= {s.case.person_id for s in self.order_proposals}
         return sorted(ids)
 
 
@@ -111,7 +113,14 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
         .order_by("starts_on", "id")[:100]
     )
     orders: list[LocationOrder] = []
+    proposals: list[SanctionSuggestion] = []
     if user.has_role(Role.COUNTY_HEAD):
+        proposals = list(
+            SanctionSuggestion.objects.visible_to(user)
+            .filter(kind=SanctionKind.LOCATION_ORDER, state=SanctionSuggestion.State.OPEN)
+            .select_related("case", "case__person")
+            .order_by("created_at", "id")[:100]
+        )
         today = timezone.localtime(now, SHANGHAI).date()
         orders = list(
             LocationOrder.objects.visible_to(user)
@@ -120,4 +129,4 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
             .select_related("person")
             .order_by("ends_on", "id")
         )
-    return Dashboard(alerts, alert_counts, board, board_counts, offline, missed, waiting, orders)
+    return Dashboard(alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals)

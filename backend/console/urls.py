@@ -20,6 +20,14 @@ urlpatterns = [
     path("approvals/", approvals.approvals_page, name="approvals"),
     path("approvals/leave/<int:leave_id>/approve", approvals.approve_leave, name="leave_approve"),
     path("approvals/leave/<int:leave_id>/reject", approvals.reject_leave, name="leave_reject"),
+    path(
+        "approvals/proposals/<int:suggestion_id>/grant", approvals.grant_proposed_order, name="proposal_grant"
+    ),
+    path(
+        "approvals/proposals/<int:suggestion_id>/decline",
+        approvals.decline_proposed_order,
+        name="proposal_decline",
+    ),
     path("approvals/orders/<int:order_id>/renew", approvals.renew_order, name="order_renew"),
     path("approvals/orders/<int:order_id>/end", approvals.end_order, name="order_end"),
     path("devices/", devices.device_list, name="devices"),

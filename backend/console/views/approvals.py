@@ -1,10 +1,12 @@
 """审批: the leave queue by tier (approve / refuse through the supervision actions) and, for the county
-head, the location orders in force — renew or end them through the monitoring actions."""
+head, electronic location (社区矫正法 Art. 29): the proposals the sanction rules made (grant the order —
+the head is its approver — or decline with a reason) and the orders in force (renew or end them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -13,9 +15,10 @@ from django.views.decorators.http import require_POST
 from backend.core.audit import record_audit
 from backend.core.models import Role
 from backend.monitoring.actions import orders as order_actions
-from backend.monitoring.models import LocationOrder
+from backend.monitoring.models import Ground, LocationOrder
 from backend.supervision.actions import leave as leave_actions
-from backend.supervision.models import LeaveRequest, LeaveTier
+from backend.supervision.actions import sanctions as sanction_actions
+from backend.supervision.models import LeaveRequest, LeaveTier, SanctionKind, SanctionSuggestion
 
 from .common import act, parse_date, staff_page
 
@@ -32,19 +35,24 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
     by_tier = [(tier, label, [lv for lv in waiting if lv.tier == tier]) for tier, label in LeaveTier.choices]
     today = timezone.localdate()
     head = user.has_role(Role.COUNTY_HEAD)
-    orders = []
+    orders, proposals = [], []
     if head:
         orders = list(
             LocationOrder.objects.visible_to(user).in_force(today).select_related("person", "case")
             .order_by("ends_on", "id")[:200]
         )  # fmt: skip
+        proposals = list(
+            _proposals(user).select_related("case", "case__person").order_by("created_at", "id")[:200]
+        )
     # Destinations and reasons are decrypted to decide on them: audited like the API's leave reads.
     record_audit(
         actor=user, action="leave.list",
-        details={"ids": [lv.pk for lv in waiting], "orders": [o.pk for o in orders], "page": "console.approvals"},
+        details={"ids": [lv.pk for lv in waiting], "orders": [o.pk for o in orders],
+                 "proposals": [s.pk for s in proposals], "page": "console.approvals"},
     )  # fmt: skip
     return render(request, "console/approvals.html", {
-        "by_tier": by_tier, "waiting": waiting, "orders": orders, "head": head, "today": today,
+        "by_tier": by_tier, "waiting": waiting, "orders": orders, "proposals": proposals, "grounds": Ground.choices,
+        "head": head, "today": today,
         "soon": today + dt.timedelta(days=7), "nav": "approvals",
     })  # fmt: skip
 
@@ -110,4 +118,59 @@ def end_order(request: HttpRequest, order_id: int) -> HttpResponse:
         request, BACK,
         lambda: order_actions.end_order(by=request.user, order=order, on=timezone.localdate(), reason=reason),
         f"已解除第 {order.pk} 号电子定位",
+    )  # fmt: skip
+
+
+def _proposals(user):
+    return SanctionSuggestion.objects.visible_to(user).filter(
+        kind=SanctionKind.LOCATION_ORDER, state=SanctionSuggestion.State.OPEN
+    )
+
+
+def _proposal(request: HttpRequest, suggestion_id: int) -> SanctionSuggestion:
+    if not request.user.has_role(Role.COUNTY_HEAD):
+        from django.http import Http404
+
+        raise Http404
+    return get_object_or_404(
+        _proposals(request.user).select_related("case", "case__person"), pk=suggestion_id
+    )
+
+
+@require_POST
+@staff_page
+def grant_proposed_order(request: HttpRequest, suggestion_id: int) -> HttpResponse:
+    """批准: the county head grants the order the rules proposed, as its approver, and the proposal is
+    accepted in the same transaction (the order's own checks — ground, term, notice — apply)."""
+    proposal = _proposal(request, suggestion_id)
+    post, today = request.POST, timezone.localdate()
+    facts = post.get("facts", "")[:4000]
+
+    def grant():
+        from backend.core.errors import Invalid
+
+        starts, ends, notice = (parse_date(post.get(k)) for k in ("starts_on", "ends_on", "notice_signed_on"))
+        if starts is None or ends is None or notice is None:
+            raise Invalid("请填写起始日期、届满日期和告知书签收日期")
+        with transaction.atomic():
+            order = order_actions.grant_order(
+                by=request.user, case=proposal.case, ground=post.get("ground", ""), facts=facts,
+                approved_by=request.user, approved_on=today, starts_on=starts, ends_on=ends,
+                notice_signed_on=notice, procuratorate_copy_sent_on=parse_date(post.get("procuratorate_copy_sent_on")),
+            )  # fmt: skip
+            sanction_actions.accept_suggestion(by=request.user, suggestion=proposal, reason=facts)
+        return order
+
+    return act(request, BACK, grant, f"已批准对第 {proposal.case_id} 号案件使用电子定位")
+
+
+@require_POST
+@staff_page
+def decline_proposed_order(request: HttpRequest, suggestion_id: int) -> HttpResponse:
+    proposal = _proposal(request, suggestion_id)
+    note = request.POST.get("note", "")[:2000]
+    return act(
+        request, BACK,
+        lambda: sanction_actions.dismiss_suggestion(by=request.user, suggestion=proposal, note=note),
+        "已不予批准电子定位建议",
     )  # fmt: skip
