@@ -11,7 +11,7 @@ in a late batch).  Fixes follow from it: every 30–120 s while moving, every 15
 motion wakes the watch (power saving; keeps 500 days near 2–3 min); accuracy is a 68 % radius (Android's;
 --accuracy-level); GNSS 5–30 m, cell 300–1,500 m, urban drift 1–3 times a day (3–8 fixes 50–150 m off,
 5–15 m accuracy), gaps of 10–60 min, late batches of 5–40 min sent 10–120 min later.  Violations are kept
-free of gaps, drift and cell episodes, so each one is observable.
+free of gaps, drift, cell episodes and power saving, so each one is observable.
 ONE ZoneEvaluator (as the gateway registers it) gets every fix in receive order, in --batch-seconds
 batches.  Each alert is resolved 60 simulated minutes after it opens (a HIGH alert's due time), as an
 officer would, so an early false alert cannot hide a later true one in its repeat count.  Truth per
@@ -209,12 +209,12 @@ class Day:
         speed = speed or (self.rng.uniform(4.0, 12.0) if far else self.rng.uniform(1.0, 1.5))
         self.path.append((self.now + max(math.dist(self.pos, p) / speed, 1.0), float(p[0]), float(p[1])))
 
-    def stay(self, until: float, wander: float = 10.0) -> None:
+    def stay(self, until: float, wander: float = 10.0, saving: bool = True) -> None:
         anchor, start = np.array(self.pos), self.now
         while self.now < until - 1:
             p = anchor + wander * math.sqrt(self.rng.random()) * unit(self.rng)
             self.path.append((self.now + min(self.rng.uniform(120, 600), until - self.now), *p))
-        if self.now - start > STILL_AFTER_S:
+        if saving and self.now - start > STILL_AFTER_S:
             self.still.append((start + STILL_AFTER_S, self.now))
 
     def clear(self, p: Point, q: Point) -> bool:
@@ -283,7 +283,7 @@ class Day:
                 far = (np.linalg.norm(xy(edge)[0]) + rng.uniform(250, 3000)) * u
                 if self.bind.distance(far[:1], far[1:])[0] >= 250 and self.clear(self.pos, tuple(far)):
                     self.go(tuple(far))
-                    self.stay(self.now + rng.uniform(5, 90) * 60, wander=20)
+                    self.stay(self.now + rng.uniform(5, 90) * 60, wander=20, saving=False)
                     if (back := self.destination()) is not None:
                         self.go(back)
                         self.episodes.append((start, self.now, "exit"))
@@ -292,7 +292,7 @@ class Day:
         centre = xy(self.excl.centroid)[0]
         if kind == "dwell":
             self.go(tuple(centre + rng.uniform(-10, 10, 2)), rng.uniform(1.0, 1.5))
-            self.stay(self.now + rng.uniform(4, 40) * 60, wander=10)
+            self.stay(self.now + rng.uniform(4, 40) * 60, wander=10, saving=False)
             self.leave_exclusion()
             self.episodes.append((start, self.now, "dwell"))
             return True

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from django.db import transaction
+import shapely
+from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.monitoring.actions.alerts import raise_alert
@@ -69,11 +70,67 @@ def schedule_of(windows: list[dict]) -> Schedule:
 
 
 # A pass-through is judged only between precise fixes, and only if the straight path goes this deep: a cell
-# fix 1 km off, or a walk around a corner of the zone, must not look like walking through it.
+# fix 1 km off, or a walk around a corner of the zone, must not look like walking through it.  Between fixes
+# up to two minutes apart, a walk around a corner at 3–30 m cuts it by up to about 50 m
+# (bench/alert_quality.py: 46 false pass-throughs at 30 m, 26 at 50 m, none missed); a zone too small for
+# that is judged at the largest of PASS_SMALL_ZONE_DEPTHS_M that leaves something of it.
 PASS_MAX_ACCURACY_M = 100.0
-PASS_MIN_DEPTH_M = 30.0
+PASS_MIN_DEPTH_M = 50.0
+PASS_SMALL_ZONE_DEPTHS_M = (40.0, 30.0, 20.0, 10.0)
+# … and deeper than the endpoints' uncertainty: with accuracy as a 68 % radius, about 1.6 times the larger
+# one bounds the error of the straight path at 95 % (bench/alert_quality.py: walks beside an exclusion zone
+# between two noisy fixes cut into it by tens of metres).  Judged against the zone shrunk by the nearest
+# of these depths at or above the one needed.
+PASS_ACCURACY_FACTOR = 1.6
+PASS_DEPTHS_M = (30.0, 40.0, 50.0, 65.0, 80.0, 100.0, 130.0, 160.0)
 # Leave windows that ended longer ago than this are not cached: only late fixes could still fall in them.
 LEAVE_LOOKBACK = dt.timedelta(days=7)
+
+
+def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
+    """The exclusion zone shrunk by each pass-through depth from its own minimum (its margin, at least
+    PASS_MIN_DEPTH_M, less for a zone too small for that) up; a depth that leaves nothing ends the list."""
+    base = max(zone.margin_m, PASS_MIN_DEPTH_M)
+    shape = shape_of(zone.geometry)
+    for smaller in PASS_SMALL_ZONE_DEPTHS_M:
+        if smaller < zone.margin_m or not shapely.is_empty(
+            PreparedZone.from_shape(shape, kind=zone.kind, margin_m=base).core
+        ):
+            break
+        base = smaller
+    out = []
+    for depth in sorted({base, *(d for d in PASS_DEPTHS_M if d > base)}):
+        shrunk = PreparedZone.from_shape(shape_of(zone.geometry), kind=zone.kind, margin_m=depth)
+        out.append((depth, shrunk))
+        if shapely.is_empty(shrunk.core):
+            break
+    return tuple(out)
+
+
+def pass_depth_needed(accuracy_a: np.ndarray, accuracy_b: np.ndarray) -> np.ndarray:
+    """How deep a straight path between two fixes must reach into an exclusion zone to count (a missing
+    accuracy counts as none: the zone's minimum depth applies)."""
+    return PASS_ACCURACY_FACTOR * np.nan_to_num(np.fmax(accuracy_a, accuracy_b), nan=0.0)
+
+
+def crosses_deep_enough(
+    zone: WatchedZone,
+    lat1: np.ndarray,
+    lon1: np.ndarray,
+    lat2: np.ndarray,
+    lon2: np.ndarray,
+    needed: np.ndarray,
+) -> np.ndarray:
+    """Whether each straight path reaches ``needed`` metres into the exclusion zone (at least its minimum
+    depth), judged against the nearest prepared depth at or above it; beyond the deepest, never."""
+    hit = np.zeros(len(lat1), dtype=bool)
+    depths = np.array([d for d, _ in zone.pass_zones])
+    bucket = np.searchsorted(depths, needed, side="left")  # the first depth ≥ needed
+    for k, (_, shrunk) in enumerate(zone.pass_zones):
+        pick = bucket == k
+        if pick.any():
+            hit[pick] = segment_crosses(shrunk, lat1[pick], lon1[pick], lat2[pick], lon2[pick])
+    return hit
 
 
 @dataclass
@@ -81,7 +138,7 @@ class WatchedZone:
     id: int
     kind: str
     prepared: PreparedZone
-    pass_zone: PreparedZone | None
+    pass_zones: tuple[tuple[float, PreparedZone], ...]  # exclusion zones: (depth, the zone shrunk by it)
     schedule: Schedule
     confirm_fixes: int
     confirm_seconds: int
@@ -153,11 +210,8 @@ class ZoneCache:
             except (ValueError, KeyError, TypeError):
                 logger.exception("zone %s has an unusable geometry; not evaluated", zone.pk)
                 continue
-            pass_zone = None
-            if zone.kind == "exclusion":
-                depth = max(zone.margin_m, PASS_MIN_DEPTH_M)
-                pass_zone = PreparedZone.from_shape(shape_of(zone.geometry), kind=zone.kind, margin_m=depth)
-            watched = WatchedZone(zone.pk, zone.kind, prepared, pass_zone, schedule_of(zone.schedule), zone.confirm_fixes,
+            pass_zones = pass_zones_of(zone) if zone.kind == "exclusion" else ()
+            watched = WatchedZone(zone.pk, zone.kind, prepared, pass_zones, schedule_of(zone.schedule), zone.confirm_fixes,
                                   zone.confirm_seconds, zone.clear_fixes)  # fmt: skip
             persons = self._persons_of(zone)
             for person_id in persons:
@@ -211,6 +265,37 @@ class ZoneCache:
         return [p.pk for p in zone.layer.persons.all()]
 
 
+STATE_FIELDS = (
+    "violating",
+    "breach_fixes",
+    "breach_since",
+    "clear_fixes",
+    "last_fix_time",
+    "last_point",
+    "alert",
+)
+
+
+def _state_values(state: ZoneState) -> tuple:
+    return tuple(getattr(state, ZoneState._meta.get_field(name).attname) for name in STATE_FIELDS)
+
+
+def _save_states(states: list[ZoneState]) -> None:
+    """Write the states that changed in one executemany: bulk_update's CASE expressions cost more than the
+    whole evaluation (bench/alert_quality.py, py-spy), and most states of a batch did not change."""
+    if not states:
+        return
+    fields = [ZoneState._meta.get_field(name) for name in STATE_FIELDS]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {connection.ops.quote_name(ZoneState._meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(state, f.attname), connection) for f in fields] + [state.pk]
+        for state in states
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class ZoneEvaluator:
     """Callable post-commit hook: ``evaluator(rows)``."""
 
@@ -231,23 +316,13 @@ class ZoneEvaluator:
         opened = 0
         with transaction.atomic():
             states = self._states(by_person, zones)
+            before = {key: _state_values(state) for key, state in states.items()}
             for person_id, person_rows in by_person.items():
                 person_rows.sort(key=lambda r: r.fix.fix_time)
                 leave = self.cache.leave_windows(person_id)
                 for zone in zones[person_id]:
                     opened += self._walk(person_id, zone, person_rows, states[(person_id, zone.id)], leave)
-            ZoneState.objects.bulk_update(
-                states.values(),
-                [
-                    "violating",
-                    "breach_fixes",
-                    "breach_since",
-                    "clear_fixes",
-                    "last_fix_time",
-                    "last_point",
-                    "alert",
-                ],
-            )
+            _save_states([s for key, s in states.items() if _state_values(s) != before[key]])
         return opened
 
     @staticmethod
@@ -287,7 +362,7 @@ class ZoneEvaluator:
             for start, end in leave or ():  # approved leave suspends the person's inclusion zones
                 applies = applies & ((epochs < start) | (epochs >= end))
         right_side = INSIDE if zone.kind == "inclusion" else OUTSIDE
-        crossed = self._pass_throughs(zone, rows, lats, lons, state)
+        crossed, late_crossed = self._pass_throughs(zone, rows, lats, lons, state)
         opened = 0
         for i, row in enumerate(rows):
             when = row.fix.fix_time
@@ -299,9 +374,10 @@ class ZoneEvaluator:
                 or row.fix.archive
                 or (state.last_fix_time is not None and when <= state.last_fix_time)
             ):
-                if breach[i]:
+                if breach[i] or late_crossed[i]:
+                    reason = "late_fix" if breach[i] else "late_pass_through"
                     opened += self._open(
-                        person_id, zone, state, row, late=True, reason="late_fix", keep_state=True
+                        person_id, zone, state, row, late=True, reason=reason, keep_state=True
                     )
                 continue
             state.last_fix_time = when
@@ -330,42 +406,57 @@ class ZoneEvaluator:
         return opened
 
     @staticmethod
-    def _pass_throughs(zone: WatchedZone, rows: list, lats, lons, state: ZoneState) -> np.ndarray:
-        """For exclusion zones: did the straight path from the previous live fix pass through the zone?
+    def _pass_throughs(
+        zone: WatchedZone, rows: list, lats, lons, state: ZoneState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For exclusion zones: did the straight path from the previous fix pass through the zone, deeper
+        than its endpoints' uncertainty?
 
-        The previous fix of the first row is the one remembered in the state (it came in an earlier batch);
-        late fixes are not part of the live path.
+        Live fixes: from the previous live fix, the first row's being the one remembered in the state (it
+        came in an earlier batch).  Late and back-filled fixes are not part of the live path; among
+        themselves, in fix-time order, they are — a device that stored its fixes while offline sends the
+        path through the zone in one late batch, and that pass-through raises a late alert.
         """
         crossed = np.zeros(len(rows), dtype=bool)
-        if zone.pass_zone is None:
-            return crossed
-        precise = np.array(
-            [r.fix.accuracy_m is not None and r.fix.accuracy_m <= PASS_MAX_ACCURACY_M for r in rows]
+        late_crossed = np.zeros(len(rows), dtype=bool)
+        if not zone.pass_zones:
+            return crossed, late_crossed
+        accuracy = np.array(
+            [np.nan if r.fix.accuracy_m is None else r.fix.accuracy_m for r in rows], dtype=float
         )
-        clear = (
-            classify(
-                zone.prepared, lats, lons, np.array([r.fix.accuracy_m or np.nan for r in rows], dtype=float)
+        usable = (np.nan_to_num(accuracy, nan=np.inf) <= PASS_MAX_ACCURACY_M) & (
+            classify(zone.prepared, lats, lons, accuracy) == OUTSIDE
+        )
+        late = sorted((i for i, r in enumerate(rows) if (r.late or r.fix.archive) and usable[i]),
+                      key=lambda i: rows[i].fix.fix_time)  # fmt: skip
+        if len(late) > 1:
+            a, b = np.array(late[:-1]), np.array(late[1:])
+            late_crossed[b] = crosses_deep_enough(
+                zone, lats[a], lons[a], lats[b], lons[b], pass_depth_needed(accuracy[a], accuracy[b])
             )
-            == OUTSIDE
-        )
-        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive) and precise[i] and clear[i]]
+        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive) and usable[i]]
         if state.last_fix_time is not None:
             live = [i for i in live if rows[i].fix.fix_time > state.last_fix_time]
         if not live:
-            return crossed
-        previous = [tuple(state.last_point)] if state.last_point else [None]
-        previous += [(lats[i], lons[i]) for i in live[:-1]]
+            return crossed, late_crossed
+        # The remembered point: [lat, lon] (before accuracies were kept) or [lat, lon, accuracy].
+        last = list(state.last_point or [])
+        previous = [(*last, np.nan)[:3]] if len(last) >= 2 else [None]
+        previous += [(lats[i], lons[i], accuracy[i]) for i in live[:-1]]
         pairs = [(k, p) for k, p in zip(live, previous, strict=True) if p is not None]
         if pairs:
-            index = np.array([k for k, _ in pairs])
-            hit = segment_crosses(
-                zone.pass_zone,
-                np.array([p[0] for _, p in pairs]), np.array([p[1] for _, p in pairs]), lats[index], lons[index],
-            )  # fmt: skip
-            crossed[index] = hit
-        if live:
-            state.last_point = [float(lats[live[-1]]), float(lons[live[-1]])]
-        return crossed
+            b = np.array([k for k, _ in pairs])
+            start = np.array([p for _, p in pairs], dtype=float)
+            crossed[b] = crosses_deep_enough(
+                zone, start[:, 0], start[:, 1], lats[b], lons[b], pass_depth_needed(start[:, 2], accuracy[b])
+            )
+        i = live[-1]
+        state.last_point = [
+            float(lats[i]),
+            float(lons[i]),
+            None if np.isnan(accuracy[i]) else float(accuracy[i]),
+        ]
+        return crossed, late_crossed
 
     @staticmethod
     def _open(person_id: int, zone: WatchedZone, state: ZoneState, row: FixRow, *, late: bool, reason: str,

@@ -237,3 +237,47 @@ def test_a_pass_through_is_found_when_the_two_fixes_arrive_in_different_batches(
     watch(fixes(device, START + dt.timedelta(minutes=6), [east]))  # the next gateway batch
     alert = Alert.objects.get()
     assert (alert.kind, alert.details["reason"]) == ("zone_entry", "pass_through")
+
+
+def test_a_pass_through_stored_by_the_device_and_sent_in_a_late_batch_alerts_as_late(device, bar):
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(100)] * 3))
+    west, east = at_distance(4500, 90), at_distance(5500, 90)
+    watch(fixes(device, START - dt.timedelta(hours=1), [west, east], step_s=300, late=True))
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.late, alert.details["reason"]) == ("zone_entry", True, "late_pass_through")
+
+
+def chord_inside_the_north_edge(depth_m: float) -> list[tuple[float, float]]:
+    """Two fixes 100 m west and east of the bar whose straight path runs ``depth_m`` inside its north edge."""
+    along = at_distance(222.6 - depth_m, 0, at_distance(5000, 90))  # the edge is 0.002° (222.6 m) north
+    return [at_distance(293, 270, along), at_distance(293, 90, along)]
+
+
+def test_a_path_cutting_into_an_exclusion_zone_less_deep_than_its_fixes_uncertainty_does_not_alert(
+    device, bar
+):
+    evaluator()(fixes(device, START, chord_inside_the_north_edge(60), accuracy=40, step_s=300))
+    assert not Alert.objects.exists()  # 60 m in, but either end may be 64 m (1.6 × 40 m) off
+
+
+def test_the_same_path_from_precise_fixes_is_a_pass_through(device, bar):
+    evaluator()(fixes(device, START, chord_inside_the_north_edge(60), accuracy=5, step_s=300))
+    assert Alert.objects.get().details["reason"] == "pass_through"
+
+
+def test_a_path_clipping_a_corner_by_less_than_fifty_metres_is_not_a_pass_through(device, bar):
+    evaluator()(fixes(device, START, chord_inside_the_north_edge(45), accuracy=5, step_s=300))
+    assert not Alert.objects.exists()
+
+
+def test_a_zone_too_small_for_fifty_metres_is_judged_at_a_depth_it_has(tree, device):
+    from backend.monitoring.zone_watch import pass_zones_of
+
+    small = Zone.objects.create(name="小型禁止区域（测试）", kind="exclusion", jurisdiction=tree.township_a1,
+                                person=device.person, geometry={"type": "circle", "lat": 30.1, "lon": 120.1, "radius_m": 45})  # fmt: skip
+    depths = [depth for depth, _ in pass_zones_of(small)]
+    assert depths[0] == 40.0
+    west, east = at_distance(100, 270, (30.1, 120.1)), at_distance(100, 90, (30.1, 120.1))
+    evaluator()(fixes(device, START, [west, east], accuracy=5, step_s=300))
+    assert Alert.objects.get().details["reason"] == "pass_through"
