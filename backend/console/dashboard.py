@@ -12,6 +12,7 @@ from django.utils import timezone
 from backend.core.models import Role, User
 from backend.monitoring.api.devices import ONLINE_MINUTES
 from backend.monitoring.models import Alert, AlertKind, Device, LocationOrder
+from backend.people.api.presenters import NAME_ONLY_DEFERRED, deferred
 from backend.people.colour import GREEN, RED, YELLOW, with_colour
 from backend.people.models import Case, Person
 from backend.people.models.case import OPEN_STATUSES
@@ -21,6 +22,7 @@ from backend.supervision.models import LeaveRequest, SanctionKind, SanctionSugge
 from .views.common import SHANGHAI
 
 ALERT_LIMIT = 50
+PERSON_NAME_ONLY = deferred(NAME_ONLY_DEFERRED, "person__")  # rows that show a person's name only
 BOARD_LIMIT = 300
 # A location order this close to its end is shown to the county head for renewal or removal of the tag.
 ORDER_EXPIRY_WARNING_DAYS = 7
@@ -42,9 +44,10 @@ def my_people(user: User):
     mine = visible.filter(
         pk__in=Case.objects.filter(officer=user, status__in=OPEN_STATUSES).values("person_id")
     )
+    holds_cases = Case.objects.filter(officer=user, status__in=OPEN_STATUSES).exists()  # not the scoped query
     return (
         mine
-        if mine.exists()
+        if holds_cases
         else visible.filter(pk__in=Case.objects.filter(status__in=OPEN_STATUSES).values("person_id"))
     )
 
@@ -79,13 +82,14 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
     alerts = list(
         alerts_in_reach.filter(my_alerts_q(user))
         .select_related("person")
+        .defer(*PERSON_NAME_ONLY)
         .order_by("due_at", "id")[:ALERT_LIMIT]
     )
     labels = dict(AlertKind.choices)
     counts = alerts_in_reach.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     alert_counts = [(row["kind"], labels.get(row["kind"], row["kind"]), row["n"]) for row in counts]
 
-    people = list(with_colour(my_people(user)).order_by("id")[:BOARD_LIMIT])
+    people = list(with_colour(my_people(user)).defer(*NAME_ONLY_DEFERRED).order_by("id")[:BOARD_LIMIT])
     board: dict[str, list[Person]] = {RED: [], YELLOW: [], GREEN: []}
     for person in people:
         board[person.colour].append(person)
@@ -97,6 +101,7 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
         .filter(retired_at__isnull=True, person__isnull=False)
         .filter(Q(last_seen_at__lt=since) | Q(last_seen_at__isnull=True))
         .select_related("person")
+        .defer(*PERSON_NAME_ONLY)
         .order_by("last_seen_at", "id")[:100]
     )
     midnight = dt.datetime.combine(timezone.localtime(now, SHANGHAI).date(), dt.time(0), tzinfo=SHANGHAI)
@@ -104,6 +109,7 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
         Alert.objects.visible_to(user)
         .filter(kind=AlertKind.MISSED_CHECKIN, opened_at__gte=midnight)
         .select_related("person")
+        .defer(*PERSON_NAME_ONLY)
         .order_by("-opened_at")[:100]
     )
     waiting = list(
@@ -127,6 +133,7 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
             .in_force(today)
             .filter(ends_on__lte=today + dt.timedelta(days=ORDER_EXPIRY_WARNING_DAYS))
             .select_related("person")
+            .defer(*PERSON_NAME_ONLY)
             .order_by("ends_on", "id")
         )
     return Dashboard(alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,7 +21,7 @@ from backend.core.errors import DomainError
 from backend.core.models import Jurisdiction
 from backend.monitoring.models import Alert, Device, LocationOrder
 from backend.people.api import persons as persons_api
-from backend.people.api.presenters import case_view, person_list_item, person_view
+from backend.people.api.presenters import UNLISTED_FIELDS, case_view, person_list_item, person_view
 from backend.people.colour import LABELS
 from backend.people.models import Case, CaseKind, CaseStatus, Category
 from backend.people.permissions import sees_criminal_details
@@ -53,9 +54,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
             user, persons_api.visible_persons(user), persons_api.PersonFilters(**values)
         )
         people = list(
-            queryset.order_by("-id").prefetch_related(
-                Prefetch("cases", queryset=Case.objects.order_by("id"))
-            )[:LIST_LIMIT]
+            queryset.order_by("-id")
+            .defer(*UNLISTED_FIELDS)
+            .prefetch_related(Prefetch("cases", queryset=Case.objects.order_by("id")))[:LIST_LIMIT]
         )
     except DomainError as exc:
         error = exc.message
@@ -124,14 +125,18 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
         if len(track) >= maps.TRACK_LIMIT:
             track_note = f"仅显示前 {maps.TRACK_LIMIT} 个定位点，请缩短时段"
         zones = maps.zones_for(person, user)
-    record_audit(
-        actor=user, action="person.read", target=person, details={"access": view["access"], "page": "console"}
-    )
-    if locations:
+    with transaction.atomic():  # one commit for the page's audit rows
         record_audit(
-            actor=user, action="person.read_track", target=person,
-            details={"from": start.isoformat(), "to": end.isoformat(), "points": len(track), "page": "console"},
-        )  # fmt: skip
+            actor=user,
+            action="person.read",
+            target=person,
+            details={"access": view["access"], "page": "console"},
+        )
+        if locations:
+            record_audit(
+                actor=user, action="person.read_track", target=person,
+                details={"from": start.isoformat(), "to": end.isoformat(), "points": len(track), "page": "console"},
+            )  # fmt: skip
     return render(request, "console/person.html", {
         "p": view, "person": person, "cases": case_views, "teams": teams, "checkins": checkins,
         "leave": leave, "sanctions": sanctions, "followups": followups, "alerts": alerts, "devices": devices,

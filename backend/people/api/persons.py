@@ -15,7 +15,7 @@ from backend.core.audit import record_audit
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction, User
 from backend.people.actions import persons as actions
-from backend.people.api.presenters import person_list_item, person_view
+from backend.people.api.presenters import UNLISTED_FIELDS, person_list_item, person_view
 from backend.people.api.schemas import (
     GrantIn,
     GrantOut,
@@ -87,7 +87,10 @@ def filter_persons(user: User, queryset, f: PersonFilters):
 
 def _page(request: HttpRequest, queryset, params: CursorParams, action: str, used: list[str]) -> dict:
     page = paginate(
-        queryset.prefetch_related(Prefetch("cases", queryset=Case.objects.order_by("id"))), params
+        queryset.defer(*UNLISTED_FIELDS).prefetch_related(
+            Prefetch("cases", queryset=Case.objects.order_by("id"))
+        ),
+        params,
     )
     record_audit(
         actor=request.auth, action=action, details={"ids": [p.pk for p in page["items"]], "filters": used}
