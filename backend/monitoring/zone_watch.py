@@ -78,9 +78,8 @@ PASS_MAX_ACCURACY_M = 100.0
 PASS_MIN_DEPTH_M = 50.0
 PASS_SMALL_ZONE_DEPTHS_M = (40.0, 30.0, 20.0, 10.0)
 # … and deeper than the endpoints' uncertainty: with accuracy as a 68 % radius, about 1.6 times the larger
-# one bounds the error of the straight path at 95 % (bench/alert_quality.py: walks beside an exclusion zone
-# between two noisy fixes cut into it by tens of metres).  Judged against the zone shrunk by the nearest
-# of these depths at or above the one needed.
+# one bounds the error of the straight path at 95 % (with the 50 m floor it matters for fixes worse than
+# about 30 m).  Judged against the zone shrunk by the nearest of these depths at or above the one needed.
 PASS_ACCURACY_FACTOR = 1.6
 PASS_DEPTHS_M = (30.0, 40.0, 50.0, 65.0, 80.0, 100.0, 130.0, 160.0)
 # Leave windows that ended longer ago than this are not cached: only late fixes could still fall in them.
