@@ -38,6 +38,13 @@ def my_alerts_q(user: User) -> Q:
     return q
 
 
+def open_order_proposals(user: User):
+    """Electronic-location proposals of the sanction rules still waiting for the county head (Art. 29)."""
+    return SanctionSuggestion.objects.visible_to(user).filter(
+        kind=SanctionKind.LOCATION_ORDER, state=SanctionSuggestion.State.OPEN
+    )
+
+
 def my_people(user: User):
     """The people whose open case I hold; staff who hold none (heads, county staff) see everyone in reach."""
     visible = Person.objects.visible_to(user)
@@ -122,8 +129,7 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
     proposals: list[SanctionSuggestion] = []
     if user.has_role(Role.COUNTY_HEAD):
         proposals = list(
-            SanctionSuggestion.objects.visible_to(user)
-            .filter(kind=SanctionKind.LOCATION_ORDER, state=SanctionSuggestion.State.OPEN)
+            open_order_proposals(user)
             .select_related("case", "case__person")
             .order_by("created_at", "id")[:100]
         )

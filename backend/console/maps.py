@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
-
 from backend.core.models import User
 from backend.monitoring.api.zones import feature
 from backend.monitoring.models import Position, Zone
@@ -26,14 +24,7 @@ def may_see_locations(user: User) -> bool:
 
 def zones_for(person: Person, user: User) -> list[dict]:
     """The person's own zones, their layers' zones and the county layers that apply by default."""
-    # The path holds the ids of the node and its ancestors: no query needed to find the county above.
-    chain = [int(part) for part in person.jurisdiction.path.strip("/").split("/") if part]
-    applies = (
-        Q(person=person)
-        | Q(layer__persons=person)
-        | Q(layer__default_for_correction=True, layer__jurisdiction__in=chain)
-    )
-    zones = Zone.objects.visible_to(user).filter(applies, active=True).distinct().order_by("id")
+    zones = Zone.objects.visible_to(user).applying_to(person).filter(active=True).order_by("id")
     return [feature(z) for z in zones]
 
 

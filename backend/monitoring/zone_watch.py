@@ -86,23 +86,31 @@ PASS_DEPTHS_M = (30.0, 40.0, 50.0, 65.0, 80.0, 100.0, 130.0, 160.0)
 LEAVE_LOOKBACK = dt.timedelta(days=7)
 
 
+def prepare(zone: Zone, *, kind: str | None = None) -> PreparedZone | None:
+    """The zone ready for classification, or None (logged) when its stored geometry is unusable."""
+    try:
+        return PreparedZone.from_shape(
+            shape_of(zone.geometry), kind=kind or zone.kind, margin_m=zone.margin_m
+        )
+    except (ValueError, KeyError, TypeError):
+        logger.exception("zone %s has an unusable geometry; left out", zone.pk)
+        return None
+
+
 def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
     """The exclusion zone shrunk by each pass-through depth from its own minimum (its margin, at least
     PASS_MIN_DEPTH_M, less for a zone too small for that) up; a depth that leaves nothing ends the list."""
-    base = max(zone.margin_m, PASS_MIN_DEPTH_M)
     shape = shape_of(zone.geometry)
-    for smaller in PASS_SMALL_ZONE_DEPTHS_M:
-        if smaller < zone.margin_m or not shapely.is_empty(
-            PreparedZone.from_shape(shape, kind=zone.kind, margin_m=base).core
-        ):
+    base = max(zone.margin_m, PASS_MIN_DEPTH_M)
+    for depth in (base, *(d for d in PASS_SMALL_ZONE_DEPTHS_M if zone.margin_m <= d < base)):
+        first = PreparedZone.from_shape(shape, kind=zone.kind, margin_m=depth)
+        if not shapely.is_empty(first.core):
             break
-        base = smaller
-    out = []
-    for depth in sorted({base, *(d for d in PASS_DEPTHS_M if d > base)}):
-        shrunk = PreparedZone.from_shape(shape_of(zone.geometry), kind=zone.kind, margin_m=depth)
-        out.append((depth, shrunk))
-        if shapely.is_empty(shrunk.core):
+    out = [(depth, first)]
+    for deeper in (d for d in PASS_DEPTHS_M if d > depth):
+        if shapely.is_empty(out[-1][1].core):
             break
+        out.append((deeper, PreparedZone.from_shape(shape, kind=zone.kind, margin_m=deeper)))
     return tuple(out)
 
 
@@ -202,12 +210,7 @@ class ZoneCache:
             .prefetch_related("layer__persons")
         )
         for zone in zones:
-            try:
-                prepared = PreparedZone.from_shape(
-                    shape_of(zone.geometry), kind=zone.kind, margin_m=zone.margin_m
-                )
-            except (ValueError, KeyError, TypeError):
-                logger.exception("zone %s has an unusable geometry; not evaluated", zone.pk)
+            if (prepared := prepare(zone)) is None:
                 continue
             pass_zones = pass_zones_of(zone) if zone.kind == "exclusion" else ()
             watched = WatchedZone(zone.pk, zone.kind, prepared, pass_zones, schedule_of(zone.schedule), zone.confirm_fixes,
@@ -237,12 +240,7 @@ class ZoneCache:
             zone = leave.destination_zone
             if zone is None or not zone.active:
                 continue
-            try:
-                prepared = PreparedZone.from_shape(
-                    shape_of(zone.geometry), kind="inclusion", margin_m=zone.margin_m
-                )
-            except (ValueError, KeyError, TypeError):
-                logger.exception("leave destination zone %s has an unusable geometry; not evaluated", zone.pk)
+            if (prepared := prepare(zone, kind="inclusion")) is None:
                 continue
             by_person.setdefault(person_id, []).append(
                 WatchedZone(zone.pk, "inclusion", prepared, None, Schedule(None), zone.confirm_fixes,

@@ -7,19 +7,21 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from backend.core.audit import record_audit
+from backend.core.errors import Invalid
 from backend.core.models import Role
 from backend.monitoring.actions import orders as order_actions
 from backend.monitoring.models import Ground, LocationOrder
 from backend.supervision.actions import leave as leave_actions
 from backend.supervision.actions import sanctions as sanction_actions
-from backend.supervision.models import LeaveRequest, LeaveTier, SanctionKind, SanctionSuggestion
+from backend.supervision.models import LeaveRequest, LeaveTier, SanctionSuggestion
 
+from ..dashboard import open_order_proposals
 from .common import act, parse_date, staff_page
 
 BACK = "/console/approvals/"
@@ -42,7 +44,9 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
             .order_by("ends_on", "id")[:200]
         )  # fmt: skip
         proposals = list(
-            _proposals(user).select_related("case", "case__person").order_by("created_at", "id")[:200]
+            open_order_proposals(user)
+            .select_related("case", "case__person")
+            .order_by("created_at", "id")[:200]
         )
     # Destinations and reasons are decrypted to decide on them: audited like the API's leave reads.
     record_audit(
@@ -98,8 +102,6 @@ def renew_order(request: HttpRequest, order_id: int) -> HttpResponse:
 
     def renew():
         if new_end is None:
-            from backend.core.errors import Invalid
-
             raise Invalid("请填写新的届满日期")
         return order_actions.renew_order(
             by=request.user, order=order, new_end=new_end, reassessment=reassessment,
@@ -121,19 +123,11 @@ def end_order(request: HttpRequest, order_id: int) -> HttpResponse:
     )  # fmt: skip
 
 
-def _proposals(user):
-    return SanctionSuggestion.objects.visible_to(user).filter(
-        kind=SanctionKind.LOCATION_ORDER, state=SanctionSuggestion.State.OPEN
-    )
-
-
 def _proposal(request: HttpRequest, suggestion_id: int) -> SanctionSuggestion:
     if not request.user.has_role(Role.COUNTY_HEAD):
-        from django.http import Http404
-
         raise Http404
     return get_object_or_404(
-        _proposals(request.user).select_related("case", "case__person"), pk=suggestion_id
+        open_order_proposals(request.user).select_related("case", "case__person"), pk=suggestion_id
     )
 
 
@@ -147,8 +141,6 @@ def grant_proposed_order(request: HttpRequest, suggestion_id: int) -> HttpRespon
     facts = post.get("facts", "")[:4000]
 
     def grant():
-        from backend.core.errors import Invalid
-
         starts, ends, notice = (parse_date(post.get(k)) for k in ("starts_on", "ends_on", "notice_signed_on"))
         if starts is None or ends is None or notice is None:
             raise Invalid("请填写起始日期、届满日期和告知书签收日期")

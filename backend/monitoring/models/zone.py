@@ -22,6 +22,16 @@ class ZoneQuerySet(ScopedQuerySet):
         of_person = Q(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
         return of_person | (Q(person__isnull=True) & jurisdiction_subtree_q(user, "jurisdiction"))
 
+    def applying_to(self, person) -> ZoneQuerySet:
+        """Zones that apply to ``person``: their own, their layers' and the default correction layers of their
+        jurisdiction and its ancestors (whose ids its path holds: no query for the county above)."""
+        chain = [int(part) for part in person.jurisdiction.path.strip("/").split("/") if part]
+        return self.filter(
+            Q(person=person)
+            | Q(layer__persons=person)
+            | Q(layer__default_for_correction=True, layer__jurisdiction_id__in=chain)
+        ).distinct()
+
 
 class Zone(models.Model):
     """A place a person must stay inside (inclusion) or must not enter (exclusion).

@@ -10,21 +10,19 @@ encrypted (Checkin.point) and is for community correction only (社区矫正法 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.audit import record_audit
 from backend.core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from backend.core.models import User
-from backend.monitoring.geo.classify import INSIDE, OUTSIDE, PreparedZone, classify
+from backend.monitoring.geo.classify import INSIDE, OUTSIDE, classify
 from backend.monitoring.models import Device, Protocol, Zone, ZoneKind
-from backend.monitoring.zone_watch import schedule_of, shape_of
+from backend.monitoring.zone_watch import prepare, schedule_of
 from backend.people.models import Case, CaseKind, CaseStatus, Person
 from backend.people.permissions import may_manage_case
 from backend.supervision.models import (
@@ -38,8 +36,6 @@ from backend.supervision.models import (
 )
 from backend.supervision.plans import SHANGHAI, cancel_plan_items, ensure_default_plan
 from gps_gateway.directory import osmand_digest
-
-logger = logging.getLogger("anbang.supervision")
 
 OFFICER_KINDS = (
     CheckinKind.PHONE,
@@ -149,14 +145,10 @@ def inclusion_zones(person: Person, case: Case, at: dt.datetime) -> list[Zone]:
     if leave is not None:
         zone = leave.destination_zone
         return [zone] if zone is not None and zone.active else []
-    ancestors = [int(part) for part in person.jurisdiction.path.strip("/").split("/") if part]
-    applies = (
-        Q(person=person)
-        | Q(layer__persons=person)
-        | Q(layer__default_for_correction=True, layer__jurisdiction_id__in=ancestors)
+    zones = Zone.objects.applying_to(person).filter(
+        active=True, kind=ZoneKind.INCLUSION, leave_request__isnull=True
     )
-    zones = Zone.objects.filter(applies, active=True, kind=ZoneKind.INCLUSION, leave_request__isnull=True)
-    return [z for z in zones.distinct() if schedule_of(z.schedule).active(at)]
+    return [z for z in zones if schedule_of(z.schedule).active(at)]
 
 
 def verify_location(
@@ -165,12 +157,7 @@ def verify_location(
     """True inside every applicable inclusion zone, False confidently outside one, else None."""
     verdicts = []
     for zone in inclusion_zones(person, case, at):
-        try:
-            prepared = PreparedZone.from_shape(
-                shape_of(zone.geometry), kind="inclusion", margin_m=zone.margin_m
-            )
-        except (ValueError, KeyError, TypeError):
-            logger.exception("zone %s has an unusable geometry; not used to verify a check-in", zone.pk)
+        if (prepared := prepare(zone)) is None:
             continue
         verdicts.append(
             int(classify(prepared, [lat], [lon], [math.nan if accuracy_m is None else accuracy_m])[0])
