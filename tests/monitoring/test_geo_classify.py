@@ -239,3 +239,24 @@ def test_a_path_that_only_touches_a_corner_of_the_zone_does_not_pass_through_it(
     lat2, lon2 = [39.89, 39.915], [116.37, 116.31]  # away to the south-east; into the town
     crossed = segment_crosses(zone, [corner[0]] * 2, [corner[1]] * 2, lat2, lon2)
     assert crossed.tolist() == [False, True]
+
+
+def test_a_large_batch_settled_by_the_band_shortcut_classifies_every_fix_as_one_at_a_time_would():
+    zone, lats, lons, accuracies = county_zone()
+    lats, lons, accuracies = lats[:20_000], lons[:20_000], accuracies[:20_000]
+    one_by_one = np.concatenate(
+        [
+            classify(zone, lats[i : i + 100], lons[i : i + 100], accuracies[i : i + 100])
+            for i in range(0, 20_000, 100)
+        ]
+    )
+    assert np.array_equal(classify(zone, lats, lons, accuracies), one_by_one)
+    town = l_town(margin_m=25)
+    rng = np.random.default_rng(8)
+    lats, lons = rng.uniform(39.89, 39.97, 5_000), rng.uniform(116.29, 116.37, 5_000)
+    # Most fixes at an accuracy that puts their threshold (accuracy + margin) right at a band's width.
+    accuracies = np.where(rng.uniform(size=5_000) < 0.8, 999.0, rng.uniform(0, 900, 5_000))
+    singly = np.array(
+        [classify(town, [a], [o], [c])[0] for a, o, c in zip(lats, lons, accuracies, strict=True)]
+    )
+    assert np.array_equal(classify(town, lats, lons, accuracies), singly)

@@ -9,7 +9,7 @@ All functions take numpy arrays of fixes and loop in C, never per fix in Python.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,10 @@ class PreparedZone:
     boundary: shapely.Geometry
     # The zone shrunk by margin_m: a path has to reach this far in to count as passing through.
     core: shapely.Geometry
+    # (shrunk, grown) by a band width, built on first use by a large batch: see `_far_from_boundary`.
+    _bands: dict[float, tuple[shapely.Geometry, shapely.Geometry]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_shape(
@@ -97,13 +101,59 @@ def classify(
     else:
         xu, yu = x[usable], y[usable]
         inside[usable] = shapely.contains_xy(zone.geometry, xu, yu)
+        near_u = np.ones(xu.shape, dtype=bool)
+        band = _band_for(zone, threshold[usable])
+        if band is not None:
+            shrunk, grown = band
+            near_u = ~(shapely.contains_xy(shrunk, xu, yu) | ~shapely.contains_xy(grown, xu, yu))
         # dwithin on a prepared boundary walks an index; shapely.distance would scan every edge per fix.
-        near[usable] = shapely.dwithin(zone.boundary, shapely.points(xu, yu), threshold[usable])
+        near_u[near_u] = shapely.dwithin(
+            zone.boundary, shapely.points(xu[near_u], yu[near_u]), threshold[usable][near_u]
+        )
+        near[usable] = near_u
     result = np.full(x.shape, UNCERTAIN, dtype=np.int8)
     confident = usable & ~near
     result[confident & inside] = INSIDE
     result[confident & ~inside] = OUTSIDE
     return result
+
+
+# Below this many fixes the boundary distance of each is cheap enough; above it, fixes far from the
+# boundary are settled by two point-in-polygon tests first (a county batch: ~90 % of the work saved).
+BAND_MIN_FIXES = 256
+# Bands are built for widths 16 m, 32 m, … so a zone keeps a handful of them, not one per batch.
+_BAND_WIDTHS = tuple(16.0 * 2**k for k in range(12))  # up to 32.8 km
+# Buffers draw their rounded corners as chords, which fall short of the true offset by
+# 1 - cos(π/4·quad_segs) ≈ 0.05 % at quad_segs=16; building each band 1 % wider keeps a point it
+# calls far truly farther than the width from the boundary.
+_BAND_SLACK = 1.01
+
+
+def _band_for(
+    zone: PreparedZone, thresholds: NDArray[np.float64]
+) -> tuple[shapely.Geometry, shapely.Geometry] | None:
+    """The zone shrunk and grown by a width at least every threshold, or None when not worth it.
+
+    A fix inside the shrunk zone, or outside the grown one, is farther from the boundary than the
+    width, so than its own threshold: confidently inside or outside without measuring its distance.
+    """
+    if thresholds.size < BAND_MIN_FIXES:
+        return None
+    widest = float(thresholds.max())
+    width = next((w for w in _BAND_WIDTHS if w >= widest), None)
+    if width is None:
+        return None
+    band = zone._bands.get(width)
+    if band is None:
+        distance = width * _BAND_SLACK
+        band = (
+            shapely.buffer(zone.geometry, -distance, quad_segs=16),
+            shapely.buffer(zone.geometry, distance, quad_segs=16),
+        )
+        for part in band:
+            shapely.prepare(part)
+        zone._bands[width] = band
+    return band
 
 
 def is_breach(zone: PreparedZone, classes: NDArray[np.int8]) -> NDArray[np.bool_]:
