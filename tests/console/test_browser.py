@@ -86,6 +86,8 @@ def sign_in(page: Page, username: str, *, screenshot: bool = False) -> None:
         shot(page, "01-login")
     page.click("button[type=submit]")
     expect(page.locator("#my-alerts")).to_be_visible()
+    # The body shows before the script at its end has run; on a busy machine a test could act first.
+    page.wait_for_function("window.Anbang !== undefined")
 
 
 def wait_for(condition, timeout: float = 15) -> None:
