@@ -7,6 +7,7 @@ same but admins also manage users there.  Models add team-membership visibility 
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -25,6 +26,14 @@ def jurisdiction_subtree_q(user: User, field: str) -> Q:
     return Q(**{f"{prefix}path__startswith": home.path})
 
 
+# How long a user object reuses the scope it built.  Scopes nest (a leave request is seen through its case,
+# a case through its person) and a console page asks for ten of them: building each person scope again
+# was a third of the person page (bench/api.py).  A scope only changes with the user's roles, home or
+# grants, which a request does not change; the bound keeps a long-lived user object (a scheduler loop)
+# from carrying an expired grant's "now" for more than a moment.
+SCOPE_REUSE_SECONDS = 1.0
+
+
 class ScopedQuerySet(models.QuerySet):
     """Subclasses implement ``scope_q(user)``; callers only ever call ``visible_to``."""
 
@@ -34,4 +43,15 @@ class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user: User | None) -> ScopedQuerySet:
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        return self.filter(self.scope_q(user))
+        return self.filter(_scope(self, user))
+
+
+def _scope(queryset: ScopedQuerySet, user: User) -> Q:
+    """``queryset.scope_q(user)``, built once per queryset class and user object for a moment."""
+    cache = user.__dict__.setdefault("_scopes", {})
+    key = (type(queryset), queryset.model)
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is None or now - hit[0] > SCOPE_REUSE_SECONDS:
+        hit = cache[key] = (now, queryset.scope_q(user))
+    return hit[1]

@@ -149,3 +149,20 @@ def test_a_health_worker_registers_a_patient_and_opens_the_case(tree, health_wor
         },
     )
     assert refused.status_code == 403
+
+
+def test_the_same_user_object_sees_a_role_change_and_a_new_team_at_once(tree, officer):
+    """Scopes are reused by one user object for a moment (core.scoping); that must not hide a change."""
+    from backend.people.models import Case, Person
+
+    registrar = make_user("scope_registrar", tree.township_a1, Role.TOWNSHIP_OFFICER)
+    subject = factories.person(registrar, tree.township_a1)
+    case = factories.correction(registrar, subject)
+    colleague = make_user("scope_colleague", tree.township_a2, Role.TOWNSHIP_OFFICER)
+    assert not Person.objects.visible_to(colleague).filter(pk=subject.pk).exists()
+    add_member(by=registrar, team=case.team, role="volunteer", gender="male", user=colleague)
+    assert Person.objects.visible_to(colleague).filter(pk=subject.pk).exists()  # same object, new team
+    assert Person.objects.visible_to(officer).filter(pk=subject.pk).exists()
+    officer.set_roles([Role.HEALTH_WORKER])
+    assert not Person.objects.visible_to(officer).filter(pk=subject.pk).exists()
+    assert not Case.objects.visible_to(officer).filter(person=subject).exists()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,7 +20,7 @@ from backend.core.errors import DomainError
 from backend.core.models import Jurisdiction
 from backend.monitoring.models import Alert, Device, LocationOrder
 from backend.people.api import persons as persons_api
-from backend.people.api.presenters import UNLISTED_FIELDS, case_view, person_list_item, person_view
+from backend.people.api.presenters import UNLISTED_FIELDS, case_view, list_items, person_view
 from backend.people.colour import LABELS
 from backend.people.models import Case, CaseKind, CaseStatus, Category
 from backend.people.permissions import sees_criminal_details
@@ -53,11 +52,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         queryset = persons_api.filter_persons(
             user, persons_api.visible_persons(user), persons_api.PersonFilters(**values)
         )
-        people = list(
-            queryset.order_by("-id")
-            .defer(*UNLISTED_FIELDS)
-            .prefetch_related(Prefetch("cases", queryset=Case.objects.order_by("id")))[:LIST_LIMIT]
-        )
+        people = list(queryset.order_by("-id").defer(*UNLISTED_FIELDS)[:LIST_LIMIT])
     except DomainError as exc:
         error = exc.message
     searching = any(k in used for k in SEARCH_KEYS)
@@ -66,7 +61,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         details={"ids": [p.pk for p in people], "filters": used, "page": "console"},
     )  # fmt: skip
     return render(request, "console/people.html", {
-        "people": [person_list_item(p) for p in people], "values": values, "error": error,
+        "people": list_items(people), "values": values, "error": error,
         "searching": searching, "limit": LIST_LIMIT, "colour_labels": LABELS,
         "jurisdictions": Jurisdiction.objects.visible_to(request.user).order_by("path")[:300],
         "kinds": CaseKind.choices, "statuses": CaseStatus.choices, "categories": Category.choices,

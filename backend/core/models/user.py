@@ -76,6 +76,7 @@ class User(AbstractUser):
         for role in roles:
             UserRole.objects.get_or_create(user=self, role=role)
         self._role_codes = frozenset(roles)
+        self.__dict__.pop("_scopes", None)  # what this user sees is built from the roles (core.scoping)
 
 
 class UserRole(models.Model):

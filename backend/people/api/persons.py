@@ -15,7 +15,7 @@ from backend.core.audit import record_audit
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction, User
 from backend.people.actions import persons as actions
-from backend.people.api.presenters import UNLISTED_FIELDS, person_list_item, person_view
+from backend.people.api.presenters import UNLISTED_FIELDS, list_items, person_view
 from backend.people.api.schemas import (
     GrantIn,
     GrantOut,
@@ -86,16 +86,11 @@ def filter_persons(user: User, queryset, f: PersonFilters):
 
 
 def _page(request: HttpRequest, queryset, params: CursorParams, action: str, used: list[str]) -> dict:
-    page = paginate(
-        queryset.defer(*UNLISTED_FIELDS).prefetch_related(
-            Prefetch("cases", queryset=Case.objects.order_by("id"))
-        ),
-        params,
-    )
+    page = paginate(queryset.defer(*UNLISTED_FIELDS), params)
     record_audit(
         actor=request.auth, action=action, details={"ids": [p.pk for p in page["items"]], "filters": used}
     )
-    page["items"] = [person_list_item(p) for p in page["items"]]
+    page["items"] = list_items(page["items"])
     return page
 
 

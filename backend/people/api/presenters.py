@@ -12,18 +12,11 @@ from backend.people.models.case import OPEN_STATUSES
 from backend.people.permissions import sees_criminal_details, sees_full_identity, sees_health_fields
 from backend.people.transitions import actions_for
 
+SUMMARY_FIELDS = ("number", "kind", "status", "sub_status", "category", "aftercare_risk", "risk_level")
+
 
 def case_summary(case: Case) -> dict:
-    return {
-        "id": case.pk,
-        "number": case.number,
-        "kind": case.kind,
-        "status": case.status,
-        "sub_status": case.sub_status,
-        "category": case.category,
-        "aftercare_risk": case.aftercare_risk,
-        "risk_level": case.risk_level,
-    }
+    return {"id": case.pk, **{name: getattr(case, name) for name in SUMMARY_FIELDS}}
 
 
 def _age(person: Person) -> int | None:
@@ -41,7 +34,25 @@ def deferred(fields: tuple[str, ...], via: str = "") -> list[str]:
     return [f"{via}{name}" for name in fields]
 
 
-def person_list_item(person: Person) -> dict:
+def list_items(people: list[Person]) -> list[dict]:
+    """List rows for persons already drawn from ``visible_to``, their open cases read in one query.
+
+    A case is visible exactly when its person is (``CaseQuerySet.scope_q``), so the persons' ids are the
+    scope.  Plain rows, not model instances: a page of 100 persons costs 2 ms here instead of 19 ms of
+    prefetching (bench/api.py).
+    """
+    open_cases: dict[int, list[dict]] = {p.pk: [] for p in people}
+    rows = (
+        Case.objects.filter(person_id__in=list(open_cases), status__in=OPEN_STATUSES)
+        .order_by("id")
+        .values("id", "person_id", *SUMMARY_FIELDS)
+    )
+    for row in rows:
+        open_cases[row.pop("person_id")].append(row)
+    return [person_list_item(p, open_cases[p.pk]) for p in people]
+
+
+def person_list_item(person: Person, open_cases: list[dict]) -> dict:
     return {
         "id": person.pk,
         "name": person.name,
@@ -52,7 +63,7 @@ def person_list_item(person: Person) -> dict:
         "is_minor": person.is_minor,
         "is_sealed": person.is_sealed,
         "colour": getattr(person, "colour", ""),
-        "open_cases": [case_summary(c) for c in person.cases.all() if c.status in OPEN_STATUSES],
+        "open_cases": open_cases,
     }
 
 
