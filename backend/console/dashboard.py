@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -59,11 +60,19 @@ def my_people(user: User):
     )
 
 
+class BoardEntry(NamedTuple):
+    """A name on the colour board: plain values, not a Person (215 instances were 6 ms of the page)."""
+
+    pk: int
+    name: str
+    colour: str
+
+
 @dataclass
 class Dashboard:
     alerts: list[Alert]
     alert_counts: list[tuple[str, str, int]]  # (kind, label, count) of every unresolved alert in reach
-    board: dict[str, list[Person]]
+    board: dict[str, list[BoardEntry]]
     board_counts: dict[str, int]
     devices_offline: list[Device]
     missed_today: list[Alert]
@@ -96,8 +105,11 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
     counts = alerts_in_reach.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     alert_counts = [(row["kind"], labels.get(row["kind"], row["kind"]), row["n"]) for row in counts]
 
-    people = list(with_colour(my_people(user)).defer(*NAME_ONLY_DEFERRED).order_by("id")[:BOARD_LIMIT])
-    board: dict[str, list[Person]] = {RED: [], YELLOW: [], GREEN: []}
+    people = [
+        BoardEntry(*row)
+        for row in with_colour(my_people(user)).order_by("id").values_list("id", "name", "colour")[:BOARD_LIMIT]
+    ]
+    board: dict[str, list[BoardEntry]] = {RED: [], YELLOW: [], GREEN: []}
     for person in people:
         board[person.colour].append(person)
     board_counts = dict(Counter(p.colour for p in people))

@@ -83,13 +83,11 @@ def _track_period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
 
 @staff_page
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = persons_api.person_in_reach(request.user, person_id)  # visible_to: out of reach → 404
+    details = Case.objects.select_related("correction", "aftercare", "mental_health", "officer", "team")
+    person = persons_api.person_in_reach(request.user, person_id, cases=details)  # out of reach → 404
     user = request.user
     view = person_view(person, user)
-    cases = list(
-        Case.objects.visible_to(user).filter(person=person)
-        .select_related("correction", "aftercare", "mental_health", "officer", "team").order_by("id")
-    )  # fmt: skip
+    cases = list(person.cases.all())
     case_views = [case_view(c, user) for c in cases]
     case_ids = [c.pk for c in cases]
     teams = []

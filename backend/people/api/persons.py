@@ -122,10 +122,16 @@ def search_persons(request: HttpRequest, payload: SearchIn, page: Query[CursorPa
     return _page(request, queryset, page, "person.search", used)
 
 
-def person_in_reach(user: User, person_id: int) -> Person:
-    """One person ``user`` may see, with phones, contacts and cases; out of reach → 404."""
+def person_in_reach(user: User, person_id: int, *, cases=None) -> Person:
+    """One person ``user`` may see, with phones, contacts and cases; out of reach → 404.
+
+    A case is visible exactly when its person is (``CaseQuerySet.scope_q``), so the person's cases come
+    with it; ``cases`` may ask for more of them (the console's person page joins their detail rows).
+    """
     queryset = visible_persons(user).prefetch_related(
-        "phones", "contacts", Prefetch("cases", queryset=Case.objects.order_by("id"))
+        "phones",
+        "contacts",
+        Prefetch("cases", queryset=(cases if cases is not None else Case.objects).order_by("id")),
     )
     return get_object_or_404(queryset, pk=person_id)
 
