@@ -25,9 +25,11 @@ def _audit(request: HttpRequest, board: dashboard.Dashboard, *, refresh: bool) -
     the same people again is not a new read (one row per change, not one every 30 seconds)."""
     ids = board.person_ids()
     seen = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
-    if refresh and request.session.get(_SEEN_KEY) == seen:
+    unchanged = request.session.get(_SEEN_KEY) == seen
+    if refresh and unchanged:
         return
-    request.session[_SEEN_KEY] = seen
+    if not unchanged:  # writing the same value would rewrite the session row: a second commit per page
+        request.session[_SEEN_KEY] = seen
     record_audit(actor=request.user, action="person.list", details={"ids": ids, "page": "console.dashboard"})
 
 
