@@ -96,13 +96,22 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
         if team is not None:
             members = team.members.filter(left_at__isnull=True).select_related("user").order_by("id")
             teams.append({"case": case, "members": list(members)})
-    checkins = list(Checkin.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-at")[:30])
-    leave = list(
-        LeaveRequest.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-starts_on")[:20]
-    )
-    sanctions = list(
-        Sanction.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-decided_on")[:20]
-    )
+    # Check-ins, leave and sanctions belong to correction cases only (their actions refuse other kinds):
+    # a person without one is spared three queries.
+    correction_ids = [c.pk for c in cases if c.kind == CaseKind.CORRECTION]
+    checkins, leave, sanctions = [], [], []
+    if correction_ids:
+        checkins = list(
+            Checkin.objects.visible_to(user).filter(case_id__in=correction_ids).order_by("-at")[:30]
+        )
+        leave = list(
+            LeaveRequest.objects.visible_to(user)
+            .filter(case_id__in=correction_ids)
+            .order_by("-starts_on")[:20]
+        )
+        sanctions = list(
+            Sanction.objects.visible_to(user).filter(case_id__in=correction_ids).order_by("-decided_on")[:20]
+        )
     followups = [
         followup_view(f, user)
         for f in FollowUp.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-at")[:30]
