@@ -95,3 +95,15 @@ def test_the_county_head_renews_a_location_order_from_the_console(tree, officers
     assert world.order.ends_on == new_end
     refused = signed_in(world.head).post(f"/console/approvals/orders/{world.order.pk}/renew", {}, follow=True)
     assert "请填写新的届满日期" in refused.content.decode()
+
+
+def test_a_county_head_who_holds_no_case_sees_everyone_in_reach_with_an_open_case_on_the_board(
+    tree, officers
+):
+    world = w.build(tree, officers)
+    w.open_alert(world)  # 测试张三 of township a1: red
+    other = factories.person(officers.colleague, tree.township_a2, name="测试王五")
+    factories.correction(officers.colleague, other)  # the head's county too
+    factories.person(officers.colleague, tree.township_a2, name="测试赵六")  # no case: not on the board
+    board = section(signed_in(world.head).get("/console/").content.decode(), "board")
+    assert "测试张三" in board and "测试王五" in board and "测试赵六" not in board
