@@ -96,11 +96,12 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
         if team is not None:
             members = team.members.filter(left_at__isnull=True).select_related("user").order_by("id")
             teams.append({"case": case, "members": list(members)})
-    # Check-ins, leave and sanctions belong to correction cases only (their actions refuse other kinds):
-    # a person without one is spared three queries.
+    # Check-ins, leave, sanctions and location orders (Art. 29) belong to correction cases only (their
+    # actions refuse other kinds): a person without one is spared four queries.
     correction_ids = [c.pk for c in cases if c.kind == CaseKind.CORRECTION]
-    checkins, leave, sanctions = [], [], []
+    checkins, leave, sanctions, orders = [], [], [], []
     if correction_ids:
+        orders = list(LocationOrder.objects.visible_to(user).filter(case_id__in=correction_ids))
         checkins = list(
             Checkin.objects.visible_to(user).filter(case_id__in=correction_ids).order_by("-at")[:30]
         )
@@ -118,7 +119,6 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     ]
     alerts = list(Alert.objects.visible_to(user).filter(person=person).order_by("-opened_at")[:30])
     devices = list(Device.objects.visible_to(user).filter(person=person).order_by("id"))
-    orders = list(LocationOrder.objects.visible_to(user).filter(person=person))
 
     start, end, track_note = _track_period(request)
     track, zones, locations = [], [], maps.may_see_locations(user)
