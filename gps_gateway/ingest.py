@@ -21,7 +21,7 @@ def prepare(
     rows = []
     device.last_seen = now
     needs_order = device.kind == "tag" and device.person_id is not None
-    for fix in sorted(fixes, key=lambda f: f.fix_time or now):
+    for fix in sorted(fixes, key=lambda f: f.fix_time or now) if len(fixes) > 1 else fixes:
         counters.received += 1
         if fix.battery_pct is not None:
             device.battery_pct = fix.battery_pct

@@ -10,13 +10,17 @@ before it can be answered (JT/T 808 registration) pauses the connection until it
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import deque
-
-from django.utils import timezone
 
 from gps_gateway.handlers import Connection, Outcome
 from gps_gateway.ingest import prepare
 from gps_gateway.protocols.common import FrameError
+
+
+def now() -> dt.datetime:
+    """``django.utils.timezone.now()`` under USE_TZ (the gateway requires it), without its settings lookup."""
+    return dt.datetime.now(dt.UTC)
 
 
 class _Reply:
@@ -131,14 +135,18 @@ class TrackerProtocol(asyncio.Protocol):
     def _accept(self, outcome: Outcome) -> None:
         future = None
         if outcome.fixes and outcome.device is not None:
-            rows = prepare(outcome.fixes, outcome.device, timezone.now(), self.counters, self.gateway.filters)
+            rows = prepare(outcome.fixes, outcome.device, now(), self.counters, self.gateway.filters)
             if rows:
                 future = self.gateway.writer.enqueue(rows, self.loop)
                 if future is None:  # the writer's queue is full: stop reading until this batch is in
                     self.transport.pause_reading()
                     future = self.loop.create_task(self.gateway.writer.write(rows))
                     future.add_done_callback(self._resume_reading)
-        data = b"".join(r for r in (outcome.reply_now, outcome.ack) if r) or None
+        data, ack = outcome.reply_now, outcome.ack
+        if ack:
+            data = data + ack if data else ack
+        elif not data:
+            data = None
         self.close_when_flushed = self.close_when_flushed or outcome.close
         if future is None and not self.replies:
             if data:

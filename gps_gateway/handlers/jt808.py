@@ -22,6 +22,7 @@ from gps_gateway.stats import GatewayCounters
 PROTOCOL = "jt808"
 REGISTER, AUTH, HEARTBEAT = 0x0100, 0x0102, 0x0002
 RESULT_OK, RESULT_FAILURE, REGISTER_UNKNOWN_TERMINAL = 0, 1, 4
+SESSION_MESSAGES = frozenset({REGISTER, AUTH, HEARTBEAT})
 
 
 def _digest(code: str) -> str:
@@ -61,6 +62,8 @@ class Jt808Handler:
         msg_id = details.get("msg_id")
         if msg_id is None:  # an ASCII lock sentence: only from an authenticated lock
             return Outcome(fixes=decoded.fixes, device=conn.device) if conn.authenticated else Outcome()
+        if conn.authenticated and msg_id not in SESSION_MESSAGES and decoded.message != "fragment":
+            return Outcome(fixes=decoded.fixes, device=conn.device, ack=decoded.reply)  # the usual 0x0200
         device = self.directory.get(PROTOCOL, decoded.device_id or "")
         if msg_id == REGISTER:
             if device is None:

@@ -8,6 +8,7 @@ without qualification means the unescaped bytes between the flags, checksum incl
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from dataclasses import dataclass
 
 from gps_gateway.protocols.common import FrameError, FrameSplit, from_china_time
@@ -124,20 +125,28 @@ class Reader:
         return self.data[self.pos : self.pos + count]
 
 
+_U16_PAIR = struct.Struct(">HH")
+
+
 def parse_header(frame: bytes) -> Header:
     """Read the header of an unescaped frame (2011/2013 with BCD[6] phone, 2019 with version + BCD[10])."""
-    reader = Reader(frame)
-    msg_id = reader.u16()
-    attributes = reader.u16()
+    size = len(frame)
+    if size < 4:
+        raise FrameError(f"truncated: a header needs 4 bytes, have {size}")
+    msg_id, attributes = _U16_PAIR.unpack_from(frame)
     short_serial = msg_id in SHORT_SERIAL_IDS
     version_2019 = bool(attributes & 0x4000) and not short_serial
-    protocol_version = reader.u8() if version_2019 else None
-    phone_bytes = reader.take(10 if version_2019 else 6)
-    serial = reader.u8() if short_serial else reader.u16()
     subpackage = bool(attributes & 0x2000) and not short_serial
+    phone_end = 15 if version_2019 else 10
+    length = phone_end + (1 if short_serial else 2) + (4 if subpackage else 0)
+    if size < length:
+        raise FrameError(f"truncated: a header of {length} bytes, have {size}")
+    protocol_version = frame[4] if version_2019 else None
+    phone_bytes = frame[phone_end - (10 if version_2019 else 6) : phone_end]
+    serial = frame[phone_end] if short_serial else frame[phone_end] << 8 | frame[phone_end + 1]
     total = index = None
     if subpackage:
-        total, index = reader.u16(), reader.u16()
+        total, index = _U16_PAIR.unpack_from(frame, phone_end + 2)
     return Header(
         msg_id=msg_id,
         body_length=attributes & 0x03FF,
@@ -150,9 +159,23 @@ def parse_header(frame: bytes) -> Header:
         serial=serial,
         packet_total=total,
         packet_index=index,
-        header_length=reader.pos,
+        header_length=length,
         reply_requested=short_serial and bool(attributes & 0x8000),
     )
+
+
+def expected_length(frame: bytes) -> int | None:
+    """Header + body + checksum bytes the header announces, or None if the header itself is cut short
+    (what ``parse_header`` would refuse), without building a Header: the splitter asks for every frame."""
+    size = len(frame)
+    if size < 4:
+        return None
+    msg_id, attributes = _U16_PAIR.unpack_from(frame)
+    if msg_id in SHORT_SERIAL_IDS:
+        length = 11
+    else:
+        length = (17 if attributes & 0x4000 else 12) + (4 if attributes & 0x2000 else 0)
+    return None if size < length else length + (attributes & 0x03FF) + 1
 
 
 def device_id_from_phone(header: Header) -> str:
@@ -191,9 +214,16 @@ def bcd_digits(data: bytes) -> str:
 
 def read_china_time(reader: Reader) -> dt.datetime:
     """BCD ``YYMMDDhhmmss`` in GMT+8, the JT/T 808 clock."""
-    digits = bcd_digits(reader.take(6))
-    year, month, day, hour, minute, second = (int(digits[i : i + 2]) for i in range(0, 12, 2))
-    return from_china_time(2000 + year, month, day, hour, minute, second)
+    return china_time(reader.take(6))
+
+
+def china_time(data: bytes) -> dt.datetime:
+    """Six BCD bytes ``YYMMDDhhmmss`` in GMT+8 as a UTC datetime."""
+    digits = bcd_digits(data)
+    return from_china_time(
+        2000 + int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]),
+        int(digits[10:12]),
+    )  # fmt: skip
 
 
 # --- stream splitting ----------------------------------------------------------------------------
@@ -243,6 +273,8 @@ def split_frames(buffer: bytes, *, max_frame: int = 4096) -> FrameSplit:
 
 
 def _next_start(buffer: bytes, pos: int) -> int:
+    if buffer[pos] == FLAG:  # the usual case: the next frame starts right where the last one ended
+        return pos
     flag = buffer.find(b"\x7e", pos)
     lock = buffer.find(b"(", pos)
     candidates = [i for i in (flag, lock) if i >= 0]
@@ -277,23 +309,15 @@ def _cut_frame(buffer: bytes, start: int, max_frame: int) -> tuple[bytes, int] |
         if later < 0 or buffer[later - 1] == FLAG:
             return first, stop + 1
         longer = unescape(buffer[start + 1 : later])
-        expected = _expected_length(longer)
+        expected = expected_length(longer)
         if expected is not None and len(longer) == expected:
             return longer, later + 1
         if expected is None or len(longer) > expected:
             return first, stop + 1
 
 
-def _expected_length(frame: bytes) -> int | None:
-    try:
-        header = parse_header(frame)
-    except FrameError:
-        return None
-    return header.header_length + header.body_length + 1
-
-
 def _looks_complete(frame: bytes) -> bool:
-    expected = _expected_length(frame)
+    expected = expected_length(frame)
     return expected is None or len(frame) >= expected or checksum_ok(frame)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from gps_gateway.protocols.common import Alarm, Fix
+import struct
+
+from gps_gateway.protocols.common import Alarm, Fix, FrameError
 from gps_gateway.protocols.jt808_extras import decode_extras
-from gps_gateway.protocols.jt808_frames import Reader, read_china_time
+from gps_gateway.protocols.jt808_frames import Reader, china_time
 from gps_gateway.protocols.jt808_tlv import DOOR_STATUS_MODELS, Extras, bit
 
 # The standard's alarm word (报警标志), as far as it matters for people wearing a terminal.  Bits 16/17
@@ -43,42 +45,61 @@ def alarm_table(model: str | None) -> dict[int, str]:
 
 
 def alarms_from_word(word: int, model: str | None) -> set[str]:
-    return {code for index, code in alarm_table(model).items() if bit(word, index)}
+    if not word:
+        return set()
+    return {code for index, code in alarm_table(model).items() if word >> index & 1}
 
 
 def read_coordinates(reader: Reader, fix: Fix, model: str | None) -> int:
     """Status word, latitude and longitude (deg × 1e6, hemisphere in the status word).  Returns status."""
     status = reader.u32()
-    fix.attributes["ignition"] = bit(status, 0)
-    fix.attributes["blocked"] = bit(status, 10)  # oil/circuit cut by command
-    fix.attributes["charge"] = bit(status, 26)
-    if model == "G1C Pro":
-        fix.attributes["motion"] = bit(status, 4)
-    if model in DOOR_STATUS_MODELS:
-        fix.attributes["door"] = bit(status, 16)
-    fix.valid = bit(status, 1)
-    latitude = reader.u32() / 1_000_000
-    longitude = reader.u32() / 1_000_000
-    fix.latitude = -latitude if bit(status, 2) else latitude
-    fix.longitude = -longitude if bit(status, 3) else longitude
+    apply_coordinates(fix, status, reader.u32(), reader.u32(), model)
     return status
+
+
+def apply_coordinates(fix: Fix, status: int, latitude_e6: int, longitude_e6: int, model: str | None) -> None:
+    attributes = fix.attributes
+    attributes["ignition"] = bool(status & 1)
+    attributes["blocked"] = bool(status >> 10 & 1)  # oil/circuit cut by command
+    attributes["charge"] = bool(status >> 26 & 1)
+    if model == "G1C Pro":
+        attributes["motion"] = bit(status, 4)
+    if model in DOOR_STATUS_MODELS:
+        attributes["door"] = bit(status, 16)
+    fix.valid = bool(status & 2)
+    latitude = latitude_e6 / 1_000_000
+    longitude = longitude_e6 / 1_000_000
+    fix.latitude = -latitude if status & 4 else latitude
+    fix.longitude = -longitude if status & 8 else longitude
+
+
+# Alarm word, status word, latitude, longitude, altitude, speed, course; the BCD time follows.
+_FIXED_PART = struct.Struct(">IIIIhHH")
+FIXED_LENGTH = _FIXED_PART.size + 6
 
 
 def decode_location(body: bytes, model: str | None) -> tuple[Fix, list[int]]:
     """One 0x0200 body into a fix.  Also returns the ids of extras that were too short to read."""
-    reader = Reader(body)
+    if len(body) < FIXED_LENGTH:
+        raise FrameError(f"truncated: a location body needs {FIXED_LENGTH} bytes, have {len(body)}")
+    # One struct call for the fixed 28 bytes: the gateway decodes one of these per fix.
+    word, status, latitude, longitude, altitude, speed, course = _FIXED_PART.unpack_from(body)
     fix = Fix(fix_time=None)
-    fix.alarms |= alarms_from_word(reader.u32(), model)
-    read_coordinates(reader, fix, model)
-    fix.altitude_m = float(reader.s16())
-    fix.speed_kmh = reader.u16() / 10.0
-    fix.course = float(reader.u16())
-    fix.fix_time = read_china_time(reader)
+    if word:
+        fix.alarms |= alarms_from_word(word, model)
+    apply_coordinates(fix, status, latitude, longitude, model)
+    fix.altitude_m = float(altitude)
+    fix.speed_kmh = speed / 10.0
+    fix.course = float(course)
+    fix.fix_time = china_time(body[22:28])
     extras = Extras(fix, model)
-    if reader.remaining == 18:
-        _fixed_tail(extras, reader)  # a vendor layout with no TLVs at all
+    remaining = len(body) - FIXED_LENGTH
+    if remaining == 18:
+        _fixed_tail(extras, Reader(body, FIXED_LENGTH))  # a vendor layout with no TLVs at all
+    elif remaining >= 2:
+        decode_extras(extras, body, FIXED_LENGTH)
     else:
-        decode_extras(extras, body, reader.pos)
+        extras.finish()  # no TLVs: what the walk would have done with nothing to walk
     return fix, extras.skipped
 
 

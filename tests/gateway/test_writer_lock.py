@@ -1,0 +1,146 @@
+"""The writer's SQLite tuning: one gateway writer at a time across worker processes (an flock that wakes
+the waiter at once), statement journals in memory, and a queue bound that costs no lock per fix."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from backend.monitoring.models import Device, Position
+from gps_gateway import hooks
+from gps_gateway.protocols.common import Fix
+from gps_gateway.stats import GatewayCounters
+from gps_gateway.writer import BatchWriter, FixRow, WriteLock
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOLD_LOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def device(tree):
+    return Device.objects.create(
+        jurisdiction=tree.township_a1, kind="tag", protocol="gt06", identifier="864717003283582"
+    )
+
+
+def rows(device, start: dt.datetime, count: int) -> list[FixRow]:
+    return [
+        FixRow(device.pk, None, Fix(fix_time=start + dt.timedelta(seconds=i), latitude=30.0, longitude=120.0, valid=True),
+               timezone.now(), late=False)
+        for i in range(count)
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def writer():
+    writer = BatchWriter(GatewayCounters(), max_batch=500, max_delay=0.01)
+    writer.start()
+    yield writer
+    writer.stop()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_a_batch_waits_while_another_process_holds_the_write_lock_and_commits_once_it_is_released(
+    device, writer
+):
+    lock = WriteLock.for_connection()
+    assert lock is not None
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, lock.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        future = writer.submit(rows(device, timezone.now().replace(microsecond=0), 3))
+        with pytest.raises(TimeoutError):
+            future.result(timeout=1)  # the other "worker" is committing: nothing acknowledged yet
+        assert Position.objects.count() == 0
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert future.result(timeout=10) == 3
+    finally:
+        holder.kill()
+        holder.wait()
+    assert Position.objects.count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_fixes_queued_while_the_other_worker_commits_join_the_transaction_that_was_waiting(device, writer):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, WriteLock.for_connection().path],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    start = timezone.now().replace(microsecond=0)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        first = writer.submit(rows(device, start, 2))
+        time.sleep(0.5)  # the writer has taken the first batch and waits for the lock
+        later = [writer.submit(rows(device, start + dt.timedelta(minutes=n), 2)) for n in range(1, 4)]
+        time.sleep(0.2)
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert [f.result(timeout=10) for f in (first, *later)] == [2, 2, 2, 2]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert writer.counters.batches == 1 and Position.objects.count() == 8
+
+
+def test_postgresql_needs_no_write_lock():
+    assert (WriteLock.for_connection() is None) == (connection.vendor != "sqlite")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite pragma")
+def test_the_writer_keeps_sqlite_statement_journals_in_memory(device, writer):
+    seen, called = [], threading.Event()
+
+    def hook(batch):  # hooks run in the writer thread, on the writer's own connection
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA temp_store")
+            seen.append(cursor.fetchone()[0])
+        called.set()
+
+    hooks.register(hook)
+    try:
+        writer.submit(rows(device, timezone.now().replace(microsecond=0), 2)).result(timeout=10)
+        assert called.wait(10)
+    finally:
+        hooks.unregister(hook)
+    assert seen == [2]  # 2 = MEMORY
+
+
+def test_a_full_queue_refuses_the_next_fix_until_the_writer_has_taken_what_was_queued(device):
+    writer = BatchWriter(GatewayCounters(), max_batch=10, max_delay=0.01, queue_size=2)
+    start = timezone.now().replace(microsecond=0)
+
+    async def scenario() -> list[int]:
+        loop = asyncio.get_running_loop()
+        first = writer.enqueue(rows(device, start, 1), loop)
+        second = writer.enqueue(rows(device, start + dt.timedelta(minutes=1), 1), loop)
+        assert first is not None and second is not None
+        assert writer.enqueue(rows(device, start + dt.timedelta(minutes=2), 1), loop) is None  # full
+        writer.start()
+        committed = [await first, await second]
+        # Room again: the connection that was refused waits on write() and gets its commit.
+        committed.append(await writer.write(rows(device, start + dt.timedelta(minutes=2), 1)))
+        return committed
+
+    try:
+        assert asyncio.run(scenario()) == [1, 1, 1]
+    finally:
+        writer.stop()
+    assert Position.objects.count() == 3
