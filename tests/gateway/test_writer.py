@@ -9,20 +9,13 @@ import threading
 import pytest
 from django.utils import timezone
 
-from backend.monitoring.models import Device, Position
+from backend.monitoring.models import Position
 from gps_gateway import hooks
 from gps_gateway.protocols.common import Fix
 from gps_gateway.stats import GatewayCounters
 from gps_gateway.writer import BatchWriter, FixRow
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def device(tree):
-    return Device.objects.create(
-        jurisdiction=tree.township_a1, kind="tag", protocol="gt06", identifier="864717003283581"
-    )
 
 
 def rows(device, start: dt.datetime, count: int) -> list[FixRow]:

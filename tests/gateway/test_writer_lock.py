@@ -14,11 +14,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from backend.monitoring.models import Device, Position
+from backend.monitoring.models import Position
 from gps_gateway import hooks
-from gps_gateway.protocols.common import Fix
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import BatchWriter, FixRow, WriteLock
+from gps_gateway.writer import BatchWriter, WriteLock
+from tests.gateway.test_writer import rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,21 +29,6 @@ fcntl.flock(fd, fcntl.LOCK_EX)
 print("held", flush=True)
 sys.stdin.readline()
 """
-
-
-@pytest.fixture
-def device(tree):
-    return Device.objects.create(
-        jurisdiction=tree.township_a1, kind="tag", protocol="gt06", identifier="864717003283582"
-    )
-
-
-def rows(device, start: dt.datetime, count: int) -> list[FixRow]:
-    return [
-        FixRow(device.pk, None, Fix(fix_time=start + dt.timedelta(seconds=i), latitude=30.0, longitude=120.0, valid=True),
-               timezone.now(), late=False)
-        for i in range(count)
-    ]  # fmt: skip
 
 
 @pytest.fixture
