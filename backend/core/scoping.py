@@ -28,7 +28,7 @@ def jurisdiction_subtree_q(user: User, field: str) -> Q:
 
 # How long a user object reuses the scope it built.  Scopes nest (a leave request is seen through its case,
 # a case through its person) and a console page asks for ten of them: building each person scope again
-# was a third of the person page (bench/api.py).  A scope only changes with the user's roles, home or
+# was a third of the person page (profiled in-process).  A scope only changes with the user's roles, home or
 # grants, which a request does not change; the bound keeps a long-lived user object (a scheduler loop)
 # from carrying an expired grant's "now" for more than a moment.
 SCOPE_REUSE_SECONDS = 1.0

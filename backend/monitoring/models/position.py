@@ -15,7 +15,7 @@ class Position(models.Model):
 
     # No single-column indexes on the two keys: (device, fix_time) and (person, fix_time) below lead with
     # them and serve every lookup by either; each extra index was a random-page write per fix (the
-    # device one 31 of the writer's 73 µs per row on SQLite, bench/gateway.py).
+    # device one 31 of the writer's 73 µs per row on SQLite in a side experiment).
     device = models.ForeignKey(
         "monitoring.Device", on_delete=models.PROTECT, related_name="positions", db_index=False
     )
