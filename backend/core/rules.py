@@ -6,6 +6,7 @@ stop the process at start.  Code reads ``rules().name``, never a literal.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
@@ -47,6 +48,17 @@ class Rules:
     signal_lost_minutes_phone: int = 180
     # Suspected absconding (疑似脱管): an inclusion breach and lost signal within this window of each other.
     absconding_window_minutes: int = 120
+    # Zone breaches (domain.md: never on a fix whose accuracy circle straddles the boundary).  Android and
+    # Traccar Client report accuracy as a 68 % radius (1.5 σ); a fix counts as confidently on one side only
+    # when it is farther from the boundary than this many times its accuracy (1.5 × → 2.3 σ: a fix that is
+    # truly on the other side lands there about 1 time in 90, and a breach needs two of them).
+    zone_accuracy_factor: float = 1.5
+    # Inclusion zones (活动区域) tolerate this much before a fix counts as outside, unless the zone sets its
+    # own margin: urban multipath puts runs of fixes 50–150 m off while claiming 5–15 m, and no rule about
+    # accuracy can see that.  Capped at this share of the zone's equivalent radius (√(area/π)), so a small
+    # home zone keeps a core that a person inside it can be seen in.
+    zone_inclusion_margin_m: float = 150.0
+    zone_inclusion_margin_share: float = 0.25
     # --- Supervision (社区矫正法实施办法; domain.md) -------------------------------------------------
     # Duties per category (分类管理 defaults; a province or an officer may change them).
     duty_strict_in_person_per_week: int = 1
@@ -129,8 +141,12 @@ def _load(path: str | None) -> Rules:
     if unknown:
         raise ImproperlyConfigured(f"规则文件含未知项：{', '.join(unknown)}")
     for key, value in overrides.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ImproperlyConfigured(f"规则 {key} 应为非负整数，实际为 {value!r}")
+        number = (int, float) if known[key] == "float" else int
+        if not isinstance(value, number) or isinstance(value, bool) or not 0 <= value < math.inf:
+            what = "非负数" if known[key] == "float" else "非负整数"
+            raise ImproperlyConfigured(f"规则 {key} 应为{what}，实际为 {value!r}")
+    if overrides.get("zone_accuracy_factor", 1) == 0:
+        raise ImproperlyConfigured("规则 zone_accuracy_factor 应大于 0")
     return replace(Rules(), **overrides)
 
 

@@ -18,7 +18,9 @@ Per (person, zone) a small state machine, persisted in ZoneState after every bat
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
+import math
 import threading
 import time
 from collections import defaultdict
@@ -30,8 +32,10 @@ import shapely
 from django.db import connection, transaction
 from django.utils import timezone
 
+from backend.core.rules import rules
 from backend.monitoring.actions.alerts import raise_alert
 from backend.monitoring.geo.classify import (
+    DEFAULT_ACCURACY_M,
     INSIDE,
     OUTSIDE,
     PreparedZone,
@@ -86,11 +90,28 @@ PASS_DEPTHS_M = (30.0, 40.0, 50.0, 65.0, 80.0, 100.0, 130.0, 160.0)
 LEAVE_LOOKBACK = dt.timedelta(days=7)
 
 
+def margin_of(zone: Zone, shape, kind: str | None = None) -> float:
+    """The zone's own margin, or — an inclusion zone that sets none — the default tolerance: the smaller of
+    rules().zone_inclusion_margin_m and that share of the zone's equivalent radius.  Exclusion zones have
+    none by default: entering one counts from its boundary."""
+    if zone.margin_m is not None:
+        return float(zone.margin_m)
+    if (kind or zone.kind) != "inclusion":
+        return 0.0
+    r = rules()
+    radius = shape.radius_m if isinstance(shape, Circle) else math.sqrt(shape.projected.area / math.pi)
+    return min(r.zone_inclusion_margin_m, r.zone_inclusion_margin_share * radius)
+
+
 def prepare(zone: Zone, *, kind: str | None = None) -> PreparedZone | None:
     """The zone ready for classification, or None (logged) when its stored geometry is unusable."""
     try:
+        shape = shape_of(zone.geometry)
         return PreparedZone.from_shape(
-            shape_of(zone.geometry), kind=kind or zone.kind, margin_m=zone.margin_m
+            shape,
+            kind=kind or zone.kind,
+            margin_m=margin_of(zone, shape, kind),
+            accuracy_factor=rules().zone_accuracy_factor,
         )
     except (ValueError, KeyError, TypeError):
         logger.exception("zone %s has an unusable geometry; left out", zone.pk)
@@ -101,8 +122,9 @@ def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
     """The exclusion zone shrunk by each pass-through depth from its own minimum (its margin, at least
     PASS_MIN_DEPTH_M, less for a zone too small for that) up; a depth that leaves nothing ends the list."""
     shape = shape_of(zone.geometry)
-    base = max(zone.margin_m, PASS_MIN_DEPTH_M)
-    for depth in (base, *(d for d in PASS_SMALL_ZONE_DEPTHS_M if zone.margin_m <= d < base)):
+    margin = margin_of(zone, shape)
+    base = max(margin, PASS_MIN_DEPTH_M)
+    for depth in (base, *(d for d in PASS_SMALL_ZONE_DEPTHS_M if margin <= d < base)):
         first = PreparedZone.from_shape(shape, kind=zone.kind, margin_m=depth)
         if not shapely.is_empty(first.core):
             break
@@ -115,9 +137,20 @@ def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
 
 
 def pass_depth_needed(accuracy_a: np.ndarray, accuracy_b: np.ndarray) -> np.ndarray:
-    """How deep a straight path between two fixes must reach into an exclusion zone to count (a missing
-    accuracy counts as none: the zone's minimum depth applies)."""
-    return PASS_ACCURACY_FACTOR * np.nan_to_num(np.fmax(accuracy_a, accuracy_b), nan=0.0)
+    """How deep a straight path between two fixes must reach into an exclusion zone to count (accuracies
+    already defaulted: see `_accuracies`)."""
+    return PASS_ACCURACY_FACTOR * np.fmax(accuracy_a, accuracy_b)
+
+
+def _accuracies(rows: list) -> np.ndarray:
+    """Each fix's reported accuracy in metres, NaN for none (JT/T 808 and most GT06 fixes)."""
+    return np.array([np.nan if r.fix.accuracy_m is None else r.fix.accuracy_m for r in rows], dtype=float)
+
+
+def _radius(accuracy: np.ndarray) -> np.ndarray:
+    """The accuracy a pass-through judges by: a fix that reports none counts as DEFAULT_ACCURACY_M, as in
+    classify."""
+    return np.where(np.isnan(accuracy), DEFAULT_ACCURACY_M, accuracy)
 
 
 def crosses_deep_enough(
@@ -346,9 +379,7 @@ class ZoneEvaluator:
               leave: list[tuple[float, float]] | None = None) -> int:  # fmt: skip
         lats = np.array([r.fix.latitude for r in rows], dtype=float)
         lons = np.array([r.fix.longitude for r in rows], dtype=float)
-        accuracy = np.array(
-            [np.nan if r.fix.accuracy_m is None else r.fix.accuracy_m for r in rows], dtype=float
-        )
+        accuracy = _accuracies(rows)
         epochs = np.array([r.fix.fix_time.timestamp() for r in rows], dtype=float)
         classes = classify(zone.prepared, lats, lons, accuracy)
         breach = is_breach(zone.prepared, classes)
@@ -409,6 +440,12 @@ class ZoneEvaluator:
         """For exclusion zones: did the straight path from the previous fix pass through the zone, deeper
         than its endpoints' uncertainty?
 
+        The path is the chain of precise fixes (accuracy ≤ PASS_MAX_ACCURACY_M; a cell fix 1 km off says
+        nothing about it) in fix-time order, and a link is judged only when both its ends are confidently
+        outside.  A precise fix that is uncertain — beside the zone — is a link of the chain too: it is
+        where the person was, so the path does not jump from the fix before it to the fix after it (a
+        walk around the zone's corner would otherwise look like a cut through it).
+
         Live fixes: from the previous live fix, the first row's being the one remembered in the state (it
         came in an earlier batch).  Late and back-filled fixes are not part of the live path; among
         themselves, in fix-time order, they are — a device that stored its fixes while offline sends the
@@ -418,41 +455,41 @@ class ZoneEvaluator:
         late_crossed = np.zeros(len(rows), dtype=bool)
         if not zone.pass_zones:
             return crossed, late_crossed
-        accuracy = np.array(
-            [np.nan if r.fix.accuracy_m is None else r.fix.accuracy_m for r in rows], dtype=float
-        )
-        usable = (np.nan_to_num(accuracy, nan=np.inf) <= PASS_MAX_ACCURACY_M) & (
-            classify(zone.prepared, lats, lons, accuracy) == OUTSIDE
-        )
-        late = sorted((i for i, r in enumerate(rows) if (r.late or r.fix.archive) and usable[i]),
+        accuracy = _accuracies(rows)
+        outside = classify(zone.prepared, lats, lons, accuracy) == OUTSIDE
+        accuracy = _radius(accuracy)
+        precise = accuracy <= PASS_MAX_ACCURACY_M
+
+        def judge(target: np.ndarray, ends: list[int], starts: list) -> None:
+            """Mark each end whose straight path from its start (lat, lon, accuracy) goes deep enough."""
+            if ends:
+                b, a = np.array(ends), np.array(starts, dtype=float)
+                target[b] = crosses_deep_enough(
+                    zone, a[:, 0], a[:, 1], lats[b], lons[b], pass_depth_needed(a[:, 2], accuracy[b])
+                )
+
+        late = sorted((i for i, r in enumerate(rows) if (r.late or r.fix.archive) and precise[i]),
                       key=lambda i: rows[i].fix.fix_time)  # fmt: skip
-        if len(late) > 1:
-            a, b = np.array(late[:-1]), np.array(late[1:])
-            late_crossed[b] = crosses_deep_enough(
-                zone, lats[a], lons[a], lats[b], lons[b], pass_depth_needed(accuracy[a], accuracy[b])
-            )
-        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive) and usable[i]]
+        links = [(a, b) for a, b in itertools.pairwise(late) if outside[a] and outside[b]]
+        judge(late_crossed, [b for _, b in links], [(lats[a], lons[a], accuracy[a]) for a, _ in links])
+
+        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive) and precise[i]]
         if state.last_fix_time is not None:
             live = [i for i in live if rows[i].fix.fix_time > state.last_fix_time]
         if not live:
             return crossed, late_crossed
         # The remembered point: [lat, lon] (before accuracies were kept) or [lat, lon, accuracy].
         last = list(state.last_point or [])
-        previous = [(*last, np.nan)[:3]] if len(last) >= 2 else [None]
-        previous += [(lats[i], lons[i], accuracy[i]) for i in live[:-1]]
-        pairs = [(k, p) for k, p in zip(live, previous, strict=True) if p is not None]
-        if pairs:
-            b = np.array([k for k, _ in pairs])
-            start = np.array([p for _, p in pairs], dtype=float)
-            crossed[b] = crosses_deep_enough(
-                zone, start[:, 0], start[:, 1], lats[b], lons[b], pass_depth_needed(start[:, 2], accuracy[b])
-            )
+        starts: list[tuple[float, float, float] | None] = [None]
+        if len(last) >= 2:
+            reported = np.nan if len(last) < 3 or last[2] is None else float(last[2])
+            if classify(zone.prepared, [last[0]], [last[1]], [reported])[0] == OUTSIDE:
+                starts = [(float(last[0]), float(last[1]), float(_radius(np.array([reported]))[0]))]
+        starts += [(lats[i], lons[i], accuracy[i]) if outside[i] else None for i in live[:-1]]
+        pairs = [(k, p) for k, p in zip(live, starts, strict=True) if p is not None and outside[k]]
+        judge(crossed, [k for k, _ in pairs], [p for _, p in pairs])
         i = live[-1]
-        state.last_point = [
-            float(lats[i]),
-            float(lons[i]),
-            None if np.isnan(accuracy[i]) else float(accuracy[i]),
-        ]
+        state.last_point = [float(lats[i]), float(lons[i]), rows[i].fix.accuracy_m]
         return crossed, late_crossed
 
     @staticmethod

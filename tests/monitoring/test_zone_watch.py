@@ -281,3 +281,69 @@ def test_a_zone_too_small_for_fifty_metres_is_judged_at_a_depth_it_has(tree, dev
     west, east = at_distance(100, 270, (30.1, 120.1)), at_distance(100, 90, (30.1, 120.1))
     evaluator()(fixes(device, START, [west, east], accuracy=5, step_s=300))
     assert Alert.objects.get().details["reason"] == "pass_through"
+
+
+def test_urban_drift_a_hundred_metres_past_an_inclusion_boundary_raises_nothing(device, home):
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(1100)] * 8))  # 100 m out claiming ±10 m: multipath
+    assert not Alert.objects.exists()  # inside the default tolerance (150 m)
+    watch(fixes(device, START + dt.timedelta(minutes=10), [at_distance(1300)] * 2))
+    assert Alert.objects.get().details["reason"] == "confirmed"
+
+
+def test_a_zone_that_sets_its_own_margin_is_judged_by_it(device, home):
+    Zone.objects.filter(pk=home.pk).update(margin_m=0)
+    evaluator()(fixes(device, START, [at_distance(1100)] * 2))
+    assert Alert.objects.get().kind == "zone_exit"
+
+
+def test_the_default_tolerance_is_at_most_a_quarter_of_a_small_zones_radius(tree, person, home):
+    from backend.monitoring.zone_watch import margin_of, shape_of
+
+    small = Zone(kind="inclusion", geometry={"type": "circle", "lat": 30.0, "lon": 120.0, "radius_m": 100})
+    assert margin_of(small, shape_of(small.geometry)) == 25.0
+    assert margin_of(home, shape_of(home.geometry)) == 150.0
+    bar = Zone(kind="exclusion", geometry=small.geometry)
+    assert margin_of(bar, shape_of(bar.geometry)) == 0.0  # entering counts from the boundary
+
+
+def test_a_fix_counts_as_outside_only_beyond_one_and_a_half_times_its_accuracy(device, home):
+    Zone.objects.filter(pk=home.pk).update(margin_m=0)
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(1052)] * 4, accuracy=40))  # 1.3 × 40 m out: 1 in 10 is inside
+    assert not Alert.objects.exists()
+    watch(fixes(device, START + dt.timedelta(minutes=5), [at_distance(1068)] * 2, accuracy=40))  # 1.7 ×
+    assert Alert.objects.count() == 1
+
+
+def near_the_bars_north_west_corner(x_m: float, y_m: float) -> tuple[float, float]:
+    """A point x metres east and y metres north of the bar's north-west corner (the bar lies east and south)."""
+    import math
+
+    centre = at_distance(5000, 90)
+    corner = (centre[0] + 0.002, centre[1] - 0.002)
+    return at_distance(math.hypot(x_m, y_m), math.degrees(math.atan2(x_m, y_m)), corner)
+
+
+def test_walking_round_an_exclusion_zones_corner_is_not_a_pass_through(device, bar):
+    # 20 m west of the west edge, then 3 m from the corner (too close to call), then 20 m north of the
+    # north edge: the straight line from the first fix to the last cuts 65 m into the corner.
+    walk = [near_the_bars_north_west_corner(-20, -150), near_the_bars_north_west_corner(-3, 3),
+            near_the_bars_north_west_corner(150, 20)]  # fmt: skip
+    evaluator()(fixes(device, START, walk, accuracy=5, step_s=100))
+    assert not Alert.objects.exists()
+
+
+def test_the_same_two_fixes_without_the_one_beside_the_corner_are_a_pass_through(device, bar):
+    ends = [near_the_bars_north_west_corner(-20, -150), near_the_bars_north_west_corner(150, 20)]
+    evaluator()(fixes(device, START, ends, accuracy=5, step_s=200))
+    assert Alert.objects.get().details["reason"] == "pass_through"
+
+
+def test_a_tag_that_reports_no_accuracy_is_seen_passing_through(device, bar):
+    west, east = at_distance(4500, 90), at_distance(5500, 90)
+    rows = fixes(device, START, [west, east], step_s=300)
+    for row in rows:
+        row.fix.accuracy_m = None  # JT/T 808 and GT06 report none: judged as DEFAULT_ACCURACY_M (50 m)
+    evaluator()(rows)
+    assert Alert.objects.get().details["reason"] == "pass_through"

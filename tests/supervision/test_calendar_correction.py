@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from backend.core.rules import rules
 from backend.people.actions.cases import record_mark, update_case
@@ -197,3 +198,17 @@ def test_a_moved_term_end_plans_a_new_release_date_and_the_old_one_finishes_stal
         local(2026, 3, 31),
     )
     assert followup_alerts() == []
+
+
+def test_a_province_may_set_a_fractional_rule_but_not_a_fraction_of_a_day(province_rules):
+    province_rules(zone_accuracy_factor=2.0, zone_inclusion_margin_m=80)
+    assert (rules().zone_accuracy_factor, rules().zone_inclusion_margin_m) == (2.0, 80)
+    province_rules(correction_report_days=10.5)
+    with pytest.raises(ImproperlyConfigured, match="非负整数"):
+        rules()
+    province_rules(zone_accuracy_factor=float("nan"))
+    with pytest.raises(ImproperlyConfigured, match="非负数"):
+        rules()
+    province_rules(zone_accuracy_factor=0)
+    with pytest.raises(ImproperlyConfigured, match="大于 0"):
+        rules()

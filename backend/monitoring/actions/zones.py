@@ -29,6 +29,9 @@ EDITABLE = (
     "active",
 )
 
+# Fields a caller may set back to None: the margin's None is the default tolerance (zone_watch.margin_of).
+RESETTABLE = ("margin_m",)
+
 
 def check_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
     """The geometry as stored, or Invalid with the reason in Chinese (nothing is saved)."""
@@ -68,7 +71,7 @@ def _check(values: dict[str, Any]) -> None:
     for field, low, high in (("confirm_fixes", 1, 20), ("clear_fixes", 1, 20), ("confirm_seconds", 0, 3600)):
         if field in values and not low <= int(values[field]) <= high:
             raise Invalid(f"{field} 应在 {low} 到 {high} 之间", {"field": field})
-    if "margin_m" in values and not 0 <= float(values["margin_m"]) <= 5000:
+    if values.get("margin_m") is not None and not 0 <= float(values["margin_m"]) <= 5000:
         raise Invalid("缓冲距离应在 0 到 5000 米之间", {"field": "margin_m"})
 
 
@@ -101,7 +104,8 @@ def create_zone(
 def update_zone(*, by: User, zone: Zone, **values: Any) -> Zone:
     if not by.has_role(*OFFICE_ROLES):
         raise Forbidden("无权修改区域")
-    values = {k: v for k, v in values.items() if k in EDITABLE and v is not None}
+    # None leaves a field as it is, except the margin, where None means "the default" (rules()).
+    values = {k: v for k, v in values.items() if k in EDITABLE and (v is not None or k in RESETTABLE)}
     _check(values)
     with transaction.atomic():
         for key, value in values.items():

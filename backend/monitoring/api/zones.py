@@ -40,7 +40,10 @@ class ZoneIn(Schema):
     confirm_fixes: int = 2
     confirm_seconds: int = 60
     clear_fixes: int = 2
-    margin_m: float = 0
+    margin_m: float | None = Field(
+        None,
+        description="缓冲距离（米）；不填：允许区域按默认容差（150 米，且不超过区域等效半径的四分之一），禁止区域为 0",
+    )
 
 
 class ZonePatch(Schema):
@@ -50,7 +53,7 @@ class ZonePatch(Schema):
     confirm_fixes: int | None = None
     confirm_seconds: int | None = None
     clear_fixes: int | None = None
-    margin_m: float | None = None
+    margin_m: float | None = Field(None, description="缓冲距离（米）；传 null 恢复默认容差")
     active: bool | None = None
 
 

@@ -32,7 +32,9 @@ class PreparedZone:
     """A zone ready for repeated classification: projected once, with prepared (indexed) geometry.
 
     `kind` says what a breach is: for an inclusion zone (活动区域) being outside, for an exclusion zone
-    (禁止区域) being inside.  `margin_m` widens the uncertain band on both sides of the boundary.
+    (禁止区域) being inside.  `margin_m` widens the uncertain band on both sides of the boundary, and
+    `accuracy_factor` scales each reported accuracy into the radius a fix must clear (a 68 % radius times
+    1.5 is about a 99 % bound across a boundary line; rules().zone_accuracy_factor).
     For a circle, `geometry` is a 256-gon for display and debugging; circles are judged analytically.
     """
 
@@ -44,6 +46,7 @@ class PreparedZone:
     boundary: shapely.Geometry
     # The zone shrunk by margin_m: a path has to reach this far in to count as passing through.
     core: shapely.Geometry
+    accuracy_factor: float = 1.0
     # (shrunk, grown) by a band width, built on first use by a large batch: see `_far_from_boundary`.
     _bands: dict[float, tuple[shapely.Geometry, shapely.Geometry]] = field(
         default_factory=dict, repr=False, compare=False
@@ -51,12 +54,19 @@ class PreparedZone:
 
     @classmethod
     def from_shape(
-        cls, shape: ZoneShape, *, kind: ZoneKind = "inclusion", margin_m: float = 0.0
+        cls,
+        shape: ZoneShape,
+        *,
+        kind: ZoneKind = "inclusion",
+        margin_m: float = 0.0,
+        accuracy_factor: float = 1.0,
     ) -> PreparedZone:
         if kind not in ("inclusion", "exclusion"):
             raise ValueError(f"unknown zone kind {kind!r}")
         if not (math.isfinite(margin_m) and margin_m >= 0):
             raise ValueError(f"margin_m must be a finite number ≥ 0, not {margin_m!r}")
+        if not (math.isfinite(accuracy_factor) and accuracy_factor > 0):
+            raise ValueError(f"accuracy_factor must be a finite number > 0, not {accuracy_factor!r}")
         if isinstance(shape, Circle):
             geometry = shapely.Point(0.0, 0.0).buffer(shape.radius_m, quad_segs=64)
         else:
@@ -65,7 +75,9 @@ class PreparedZone:
         core = shapely.buffer(geometry, -margin_m) if margin_m > 0 else geometry
         for part in (geometry, boundary, core):
             shapely.prepare(part)
-        return cls(shape, kind, float(margin_m), shape.projection, geometry, boundary, core)
+        return cls(
+            shape, kind, float(margin_m), shape.projection, geometry, boundary, core, float(accuracy_factor)
+        )
 
 
 def classify(
@@ -78,16 +90,17 @@ def classify(
 ) -> NDArray[np.int8]:
     """INSIDE (1), OUTSIDE (-1) or UNCERTAIN (0) for each fix.
 
-    Confident only when the fix is farther from the boundary than its accuracy plus the zone's margin;
-    exactly at that distance counts as uncertain, the cautious side.  A missing (NaN) or negative
-    accuracy means `default_accuracy_m`; a fix without finite coordinates is UNCERTAIN.
+    Confident only when the fix is farther from the boundary than its accuracy times the zone's
+    `accuracy_factor`, plus the zone's margin; exactly at that distance counts as uncertain, the cautious
+    side.  A missing (NaN) or negative accuracy means `default_accuracy_m`, a radius already meant to be
+    safe (not scaled); a fix without finite coordinates is UNCERTAIN.
     """
     lat_a, lon_a, acc = np.broadcast_arrays(
         np.asarray(lats, dtype=np.float64),
         np.asarray(lons, dtype=np.float64),
         np.asarray(np.nan if accuracies_m is None else accuracies_m, dtype=np.float64),
     )
-    acc = np.where(np.isnan(acc) | (acc < 0), default_accuracy_m, acc)
+    acc = np.where(np.isnan(acc) | (acc < 0), default_accuracy_m, acc * zone.accuracy_factor)
     threshold = acc + zone.margin_m
     x, y = zone.projection.forward(lat_a, lon_a)
     usable = np.isfinite(x) & np.isfinite(y) & np.isfinite(threshold)

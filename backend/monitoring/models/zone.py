@@ -56,7 +56,8 @@ class Zone(models.Model):
     confirm_fixes = models.PositiveSmallIntegerField(default=2)
     confirm_seconds = models.PositiveIntegerField(default=60)
     clear_fixes = models.PositiveSmallIntegerField(default=2)
-    margin_m = models.FloatField(default=0)
+    # Metres of tolerance on both sides of the boundary; None: the default for the kind (zone_watch.margin_of).
+    margin_m = models.FloatField(null=True, blank=True, default=None)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
