@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0007_position_keys_served_by_composite_indexes'),
+        ("monitoring", "0007_position_keys_served_by_composite_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='zone',
-            name='margin_m',
+            model_name="zone",
+            name="margin_m",
             field=models.FloatField(blank=True, default=None, null=True),
         ),
     ]
