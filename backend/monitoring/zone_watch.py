@@ -73,18 +73,22 @@ def schedule_of(windows: list[dict]) -> Schedule:
     )
 
 
-# A pass-through is judged only between precise fixes, and only if the straight path goes this deep: a cell
-# fix 1 km off, or a walk around a corner of the zone, must not look like walking through it.  Between fixes
-# up to two minutes apart, a walk around a corner at 3–30 m cuts it by up to about 50 m
-# (bench/alert_quality.py: 46 false pass-throughs at 30 m, 26 at 50 m, none missed); a zone too small for
-# that is judged at the largest of PASS_SMALL_ZONE_DEPTHS_M that leaves something of it.
+# A pass-through is judged on the straight path between two consecutive fixes, both precise, both clearly
+# outside, at most PASS_MAX_GAP_S apart (after a longer silence the person may have gone anywhere), and only
+# if that path goes deep enough: a cell fix 1 km off, a walk round a corner of the zone, or a route that bends
+# beside it must not look like walking through it.  Deep enough is PASS_MIN_DEPTH_M, or for a zone too small
+# for that PASS_MIN_DEPTH_SHARE of its own greatest depth (the radius of its largest inscribed circle: a path
+# through its middle reaches about that far), and never less than the zone's margin.
 PASS_MAX_ACCURACY_M = 100.0
+PASS_MAX_GAP_S = 900.0
 PASS_MIN_DEPTH_M = 50.0
-PASS_SMALL_ZONE_DEPTHS_M = (40.0, 30.0, 20.0, 10.0)
-# … and deeper than the endpoints' uncertainty: with accuracy as a 68 % radius, about 1.6 times the larger
-# one bounds the error of the straight path at 95 % (with the 50 m floor it matters for fixes worse than
-# about 30 m).  Judged against the zone shrunk by the nearest of these depths at or above the one needed.
-PASS_ACCURACY_FACTOR = 1.6
+PASS_MIN_DEPTH_SHARE = 0.6
+# … and deeper than the endpoints' uncertainty.  The straight path's sideways error a fraction t along it
+# mixes its ends' errors, σ·√(t² + (1 − t)²): 0.71 σ in the middle, 0.79 σ a quarter of the way.  With
+# accuracy a 68 % radius (1.52 σ), 1.2 × the larger accuracy is 1.8 σ ≈ 2.3 × 0.79 σ: a 99 % one-sided bound
+# for the deepest point anywhere in the middle half of the path.  Judged against the zone shrunk by the
+# nearest of these depths at or above the one needed.
+PASS_ACCURACY_FACTOR = 1.2
 PASS_DEPTHS_M = (30.0, 40.0, 50.0, 65.0, 80.0, 100.0, 130.0, 160.0)
 # Leave windows that ended longer ago than this are not cached: only late fixes could still fall in them.
 LEAVE_LOOKBACK = dt.timedelta(days=7)
@@ -119,21 +123,29 @@ def prepare(zone: Zone, *, kind: str | None = None) -> PreparedZone | None:
 
 
 def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
-    """The exclusion zone shrunk by each pass-through depth from its own minimum (its margin, at least
-    PASS_MIN_DEPTH_M, less for a zone too small for that) up; a depth that leaves nothing ends the list."""
+    """The exclusion zone shrunk by each pass-through depth from its own minimum (see PASS_MIN_DEPTH_M) up;
+    a depth that leaves nothing ends the list."""
     shape = shape_of(zone.geometry)
     margin = margin_of(zone, shape)
-    base = max(margin, PASS_MIN_DEPTH_M)
-    for depth in (base, *(d for d in PASS_SMALL_ZONE_DEPTHS_M if margin <= d < base)):
-        first = PreparedZone.from_shape(shape, kind=zone.kind, margin_m=depth)
-        if not shapely.is_empty(first.core):
-            break
+    whole = PreparedZone.from_shape(shape, kind=zone.kind)
+    depth = max(margin, min(PASS_MIN_DEPTH_M, PASS_MIN_DEPTH_SHARE * deepest_m(whole)))
+    first = PreparedZone.from_shape(shape, kind=zone.kind, margin_m=depth)
     out = [(depth, first)]
     for deeper in (d for d in PASS_DEPTHS_M if d > depth):
         if shapely.is_empty(out[-1][1].core):
             break
         out.append((deeper, PreparedZone.from_shape(shape, kind=zone.kind, margin_m=deeper)))
     return tuple(out)
+
+
+def deepest_m(zone: PreparedZone) -> float:
+    """How far the zone's most inward point lies from its boundary (its largest inscribed circle's radius)."""
+    if isinstance(zone.shape, Circle):
+        return zone.shape.radius_m
+    return max(
+        float(shapely.length(shapely.maximum_inscribed_circle(part)))
+        for part in shapely.get_parts(zone.geometry)
+    )
 
 
 def pass_depth_needed(accuracy_a: np.ndarray, accuracy_b: np.ndarray) -> np.ndarray:
@@ -440,11 +452,11 @@ class ZoneEvaluator:
         """For exclusion zones: did the straight path from the previous fix pass through the zone, deeper
         than its endpoints' uncertainty?
 
-        The path is the chain of precise fixes (accuracy ≤ PASS_MAX_ACCURACY_M; a cell fix 1 km off says
-        nothing about it) in fix-time order, and a link is judged only when both its ends are confidently
-        outside.  A precise fix that is uncertain — beside the zone — is a link of the chain too: it is
-        where the person was, so the path does not jump from the fix before it to the fix after it (a
-        walk around the zone's corner would otherwise look like a cut through it).
+        Only consecutive fixes make a path, both precise (accuracy ≤ PASS_MAX_ACCURACY_M; a cell fix 1 km
+        off says nothing about it), both confidently outside, at most PASS_MAX_GAP_S apart.  Any fix
+        between two others — one beside the zone, a cell fix — is where the person was at that moment, so
+        the path does not jump from the fix before it to the fix after it: someone walking round a corner
+        of the zone is not taken to have cut through it.
 
         Live fixes: from the previous live fix, the first row's being the one remembered in the state (it
         came in an earlier batch).  Late and back-filled fixes are not part of the live path; among
@@ -455,39 +467,55 @@ class ZoneEvaluator:
         late_crossed = np.zeros(len(rows), dtype=bool)
         if not zone.pass_zones:
             return crossed, late_crossed
-        accuracy = _accuracies(rows)
-        outside = classify(zone.prepared, lats, lons, accuracy) == OUTSIDE
-        accuracy = _radius(accuracy)
-        precise = accuracy <= PASS_MAX_ACCURACY_M
+        reported = _accuracies(rows)
+        accuracy = _radius(reported)
+        epochs = np.array([r.fix.fix_time.timestamp() for r in rows], dtype=float)
+        usable = (accuracy <= PASS_MAX_ACCURACY_M) & (
+            classify(zone.prepared, lats, lons, reported) == OUTSIDE
+        )
+        # Each path's start (lat, lon, accuracy, epoch, usable) and end (a row).
+        starts: list[tuple[float, float, float, float, bool]] = []
+        ends: list[int] = []
 
-        def judge(target: np.ndarray, ends: list[int], starts: list) -> None:
-            """Mark each end whose straight path from its start (lat, lon, accuracy) goes deep enough."""
-            if ends:
-                b, a = np.array(ends), np.array(starts, dtype=float)
+        def judge(target: np.ndarray) -> None:
+            keep = [k for k, start in enumerate(starts) if start[4] and usable[ends[k]]
+                    and epochs[ends[k]] - start[3] <= PASS_MAX_GAP_S]  # fmt: skip
+            if keep:
+                a, b = np.array([starts[k][:3] for k in keep], dtype=float), np.array([ends[k] for k in keep])
                 target[b] = crosses_deep_enough(
                     zone, a[:, 0], a[:, 1], lats[b], lons[b], pass_depth_needed(a[:, 2], accuracy[b])
                 )
+            starts.clear()
+            ends.clear()
 
-        late = sorted((i for i, r in enumerate(rows) if (r.late or r.fix.archive) and precise[i]),
-                      key=lambda i: rows[i].fix.fix_time)  # fmt: skip
-        links = [(a, b) for a, b in itertools.pairwise(late) if outside[a] and outside[b]]
-        judge(late_crossed, [b for _, b in links], [(lats[a], lons[a], accuracy[a]) for a, _ in links])
+        def link(i: int, j: int) -> None:
+            starts.append((lats[i], lons[i], accuracy[i], epochs[i], bool(usable[i])))
+            ends.append(j)
 
-        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive) and precise[i]]
+        late = sorted((i for i, r in enumerate(rows) if r.late or r.fix.archive), key=lambda i: epochs[i])
+        for i, j in itertools.pairwise(late):
+            link(i, j)
+        judge(late_crossed)
+
+        live = [i for i, r in enumerate(rows) if not (r.late or r.fix.archive)]
         if state.last_fix_time is not None:
             live = [i for i in live if rows[i].fix.fix_time > state.last_fix_time]
         if not live:
             return crossed, late_crossed
-        # The remembered point: [lat, lon] (before accuracies were kept) or [lat, lon, accuracy].
+        # The remembered fix: [lat, lon] (before accuracies were kept) or [lat, lon, accuracy]; it is the
+        # live fix at state.last_fix_time (before consecutive paths, the last precise one outside: also
+        # a fair start).
         last = list(state.last_point or [])
-        starts: list[tuple[float, float, float] | None] = [None]
-        if len(last) >= 2:
-            reported = np.nan if len(last) < 3 or last[2] is None else float(last[2])
-            if classify(zone.prepared, [last[0]], [last[1]], [reported])[0] == OUTSIDE:
-                starts = [(float(last[0]), float(last[1]), float(_radius(np.array([reported]))[0]))]
-        starts += [(lats[i], lons[i], accuracy[i]) if outside[i] else None for i in live[:-1]]
-        pairs = [(k, p) for k, p in zip(live, starts, strict=True) if p is not None and outside[k]]
-        judge(crossed, [k for k, _ in pairs], [p for _, p in pairs])
+        if len(last) >= 2 and state.last_fix_time is not None:
+            was = np.nan if len(last) < 3 or last[2] is None else float(last[2])
+            outside = classify(zone.prepared, [last[0]], [last[1]], [was])[0] == OUTSIDE
+            radius = float(_radius(np.array([was]))[0])
+            starts.append((float(last[0]), float(last[1]), radius, state.last_fix_time.timestamp(),
+                           bool(outside and radius <= PASS_MAX_ACCURACY_M)))  # fmt: skip
+            ends.append(live[0])
+        for i, j in itertools.pairwise(live):
+            link(i, j)
+        judge(crossed)
         i = live[-1]
         state.last_point = [float(lats[i]), float(lons[i]), rows[i].fix.accuracy_m]
         return crossed, late_crossed
