@@ -8,8 +8,8 @@ Per (person, zone) a small state machine, persisted in ZoneState after every bat
   the right side — the alert stays for an officer to close, with a note that the person is back;
 - a straight segment between two consecutive fixes that passes through an exclusion zone is a breach
   even though neither fix lies inside (a pass-through between sparse fixes);
-- late and back-filled fixes are judged one by one in fix-time order and raise *late* alerts without
-  disturbing the live state;
+- late and back-filled fixes are judged among themselves in fix-time order, confirmed like live ones, and
+  raise *late* alerts without disturbing the live state;
 - outside a zone's schedule (e.g. a curfew from 22:00 to 06:00) the zone does not apply;
 - during an approved leave (外出, 实施办法 Art. 27) the person's inclusion zones do not apply, and the
   leave's destination, if drawn, is an inclusion zone for that window only; exclusion zones still apply.
@@ -315,6 +315,9 @@ STATE_FIELDS = (
     "last_fix_time",
     "last_point",
     "alert",
+    "late_breach_fixes",
+    "late_breach_since",
+    "late_fix_time",
 )
 
 
@@ -406,19 +409,17 @@ class ZoneEvaluator:
         opened = 0
         for i, row in enumerate(rows):
             when = row.fix.fix_time
-            if not applies[i]:
-                state.breach_fixes, state.breach_since = 0, None
-                continue
             if (
                 row.late
                 or row.fix.archive
                 or (state.last_fix_time is not None and when <= state.last_fix_time)
             ):
-                if breach[i] or late_crossed[i]:
-                    reason = "late_fix" if breach[i] else "late_pass_through"
-                    opened += self._open(
-                        person_id, zone, state, row, late=True, reason=reason, keep_state=True
-                    )
+                if applies[i]:
+                    opened += self._late(person_id, zone, state, row, breach=bool(breach[i]),
+                                         crossed=bool(late_crossed[i]), right=classes[i] == right_side)  # fmt: skip
+                continue
+            if not applies[i]:
+                state.breach_fixes, state.breach_since = 0, None
                 continue
             state.last_fix_time = when
             if breach[i] or crossed[i]:
@@ -444,6 +445,34 @@ class ZoneEvaluator:
                 if state.violating and state.clear_fixes >= zone.clear_fixes:
                     self._end_violation(state, when)
         return opened
+
+    def _late(self, person_id: int, zone: WatchedZone, state: ZoneState, row: FixRow, *, breach: bool,
+              crossed: bool, right: bool) -> int:  # fmt: skip
+        """A late or back-filled fix, in fix-time order among the late ones: confirmed like live fixes
+        (``confirm_fixes`` breaching fixes or ``confirm_seconds`` of breach, or a pass-through), it raises
+        a *late* alert and leaves the live state alone.  The late streak is kept in the state, so a stored
+        track sent over two gateway batches confirms as one; a late fix older than the streak's last one
+        (another stored track) starts a new streak."""
+        when = row.fix.fix_time
+        if state.late_fix_time is not None and when <= state.late_fix_time:
+            state.late_breach_fixes, state.late_breach_since = 0, None
+        state.late_fix_time = when
+        if crossed:
+            return self._open(
+                person_id, zone, state, row, late=True, reason="late_pass_through", keep_state=True
+            )
+        if right:
+            state.late_breach_fixes, state.late_breach_since = 0, None
+        if not breach:
+            return 0
+        state.late_breach_fixes += 1
+        state.late_breach_since = state.late_breach_since or when
+        if (
+            state.late_breach_fixes >= zone.confirm_fixes
+            or (when - state.late_breach_since).total_seconds() >= zone.confirm_seconds
+        ):
+            return self._open(person_id, zone, state, row, late=True, reason="late_fix", keep_state=True)
+        return 0
 
     @staticmethod
     def _pass_throughs(

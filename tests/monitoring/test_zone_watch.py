@@ -139,8 +139,20 @@ def test_a_late_fix_inside_an_exclusion_zone_still_alerts_as_late(device, bar):
     watch(fixes(device, START, [at_distance(100)] * 3))
     inside_bar = at_distance(5000, 90)
     watch(fixes(device, START - dt.timedelta(hours=1), [inside_bar], late=True))
+    assert not Alert.objects.exists()  # one fix is not yet a violation, late or live
+    watch(fixes(device, START - dt.timedelta(minutes=59), [inside_bar], late=True))  # the next batch
     alert = Alert.objects.get()
-    assert alert.kind == "zone_entry" and alert.late is True
+    assert (alert.kind, alert.late, alert.details["reason"]) == ("zone_entry", True, "late_fix")
+    assert not ZoneState.objects.get(zone=bar).violating  # the live state is left alone
+
+
+def test_late_fixes_from_two_stored_tracks_do_not_confirm_each_other(device, bar):
+    watch = evaluator()
+    watch(fixes(device, START, [at_distance(100)] * 3))
+    inside_bar = at_distance(5000, 90)
+    watch(fixes(device, START - dt.timedelta(hours=1), [inside_bar], late=True))
+    watch(fixes(device, START - dt.timedelta(hours=3), [inside_bar], late=True))  # an older track
+    assert not Alert.objects.exists()
 
 
 def test_a_restart_mid_violation_keeps_one_alert(device, home):

@@ -50,6 +50,22 @@ def test_a_zone_goes_in_and_comes_back_as_geojson(person, officers, api):
     assert listed["type"] == "FeatureCollection" and len(listed["features"]) == 2
 
 
+def test_a_zone_without_a_margin_takes_the_default_and_can_be_given_one_and_returned_to_it(
+    person, officers, api
+):
+    client = api(officers.owner)
+    body = {"name": "县域（测试）", "kind": "inclusion", "geometry": SQUARE, "person_id": person.pk}
+    zone = client.post("/api/v1/zones", body).json()
+    assert zone["properties"]["margin_m"] is None  # the default tolerance (docs/monitoring.md)
+    path = f"/api/v1/zones/{zone['id']}"
+    assert client.patch(path, {"margin_m": 0}).json()["properties"]["margin_m"] == 0
+    assert client.patch(path, {"name": "县域"}).json()["properties"]["margin_m"] == 0  # untouched
+    assert client.patch(path, {"margin_m": None}).json()["properties"]["margin_m"] is None
+    refused = client.patch(path, {"margin_m": -5})
+    assert refused.status_code == 422 and "缓冲距离" in refused.json()["message"]
+    assert Zone.objects.get(pk=zone["id"]).margin_m is None
+
+
 @pytest.mark.parametrize(
     ("geometry", "fragment"),
     [

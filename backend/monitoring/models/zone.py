@@ -103,6 +103,10 @@ class ZoneState(models.Model):
     alert = models.ForeignKey(
         "monitoring.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Late and back-filled fixes confirm a breach among themselves, in fix-time order: their streak.
+    late_breach_fixes = models.PositiveIntegerField(default=0)
+    late_breach_since = models.DateTimeField(null=True, blank=True)
+    late_fix_time = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "zone"], name="zone_state_once")]
