@@ -27,7 +27,7 @@ from django.db import close_old_connections, connection, transaction
 
 from backend.core.crypto.keyring import NONCE_BYTES
 from gps_gateway import hooks
-from gps_gateway.protocols.common import Fix
+from gps_gateway.protocols.common import Alarm, Fix
 from gps_gateway.stats import GatewayCounters
 
 logger = logging.getLogger("anbang.gateway")
@@ -204,7 +204,13 @@ class BatchWriter:
         self.max_delay = max_delay
         # SimpleQueue is C code and never blocks on put; the bound is its qsize(), also C (a semaphore
         # taken per fix and given back by the writer cost two Python-level lock round trips per fix).
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | object | None] = queue.SimpleQueue()
+        # Alarms first (SOS, strap cut: "find a person who cut a tag at 2 a.m."): a job carrying one goes
+        # here and is committed on its own before the next routine batch, so under load it does not wait
+        # behind the whole queue; _WAKE in the routine queue wakes an idle writer for it.  The price, only
+        # when the queue is long: fixes of the same device queued before the alarm are judged against the
+        # zones after it, so zone evaluation takes them as late (late alerts, live state untouched).
+        self._urgent: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self.queue_size = queue_size
         self._thread = threading.Thread(target=self._run, name="gateway-writer", daemon=True)
         columns, marks = ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
@@ -226,17 +232,19 @@ class BatchWriter:
 
     def submit(self, rows: list[FixRow]) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
-        while self._queue.qsize() >= self.queue_size:  # full: back-pressure on the caller
+        urgent = _urgent(rows)
+        while self._full(urgent):  # full: back-pressure on the caller
             time.sleep(0.001)
-        self._queue.put(_Job(rows, future))
+        self._put(_Job(rows, future), urgent)
         return future
 
     def enqueue(self, rows: list[FixRow], loop: asyncio.AbstractEventLoop) -> asyncio.Future | None:
         """Queue ``rows`` without waiting; a future of ``loop`` resolves after commit.  None when full."""
-        if self._queue.qsize() >= self.queue_size:
+        urgent = _urgent(rows)
+        if self._full(urgent):
             return None
         future = loop.create_future()
-        self._queue.put(_Job(rows, future, loop))
+        self._put(_Job(rows, future, loop), urgent)
         return future
 
     async def write(self, rows: list[FixRow]) -> int:
@@ -245,10 +253,30 @@ class BatchWriter:
             return 0
         loop = asyncio.get_running_loop()
         job = _Job(rows, loop.create_future(), loop)
-        while self._queue.qsize() >= self.queue_size:
+        urgent = _urgent(rows)
+        while self._full(urgent):
             await asyncio.sleep(0.002)  # queue full: this connection waits, others go on
-        self._queue.put(job)
+        self._put(job, urgent)
         return await job.future
+
+    def _full(self, urgent: bool) -> bool:
+        """Each lane has its own bound: a queue full of routine fixes does not hold an alarm back."""
+        return (self._urgent if urgent else self._queue).qsize() >= self.queue_size
+
+    def _put(self, job: _Job, urgent: bool) -> None:
+        if urgent:
+            self._urgent.put(job)
+            self._queue.put(_WAKE)
+        else:
+            self._queue.put(job)
+
+    def _take_urgent(self) -> list[_Job]:
+        jobs: list[_Job] = []
+        while True:
+            try:
+                jobs.append(self._urgent.get_nowait())
+            except queue.Empty:
+                return jobs
 
     def _take_batch(self, first: _Job) -> tuple[list[_Job], bool]:
         jobs, count, stopping = [first], len(first.rows), False
@@ -262,6 +290,8 @@ class BatchWriter:
             if job is None:
                 stopping = True
                 break
+            if job is _WAKE:
+                continue
             jobs.append(job)
             count += len(job.rows)
         return jobs, stopping
@@ -277,6 +307,8 @@ class BatchWriter:
                 break
             if job is None:
                 return jobs, True
+            if job is _WAKE:
+                continue
             jobs.append(job)
             count += len(job.rows)
         return jobs, False
@@ -345,13 +377,18 @@ class BatchWriter:
         encoder = Encoder()
         self._lock = WriteLock.for_connection()
         stopping = False
-        while not stopping or not self._queue.empty():
+        while not stopping or not self._queue.empty() or not self._urgent.empty():
+            if urgent := self._take_urgent():
+                self._commit(urgent, encoder, join_waiting=False)
+                continue
             try:
                 first = self._queue.get(timeout=0.5)
             except queue.Empty:
                 continue
             if first is None:
                 stopping = True
+                continue
+            if first is _WAKE:
                 continue
             jobs, stop_seen = self._take_batch(first)
             self.counters.queue_depth = self._queue.qsize()
@@ -361,8 +398,9 @@ class BatchWriter:
         if self._lock is not None:
             self._lock.close()
 
-    def _commit(self, jobs: list[_Job], encoder: Encoder) -> bool:
-        """Commit the batch, then acknowledge it and run the hooks.  True if the stop marker was met."""
+    def _commit(self, jobs: list[_Job], encoder: Encoder, *, join_waiting: bool = True) -> bool:
+        """Commit the batch, then acknowledge it and run the hooks.  True if the stop marker was met.
+        ``join_waiting=False`` (alarms): routine fixes queued meanwhile do not join it."""
         rows = [row for job in jobs for row in job.rows]
         started = time.perf_counter()
         stop_seen = False
@@ -370,7 +408,7 @@ class BatchWriter:
             params = encoder.batch(rows)
             self._tune_connection()
             with self._lock or _NO_LOCK:
-                if self._lock is not None:
+                if self._lock is not None and join_waiting:
                     # Whatever queued while the other worker held the lock joins this transaction: it
                     # would otherwise wait for a whole further round of both workers' commits.
                     later, stop_seen = self._take_ready(self.max_batch - len(rows))
@@ -399,6 +437,14 @@ class BatchWriter:
 
 
 _NO_LOCK = contextlib.nullcontext()
+_WAKE = object()
+# The alarms that jump the queue: a person in danger or a tag taken off.  Not low battery or power cut,
+# which some devices keep raising on every fix while the condition lasts.
+URGENT_ALARMS = frozenset({Alarm.SOS, Alarm.REMOVING, Alarm.TAMPERING})
+
+
+def _urgent(rows: list[FixRow]) -> bool:
+    return any(row.fix.alarms and not URGENT_ALARMS.isdisjoint(row.fix.alarms) for row in rows)
 
 
 def _resolve(jobs: list[_Job], error: Exception | None) -> None:
