@@ -427,6 +427,9 @@ class BatchWriter:
             return stop_seen
         self.counters.record_batch(inserted, len(rows) - inserted, (time.perf_counter() - started) * 1000)
         self._settle(jobs, None)
+        if join_waiting and (urgent := self._take_urgent()):
+            # An alarm that came in during this commit goes before this batch's zone evaluation.
+            stop_seen = self._commit(urgent, encoder, join_waiting=False) or stop_seen
         for hook in hooks.registered():
             try:
                 hook(rows)
