@@ -365,3 +365,31 @@ def test_after_a_silence_of_more_than_fifteen_minutes_the_straight_path_is_not_a
     west, east = at_distance(4500, 90), at_distance(5500, 90)
     evaluator()(fixes(device, START, [west, east], step_s=16 * 60))
     assert not Alert.objects.exists()
+
+
+@pytest.mark.parametrize(("out_m", "alerts"), [(190, 0), (200, 1)])
+def test_the_default_tolerance_still_sees_a_person_two_hundred_metres_out_with_a_thirty_metre_fix(
+    device, home, out_m, alerts
+):
+    # 150 m tolerance + 1.5 × 30 m = 195 m: what docs/monitoring.md promises.
+    evaluator()(fixes(device, START, [at_distance(1000 + out_m)] * 2, accuracy=30))
+    assert Alert.objects.count() == alerts
+
+
+def test_a_polygon_is_judged_at_fifty_metres_or_three_fifths_of_its_largest_inscribed_circle(
+    tree, device, bar
+):
+    from backend.monitoring.zone_watch import pass_zones_of
+
+    lat, lon, d = 30.1, 120.1, 0.0005  # 96 m east-west by 111 m north-south: inscribed radius 48 m
+    square = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
+    kiosk = Zone.objects.create(name="小型禁止区域（测试）", kind="exclusion", jurisdiction=tree.township_a1,
+                                person=device.person, geometry={"type": "Polygon", "coordinates": [square]})  # fmt: skip
+    assert pass_zones_of(bar)[0][0] == 50.0
+    assert pass_zones_of(kiosk)[0][0] == pytest.approx(0.6 * 48.2, abs=0.5)
