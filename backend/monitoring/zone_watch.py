@@ -127,8 +127,7 @@ def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
     a depth that leaves nothing ends the list."""
     shape = shape_of(zone.geometry)
     margin = margin_of(zone, shape)
-    whole = PreparedZone.from_shape(shape, kind=zone.kind)
-    depth = max(margin, min(PASS_MIN_DEPTH_M, PASS_MIN_DEPTH_SHARE * deepest_m(whole)))
+    depth = max(margin, min(PASS_MIN_DEPTH_M, PASS_MIN_DEPTH_SHARE * deepest_m(shape)))
     first = PreparedZone.from_shape(shape, kind=zone.kind, margin_m=depth)
     out = [(depth, first)]
     for deeper in (d for d in PASS_DEPTHS_M if d > depth):
@@ -138,13 +137,13 @@ def pass_zones_of(zone: Zone) -> tuple[tuple[float, PreparedZone], ...]:
     return tuple(out)
 
 
-def deepest_m(zone: PreparedZone) -> float:
+def deepest_m(shape) -> float:
     """How far the zone's most inward point lies from its boundary (its largest inscribed circle's radius)."""
-    if isinstance(zone.shape, Circle):
-        return zone.shape.radius_m
+    if isinstance(shape, Circle):
+        return shape.radius_m
     return max(
         float(shapely.length(shapely.maximum_inscribed_circle(part)))
-        for part in shapely.get_parts(zone.geometry)
+        for part in shapely.get_parts(shape.projected)
     )
 
 
