@@ -53,20 +53,23 @@ def home(tree, person):
     )
 
 
-@pytest.fixture
-def bar(tree, person):
-    """An exclusion zone 5 km east of home: a 400 m square (a bar the court order forbids)."""
-    lat, lon = at_distance(5000, 90)
-    d = 0.002
-    square = [
+def square(lat: float, lon: float, d: float) -> dict:
+    """A GeoJSON polygon ``d`` degrees either side of (lat, lon)."""
+    ring = [
         [lon - d, lat - d],
         [lon + d, lat - d],
         [lon + d, lat + d],
         [lon - d, lat + d],
         [lon - d, lat - d],
     ]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.fixture
+def bar(tree, person):
+    """An exclusion zone 5 km east of home: a 400 m square (a bar the court order forbids)."""
     return Zone.objects.create(name="禁止进入的酒吧（测试）", kind="exclusion", jurisdiction=tree.township_a1, person=person,
-                               geometry={"type": "Polygon", "coordinates": [square]})  # fmt: skip
+                               geometry=square(*at_distance(5000, 90), 0.002))  # fmt: skip
 
 
 def evaluator() -> ZoneEvaluator:
@@ -381,15 +384,8 @@ def test_a_polygon_is_judged_at_fifty_metres_or_three_fifths_of_its_largest_insc
 ):
     from backend.monitoring.zone_watch import pass_zones_of
 
-    lat, lon, d = 30.1, 120.1, 0.0005  # 96 m east-west by 111 m north-south: inscribed radius 48 m
-    square = [
-        [lon - d, lat - d],
-        [lon + d, lat - d],
-        [lon + d, lat + d],
-        [lon - d, lat + d],
-        [lon - d, lat - d],
-    ]
+    # 96 m east-west by 111 m north-south: inscribed radius 48 m
     kiosk = Zone.objects.create(name="小型禁止区域（测试）", kind="exclusion", jurisdiction=tree.township_a1,
-                                person=device.person, geometry={"type": "Polygon", "coordinates": [square]})  # fmt: skip
+                                person=device.person, geometry=square(30.1, 120.1, 0.0005))  # fmt: skip
     assert pass_zones_of(bar)[0][0] == 50.0
     assert pass_zones_of(kiosk)[0][0] == pytest.approx(0.6 * 48.2, abs=0.5)
