@@ -404,7 +404,7 @@ class ZoneEvaluator:
             for start, end in leave or ():  # approved leave suspends the person's inclusion zones
                 applies = applies & ((epochs < start) | (epochs >= end))
         right_side = INSIDE if zone.kind == "inclusion" else OUTSIDE
-        crossed, late_crossed = self._pass_throughs(zone, rows, lats, lons, state)
+        crossed, late_crossed = self._pass_throughs(zone, rows, lats, lons, accuracy, epochs, state)
         opened = 0
         for i, row in enumerate(rows):
             when = row.fix.fix_time
@@ -475,7 +475,7 @@ class ZoneEvaluator:
 
     @staticmethod
     def _pass_throughs(
-        zone: WatchedZone, rows: list, lats, lons, state: ZoneState
+        zone: WatchedZone, rows: list, lats, lons, reported, epochs, state: ZoneState
     ) -> tuple[np.ndarray, np.ndarray]:
         """For exclusion zones: did the straight path from the previous fix pass through the zone, deeper
         than its endpoints' uncertainty?
@@ -490,14 +490,14 @@ class ZoneEvaluator:
         came in an earlier batch).  Late and back-filled fixes are not part of the live path; among
         themselves, in fix-time order, they are — a device that stored its fixes while offline sends the
         path through the zone in one late batch, and that pass-through raises a late alert.
+
+        ``reported`` and ``epochs`` come from `_walk`: each row's accuracy (NaN for none) and fix time.
         """
         crossed = np.zeros(len(rows), dtype=bool)
         late_crossed = np.zeros(len(rows), dtype=bool)
         if not zone.pass_zones:
             return crossed, late_crossed
-        reported = _accuracies(rows)
         accuracy = _radius(reported)
-        epochs = np.array([r.fix.fix_time.timestamp() for r in rows], dtype=float)
         usable = (accuracy <= PASS_MAX_ACCURACY_M) & (
             classify(zone.prepared, lats, lons, reported) == OUTSIDE
         )
