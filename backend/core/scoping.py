@@ -8,13 +8,16 @@ same but admins also manage users there.  Models add team-membership visibility 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db import models
 from django.db.models import Q
 
 if TYPE_CHECKING:
     from backend.core.models import User
+
+T = TypeVar("T")
 
 
 def jurisdiction_subtree_q(user: User, field: str) -> Q:
@@ -48,10 +51,21 @@ class ScopedQuerySet(models.QuerySet):
 
 def _scope(queryset: ScopedQuerySet, user: User) -> Q:
     """``queryset.scope_q(user)``, built once per queryset class and user object for a moment."""
+    return reused(user, (type(queryset), queryset.model), lambda: queryset.scope_q(user))
+
+
+def reused(user: User, key: object, build: Callable[[], T]) -> T:
+    """``build()``, kept on the user object under ``key`` for ``SCOPE_REUSE_SECONDS``: the scopes, and the
+    facts about the user they are built from (which teams, which grants)."""
     cache = user.__dict__.setdefault("_scopes", {})
-    key = (type(queryset), queryset.model)
     now = time.monotonic()
     hit = cache.get(key)
     if hit is None or now - hit[0] > SCOPE_REUSE_SECONDS:
-        hit = cache[key] = (now, queryset.scope_q(user))
+        hit = cache[key] = (now, build())
     return hit[1]
+
+
+def forget_scopes(user: User) -> None:
+    """Drop what this user object reuses: the actions that change what a user sees call it (roles, teams,
+    grants), so the object in hand sees the change at once; a web request has its own object anyway."""
+    user.__dict__.pop("_scopes", None)

@@ -166,3 +166,62 @@ def test_the_same_user_object_sees_a_role_change_and_a_new_team_at_once(tree, of
     officer.set_roles([Role.HEALTH_WORKER])
     assert not Person.objects.visible_to(officer).filter(pk=subject.pk).exists()
     assert not Case.objects.visible_to(officer).filter(person=subject).exists()
+
+
+def test_the_same_user_object_loses_a_left_team_and_a_revoked_grant_at_once(tree, officer, county_head):
+    from backend.people.actions.persons import grant_access, revoke_grant
+    from backend.people.actions.teams import remove_member
+    from backend.people.models import Case, Person
+
+    colleague = make_user("scope_colleague", tree.township_a2, Role.TOWNSHIP_OFFICER)
+    subject = factories.person(officer, tree.township_a1)
+    case = factories.correction(officer, subject)
+    member = add_member(by=officer, team=case.team, role="volunteer", gender="male", user=colleague)
+    assert Case.objects.visible_to(colleague).filter(pk=case.pk).exists()
+    member.user = colleague  # the action is handed the very object that is asking
+    remove_member(by=officer, member=member)
+    assert not Case.objects.visible_to(colleague).filter(pk=case.pk).exists()
+
+    minor = factories.person(
+        officer, tree.township_a1, birth=dt.date.today().replace(year=dt.date.today().year - 15)
+    )
+    neighbour = make_user("officer_a1_b", tree.township_a1, Role.TOWNSHIP_OFFICER)
+    assert not Person.objects.visible_to(neighbour).filter(pk=minor.pk).exists()
+    grant = grant_access(by=county_head, person=minor, user=neighbour, reason="测试", days=7)
+    assert Person.objects.visible_to(neighbour).filter(pk=minor.pk).exists()
+    grant.user = neighbour
+    revoke_grant(by=county_head, grant=grant)
+    assert not Person.objects.visible_to(neighbour).filter(pk=minor.pk).exists()
+
+
+def test_people_reached_through_more_teams_and_grants_than_are_listed_inline_are_all_seen(
+    tree, officer, county_head, monkeypatch
+):
+    """Past ``INLINE_IDS_MAX`` the teams and grants are matched by a subquery; the answer is the same."""
+    from backend.monitoring.models import Alert
+    from backend.people.actions.persons import grant_access
+    from backend.people.models import Case, Person
+    from backend.people.models import person as person_module
+
+    monkeypatch.setattr(person_module, "INLINE_IDS_MAX", 1)
+    liaison = make_user("scope_liaison", tree.township_a2, Role.POLICE_LIAISON)
+    on_team = []
+    for _ in range(3):
+        subject = factories.person(officer, tree.township_a1)
+        add_member(by=officer, team=factories.correction(officer, subject).team, role="volunteer",
+                   gender="male", user=liaison)  # fmt: skip
+        on_team.append(subject.pk)
+    factories.correction(officer, factories.person(officer, tree.township_a1))  # not on that team
+    minors = []
+    for _ in range(2):
+        minor = factories.person(officer, tree.township_a1, birth=dt.date.today().replace(year=2015))
+        add_member(by=officer, team=factories.correction(officer, minor).team, role="volunteer",
+                   gender="male", user=liaison)  # fmt: skip
+        minors.append(minor.pk)
+    assert sorted(Person.objects.visible_to(liaison).values_list("pk", flat=True)) == on_team
+    for pk in minors:
+        grant_access(by=county_head, person=Person.objects.get(pk=pk), user=liaison, reason="测试", days=7)
+    seen = sorted(Person.objects.visible_to(liaison).values_list("pk", flat=True))
+    assert seen == sorted(on_team + minors)
+    assert sorted(Case.objects.visible_to(liaison).values_list("person_id", flat=True)) == seen
+    assert not Alert.objects.visible_to(liaison).exists()

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from backend.core.crypto.fields import BlindIndexField, EncryptedTextField
-from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
+from backend.core.scoping import ScopedQuerySet, forget_scopes, jurisdiction_subtree_q
 
 
 class Role(models.TextChoices):
@@ -76,7 +76,7 @@ class User(AbstractUser):
         for role in roles:
             UserRole.objects.get_or_create(user=self, role=role)
         self._role_codes = frozenset(roles)
-        self.__dict__.pop("_scopes", None)  # what this user sees is built from the roles (core.scoping)
+        forget_scopes(self)  # what this user sees is built from the roles
 
 
 class UserRole(models.Model):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
@@ -60,10 +60,9 @@ class AlertQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
         """Office staff see alerts in their jurisdiction subtree — which includes alerts escalated up to
         them; anyone else sees the alerts of the people they may see."""
-        from backend.people.models import Person
-        from backend.people.models.person import OFFICE_ROLES
+        from backend.people.models.person import OFFICE_ROLES, person_scope_q
 
-        of_visible_person = Q(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
+        of_visible_person = person_scope_q(user, "person__")
         if user.has_role(*OFFICE_ROLES):
             return jurisdiction_subtree_q(user, "jurisdiction") | of_visible_person
         return of_visible_person

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
@@ -30,10 +30,9 @@ WEAK_AUTH_PROTOCOLS = frozenset({Protocol.GT06, Protocol.H02, Protocol.WATCH})
 class DeviceQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
         """A device belongs to an office; it is also visible through the person it is assigned to."""
-        from backend.people.models import Person
+        from backend.people.models.person import person_scope_q
 
-        assigned = Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))
-        return jurisdiction_subtree_q(user, "jurisdiction") | Q(Exists(assigned))
+        return jurisdiction_subtree_q(user, "jurisdiction") | person_scope_q(user, "person__")
 
 
 class Device(models.Model):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet
@@ -21,12 +21,11 @@ class Ground(models.TextChoices):
 
 class LocationOrderQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
-        from backend.people.models import Person
-        from backend.people.models.person import OFFICE_ROLES
+        from backend.people.models.person import OFFICE_ROLES, person_scope_q
 
         if not user.has_role(*OFFICE_ROLES):
             return Q(pk__in=[])  # location data is for the correction office only (Art. 29)
-        return Q(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
+        return person_scope_q(user, "person__")
 
     def in_force(self, on: dt.date) -> LocationOrderQuerySet:
         return self.filter(starts_on__lte=on, ends_on__gte=on, ended_early_on__isnull=True)

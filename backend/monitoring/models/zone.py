@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedJSONField
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
@@ -14,12 +14,11 @@ class ZoneKind(models.TextChoices):
 
 class ZoneQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
-        from backend.people.models import Person
-        from backend.people.models.person import OFFICE_ROLES
+        from backend.people.models.person import OFFICE_ROLES, person_scope_q
 
         if not user.has_role(*OFFICE_ROLES):
             return Q(pk__in=[])
-        of_person = Q(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
+        of_person = person_scope_q(user, "person__")
         return of_person | (Q(person__isnull=True) & jurisdiction_subtree_q(user, "jurisdiction"))
 
     def applying_to(self, person) -> ZoneQuerySet:

@@ -13,6 +13,7 @@ from backend.core.audit import record_audit
 from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import Jurisdiction, User
 from backend.core.rules import rules
+from backend.core.scoping import forget_scopes
 from backend.people.idcard import DocumentType, parse_resident_id, validate_document
 from backend.people.models import AccessGrant, Person, PersonContact, PersonPhone
 from backend.people.permissions import GRANT_ROLES, may_edit_people
@@ -170,6 +171,7 @@ def _grant(*, person: Person, user: User, by: User, reason: str, days: int) -> A
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
     record_audit(actor=by, action="person.grant", target=person, details={"user": user.pk, "days": days})
+    forget_scopes(user)  # the grantee opens the file at once
     return grant
 
 
@@ -200,5 +202,6 @@ def revoke_grant(*, by: User, grant: AccessGrant) -> AccessGrant:
             record_audit(
                 actor=by, action="person.grant_revoke", target=grant.person, details={"grant": grant.pk}
             )
+    forget_scopes(grant.user)  # before the refresh, which drops the object in hand
     grant.refresh_from_db()
     return grant

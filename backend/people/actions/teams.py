@@ -8,6 +8,7 @@ from django.utils import timezone
 from backend.core.audit import record_audit
 from backend.core.errors import Conflict, Invalid
 from backend.core.models import User
+from backend.core.scoping import forget_scopes
 from backend.people.models import Team, TeamMember, TeamRole
 from backend.people.permissions import may_manage_case
 
@@ -63,6 +64,8 @@ def add_member(
         record_audit(
             actor=by, action="team.add_member", target=team, details={"member": member.pk, "role": role}
         )
+    if user is not None:
+        forget_scopes(user)  # the member sees the person at once
     return member
 
 
@@ -79,6 +82,8 @@ def remove_member(*, by: User, member: TeamMember) -> TeamMember:
     with transaction.atomic():
         TeamMember.objects.filter(pk=member.pk, left_at__isnull=True).update(left_at=timezone.now())
         record_audit(actor=by, action="team.remove_member", target=team, details={"member": member.pk})
+    if member.user is not None:
+        forget_scopes(member.user)  # before the refresh, which drops the object in hand
     member.refresh_from_db()
     return member
 

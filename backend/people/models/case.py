@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedJSONField, EncryptedTextField
 from backend.core.scoping import ScopedQuerySet
@@ -71,9 +71,9 @@ class Stability(models.TextChoices):
 class CaseQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
         # A case is visible exactly when its person is; the person rules are the single source of truth.
-        from backend.people.models.person import Person
+        from backend.people.models.person import person_scope_q
 
-        return Q(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
+        return person_scope_q(user, "person__")
 
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

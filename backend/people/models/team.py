@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet
@@ -29,9 +29,9 @@ TEAM_NAMES = {"correction": "矫正小组", "aftercare": "帮教小组", "mental
 
 class TeamQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
-        from backend.people.models.case import Case
+        from backend.people.models.person import person_scope_q
 
-        return Q(Exists(Case.objects.visible_to(user).filter(pk=OuterRef("case_id"))))
+        return person_scope_q(user, "case__person__")  # a team is seen with its case
 
 
 class Team(models.Model):

@@ -11,9 +11,9 @@ class CaseScopedQuerySet(ScopedQuerySet):
     """Rows of the cases the user may see (check-ins, follow-ups)."""
 
     def scope_q(self, user) -> Q:
-        from backend.people.models import Case
+        from backend.people.models.person import person_scope_q
 
-        return Q(case__in=Case.objects.visible_to(user).values("pk"))
+        return person_scope_q(user, "case__person__")  # seen with its case, which is seen with its person
 
 
 class OfficeCaseScopedQuerySet(CaseScopedQuerySet):
