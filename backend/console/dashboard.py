@@ -13,7 +13,6 @@ from django.utils import timezone
 from backend.core.models import Role, User
 from backend.monitoring.api.devices import ONLINE_MINUTES
 from backend.monitoring.models import Alert, AlertKind, Device, LocationOrder
-from backend.people.api.presenters import NAME_ONLY_DEFERRED, deferred
 from backend.people.colour import GREEN, RED, YELLOW, with_colour
 from backend.people.models import Case, Person
 from backend.people.models.case import OPEN_STATUSES
@@ -23,7 +22,6 @@ from backend.supervision.models import LeaveRequest, SanctionKind, SanctionSugge
 from .views.common import SHANGHAI
 
 ALERT_LIMIT = 50
-PERSON_NAME_ONLY = deferred(NAME_ONLY_DEFERRED, "person__")  # rows that show a person's name only
 BOARD_LIMIT = 300
 # A location order this close to its end is shown to the county head for renewal or removal of the tag.
 ORDER_EXPIRY_WARNING_DAYS = 7
@@ -101,12 +99,7 @@ class Dashboard:
 def build(user: User, now: dt.datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     alerts_in_reach = Alert.objects.visible_to(user).unresolved()
-    alerts = list(
-        alerts_in_reach.filter(my_alerts_q(user))
-        .select_related("person")
-        .defer(*PERSON_NAME_ONLY)
-        .order_by("due_at", "id")[:ALERT_LIMIT]
-    )
+    alerts = list(alerts_in_reach.filter(my_alerts_q(user)).order_by("due_at", "id")[:ALERT_LIMIT])
     labels = dict(AlertKind.choices)
     counts = alerts_in_reach.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     alert_counts = [(row["kind"], labels.get(row["kind"], row["kind"]), row["n"]) for row in counts]
@@ -122,39 +115,45 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
         Device.objects.visible_to(user)
         .filter(retired_at__isnull=True, person__isnull=False)
         .filter(Q(last_seen_at__lt=since) | Q(last_seen_at__isnull=True))
-        .select_related("person")
-        .defer(*PERSON_NAME_ONLY)
         .order_by("last_seen_at", "id")[:100]
     )
     midnight = dt.datetime.combine(timezone.localtime(now, SHANGHAI).date(), dt.time(0), tzinfo=SHANGHAI)
     missed = list(
         Alert.objects.visible_to(user)
         .filter(kind=AlertKind.MISSED_CHECKIN, opened_at__gte=midnight)
-        .select_related("person")
-        .defer(*PERSON_NAME_ONLY)
         .order_by("-opened_at")[:100]
     )
     waiting = list(
         LeaveRequest.objects.visible_to(user)
         .filter(awaiting_q(user))
-        .select_related("case", "case__person")
+        .select_related("case")
         .order_by("starts_on", "id")[:100]
     )
     orders: list[LocationOrder] = []
     proposals: list[SanctionSuggestion] = []
     if user.has_role(Role.COUNTY_HEAD):
-        proposals = list(
-            open_order_proposals(user)
-            .select_related("case", "case__person")
-            .order_by("created_at", "id")[:100]
-        )
+        proposals = list(open_order_proposals(user).select_related("case").order_by("created_at", "id")[:100])
         today = timezone.localtime(now, SHANGHAI).date()
         orders = list(
             LocationOrder.objects.visible_to(user)
             .in_force(today)
             .filter(ends_on__lte=today + dt.timedelta(days=ORDER_EXPIRY_WARNING_DAYS))
-            .select_related("person")
-            .defer(*PERSON_NAME_ONLY)
             .order_by("ends_on", "id")
         )
+    _give_names(alerts, offline, missed, orders, [lv.case for lv in waiting], [s.case for s in proposals])
     return Dashboard(alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals)
+
+
+def _give_names(*groups: list) -> None:
+    """Set ``row.person`` on the rows of every list to a Person holding only its name, read in one query.
+
+    The rows were drawn through ``visible_to``; the name is what ``select_related("person")`` gave them
+    before, when each of the lists built and compiled a join of its own (a few ms each, py-spy).
+    """
+    rows = [row for group in groups for row in group if row.person_id]
+    if not rows:
+        return
+    names = Person.objects.filter(pk__in={row.person_id for row in rows}).only("id", "name")
+    people = {person.pk: person for person in names}
+    for row in rows:
+        row.person = people[row.person_id]

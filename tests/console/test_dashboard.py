@@ -7,7 +7,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.monitoring.actions.alerts import raise_alert
@@ -60,6 +62,9 @@ def test_the_dashboard_shows_my_work_and_nothing_of_other_offices(tree, officers
     assert "脚环一号" in section(page, "devices-offline")
     assert f"/console/alerts/{missed.pk}/" in section(page, "missed-today")
     assert f"外出申请 {world.leave.pk}" in section(page, "approvals-waiting")
+    # Each list names the person (read for all of them in one query).
+    for element_id in ("my-alerts", "devices-offline", "missed-today", "approvals-waiting"):
+        assert "测试张三" in section(page, element_id), element_id
     assert 'data-refresh="30"' in page
 
 
@@ -107,3 +112,24 @@ def test_a_county_head_who_holds_no_case_sees_everyone_in_reach_with_an_open_cas
     factories.person(officers.colleague, tree.township_a2, name="测试赵六")  # no case: not on the board
     board = section(signed_in(world.head).get("/console/").content.decode(), "board")
     assert "测试张三" in board and "测试王五" in board and "测试赵六" not in board
+
+
+def test_the_dashboard_reads_each_list_once_whatever_it_shows(tree, officers, django_assert_num_queries):
+    """No query per row: the names of every list come in one query, however many rows there are."""
+    world = w.build(tree, officers)
+    w.open_alert(world)
+    raise_alert(kind="missed_checkin", severity="medium", person=world.person, subject="week:1")
+    Device.objects.filter(pk=world.tag.pk).update(last_seen_at=timezone.now() - dt.timedelta(hours=2))
+    client = signed_in(officers.owner)
+    client.get("/console/")
+    with CaptureQueriesContext(connection) as counted:
+        client.get("/console/?fragment=1")
+    few = len(counted.captured_queries)
+    for n in range(3):
+        extra = factories.person(officers.owner, tree.township_a1, name=f"测试对象{n}")
+        factories.correction(officers.owner, extra)
+        raise_alert(kind="missed_checkin", severity="medium", person=extra, subject="week:1")
+    client.get("/console/?fragment=1")  # new names on the page: its audit row
+    with django_assert_num_queries(few):
+        page = client.get("/console/?fragment=1").content.decode()
+    assert all(f"测试对象{n}" in section(page, "missed-today") for n in range(3))

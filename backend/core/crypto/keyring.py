@@ -48,7 +48,10 @@ class Keyring:
         return f"v{self.active_version}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
     def decrypt(self, token: str, aad: bytes) -> bytes:
-        version, blob = parse_token(token)
+        return self.open(*parse_token(token), aad)
+
+    def open(self, version: int, blob: bytes, aad: bytes) -> bytes:
+        """Decrypt an already parsed token (``parse_token``)."""
         key = self.data_keys.get(version)
         if key is None:
             raise DecryptionError(f"未知的数据密钥版本 v{version}")
@@ -186,7 +189,8 @@ def encrypt_value(plaintext: bytes, aad: bytes) -> str:
 
 
 def decrypt_value(token: str, aad: bytes) -> bytes:
+    version, blob = parse_token(token)  # once: a list page decrypts hundreds of values
     keyring = get_keyring()
-    if token_version(token) not in keyring.data_keys:
+    if version not in keyring.data_keys:
         keyring = get_keyring(refresh=True)  # written by a process that rotated after we loaded
-    return keyring.decrypt(token, aad)
+    return keyring.open(version, blob, aad)

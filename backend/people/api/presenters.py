@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from backend.core.models import User
@@ -19,19 +21,13 @@ def case_summary(case: Case) -> dict:
     return {"id": case.pk, **{name: getattr(case, name) for name in SUMMARY_FIELDS}}
 
 
-def _age(person: Person) -> int | None:
-    return age_on(person.birth_date, timezone.localdate()) if person.birth_date else None
+def _age(person: Person, today: dt.date | None = None) -> int | None:
+    return age_on(person.birth_date, today or timezone.localdate()) if person.birth_date else None
 
 
 # Encrypted fields a list row never shows: lists defer them, so a page of 100 persons decrypts three fields
-# each instead of eight (bench/api.py).  A name link needs neither the ID number nor the birth date.
+# each instead of eight (bench/api.py).
 UNLISTED_FIELDS = ("former_names", "household_address", "residence_address", "residence_point", "employer")
-NAME_ONLY_DEFERRED = (*UNLISTED_FIELDS, "id_number", "birth_date")
-
-
-def deferred(fields: tuple[str, ...], via: str = "") -> list[str]:
-    """``fields`` of a person reached through ``via`` (e.g. "person__"), for ``QuerySet.defer``."""
-    return [f"{via}{name}" for name in fields]
 
 
 def list_items(people: list[Person]) -> list[dict]:
@@ -49,15 +45,16 @@ def list_items(people: list[Person]) -> list[dict]:
     )
     for row in rows:
         open_cases[row.pop("person_id")].append(row)
-    return [person_list_item(p, open_cases[p.pk]) for p in people]
+    today = timezone.localdate()
+    return [person_list_item(p, open_cases[p.pk], today) for p in people]
 
 
-def person_list_item(person: Person, open_cases: list[dict]) -> dict:
+def person_list_item(person: Person, open_cases: list[dict], today: dt.date | None = None) -> dict:
     return {
         "id": person.pk,
         "name": person.name,
         "gender": person.gender,
-        "age": _age(person),
+        "age": _age(person, today),
         "id_number_masked": mask(person.id_number),
         "jurisdiction_id": person.jurisdiction_id,
         "is_minor": person.is_minor,

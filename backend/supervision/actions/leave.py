@@ -136,7 +136,8 @@ def awaiting_q(user: User) -> Q:
     if home.level == L.COUNTY and user.has_role(*COUNTY_ROLES):
         queue |= Q(tier=LeaveTier.COUNTY) & in_home
         queue |= Q(tier=LeaveTier.TOWNSHIP, case__jurisdiction=home)
-    if user.has_role(*OFFICE_ROLES):
+    if user.has_role(*OFFICE_ROLES) and Jurisdiction.DEPTH[home.level] < Jurisdiction.DEPTH[L.COUNTY]:
+        # A city's or province's office decides the tier above the county for the counties beneath it.
         counties = Jurisdiction.objects.filter(parent=home, level=L.COUNTY).values_list("path", flat=True)
         for path in counties:
             queue |= Q(tier=LeaveTier.ABOVE, case__jurisdiction__path__startswith=path)
