@@ -123,7 +123,14 @@ def database_from_url(url: str, *, sqlite_options: dict, conn_max_age: int) -> d
         path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
         if not path:
             raise EnvError("DATABASE_URL 形如 sqlite:///路径/anbang.sqlite3")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path, "OPTIONS": dict(sqlite_options)}
+        # Kept open like PostgreSQL's: a new connection per request ran the PRAGMAs again and started
+        # with an empty page cache, so every page read its index pages anew (bench/api.py).
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "CONN_MAX_AGE": conn_max_age,
+            "OPTIONS": dict(sqlite_options),
+        }
     if parts.scheme in {"postgres", "postgresql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:

@@ -141,3 +141,18 @@ def test_an_admin_can_unlock_a_locked_account(tree, admins, api):
     User.objects.filter(pk=target.pk).update(locked_until=timezone.now() + dt.timedelta(minutes=10))
     response = api(admins.owner).post(f"/api/v1/users/{target.pk}/unlock")
     assert response.status_code == 200 and response.json()["locked_until"] is None
+
+
+def test_the_signed_in_user_comes_with_their_home_and_a_deactivated_one_does_not_come_at_all(
+    officers, django_assert_num_queries
+):
+    from backend.core.auth_backend import StaffBackend
+
+    officer = officers.owner
+
+    user = StaffBackend().get_user(officer.pk)
+    with django_assert_num_queries(0):
+        assert user.jurisdiction.path == officer.jurisdiction.path  # every scope starts from it
+    User.objects.filter(pk=officer.pk).update(is_active=False)
+    assert StaffBackend().get_user(officer.pk) is None
+    assert StaffBackend().get_user(999_999) is None

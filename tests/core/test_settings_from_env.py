@@ -52,9 +52,10 @@ def test_keys_are_accepted_as_hex_or_base64_and_must_be_256_bits():
 
 def test_database_url_picks_sqlite_or_postgres():
     sqlite = database_from_url(
-        "sqlite:////var/lib/anbang/db.sqlite3", sqlite_options={"a": 1}, conn_max_age=0
+        "sqlite:////var/lib/anbang/db.sqlite3", sqlite_options={"a": 1}, conn_max_age=45
     )
     assert sqlite["ENGINE"].endswith("sqlite3") and sqlite["NAME"] == "/var/lib/anbang/db.sqlite3"
+    assert sqlite["CONN_MAX_AGE"] == 45  # kept open: a new connection per request starts with a cold cache
     pg = database_from_url("postgres://u:p%40ss@db.internal:5433/anbang", sqlite_options={}, conn_max_age=60)
     assert (pg["ENGINE"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
         "django.db.backends.postgresql", "u", "p@ss", "db.internal", "5433", "anbang",
