@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import environment, free_port  # noqa: E402
+from bench.common import environment, free_ports  # noqa: E402
 
 AUTH_CODE = "benchcode0000001"
 
@@ -377,7 +377,8 @@ def main() -> None:
     wear_alarm_devices(wearers)
     db_path = str(Path(data) / "anbang.sqlite3")
     raw_rate, encoded_rate = insert_ceiling(db_path)
-    ports = {p: free_port() for p in ("osmand", "jt808", "gt06", "h02", "watch")}
+    protocols = ("osmand", "jt808", "gt06", "h02", "watch")
+    ports = dict(zip(protocols, free_ports(len(protocols)), strict=True))
     profile = os.environ.get("BENCH_PROFILE")  # a path: run the gateway under cProfile (event-loop thread)
     command = [
         sys.executable,

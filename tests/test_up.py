@@ -10,7 +10,15 @@ import urllib.request
 
 import pytest
 
-from tests.support.processes import free_port, fresh_database, manage, product_env, start_manage, wait_for
+from tests.support.processes import (
+    free_port,
+    free_ports,
+    fresh_database,
+    manage,
+    product_env,
+    start_manage,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -24,12 +32,11 @@ def get_json(url: str) -> dict | None:
 
 
 def test_up_migrates_seeds_serves_and_stops_cleanly(tmp_path):
-    port = free_port()
+    port, *gateway_ports = free_ports(6)  # the web server's and the gateway's five, all different
     log = tmp_path / "up.log"
     with fresh_database(tmp_path) as url:
-        gateway = {
-            f"ANBANG_{p.upper()}_PORT": str(free_port()) for p in ("osmand", "jt808", "gt06", "h02", "watch")
-        }
+        protocols = ("osmand", "jt808", "gt06", "h02", "watch")
+        gateway = {f"ANBANG_{p.upper()}_PORT": str(n) for p, n in zip(protocols, gateway_ports, strict=True)}
         env = product_env(url, tmp_path, **gateway)
         proc = start_manage("up", "--port", str(port), "--workers", "1", env=env, log=log)
         try:

@@ -17,7 +17,7 @@ from django.db import connection
 from gps_gateway.protocols import jt808
 from gps_gateway.protocols.jt808_frames import build_frame
 from gps_gateway.simulate import jt808_location_body
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, free_ports
 
 PROTOCOLS = ("osmand", "jt808", "gt06", "h02", "watch")
 
@@ -41,7 +41,7 @@ class RunningGateway:
 @contextmanager
 def running_gateway(tmp_path: Path, *, workers: int = 1, **env_extra: str) -> Iterator[RunningGateway]:
     connection.close()  # so SQLite has nothing of ours pending
-    ports = {protocol: free_port() for protocol in PROTOCOLS}
+    ports = dict(zip(PROTOCOLS, free_ports(len(PROTOCOLS)), strict=True))
     args = [
         sys.executable,
         "manage.py",
