@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -17,23 +15,11 @@ from pathlib import Path
 
 from django.db import connection
 
+# One port picker for tests and benchmarks (re-exported for the tests that import it from here).
+from bench.common import free_port as free_port
+from bench.common import free_ports as free_ports
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` different free ports: each stays bound until all are chosen (one at a time, the system
-    may hand out the same port twice, and a gateway refuses duplicate ports)."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
 
 
 def fresh_keys() -> dict[str, str]:
