@@ -24,7 +24,7 @@ def may_see_locations(user: User) -> bool:
 
 def zones_for(person: Person, user: User) -> list[dict]:
     """The person's own zones, their layers' zones and the county layers that apply by default."""
-    zones = Zone.objects.visible_to(user).applying_to(person).filter(active=True).order_by("id")
+    zones = Zone.objects.visible_to(user, of=person).applying_to(person).filter(active=True).order_by("id")
     return [feature(z) for z in zones]
 
 

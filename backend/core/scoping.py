@@ -43,10 +43,22 @@ class ScopedQuerySet(models.QuerySet):
     def scope_q(self, user: User) -> Q:
         raise NotImplementedError
 
-    def visible_to(self, user: User | None) -> ScopedQuerySet:
+    def visible_to(self, user: User | None, *, of: models.Model | None = None) -> ScopedQuerySet:
+        """What ``user`` may see; with ``of`` (a person), only that person's rows.
+
+        A person the user was just shown to reach (``vouch_reach``, as the person page's first query does)
+        needs no person rule compiled again into each of the page's other queries: their rows are
+        visible as far as the model's own conditions (its roles) allow — ``scope_q(user, of=person)``.
+        Any other person gets the whole rule, narrowed to their rows.
+        """
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        return self.filter(_scope(self, user))
+        if of is None:
+            return self.filter(_scope(self, user))
+        rows = reused(user, (type(self), self.model, "of", of.pk), lambda: self.scope_q(user, of=of))
+        if recalls(user, (_REACHED, of.pk)):
+            return self.filter(rows)
+        return self.filter(_scope(self, user)).filter(rows)
 
 
 def _scope(queryset: ScopedQuerySet, user: User) -> Q:
@@ -63,6 +75,20 @@ def reused(user: User, key: object, build: Callable[[], T]) -> T:
     if hit is None or now - hit[0] > SCOPE_REUSE_SECONDS:
         hit = cache[key] = (now, build())
     return hit[1]
+
+
+_REACHED = "person in reach"
+
+
+def vouch_reach(user: User, person: models.Model) -> None:
+    """Note that ``person`` was just found through ``visible_to(user)`` (for ``visible_to(…, of=person)``)."""
+    reused(user, (_REACHED, person.pk), lambda: True)
+
+
+def recalls(user: User, key: object) -> bool:
+    """Whether ``user`` holds a fresh ``reused`` entry under ``key`` (without building one)."""
+    hit = user.__dict__.get("_scopes", {}).get(key)
+    return hit is not None and time.monotonic() - hit[0] <= SCOPE_REUSE_SECONDS
 
 
 def forget_scopes(user: User) -> None:

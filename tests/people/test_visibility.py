@@ -225,3 +225,58 @@ def test_people_reached_through_more_teams_and_grants_than_are_listed_inline_are
     assert seen == sorted(on_team + minors)
     assert sorted(Case.objects.visible_to(liaison).values_list("person_id", flat=True)) == seen
     assert not Alert.objects.visible_to(liaison).exists()
+
+
+def test_the_rows_of_a_person_just_found_in_reach_are_read_without_the_person_rule(tree, officer):
+    """``visible_to(user, of=person)`` after ``person_in_reach``: that person's rows, and no one else's."""
+    from backend.monitoring.models import Zone
+    from backend.people.api.persons import person_in_reach
+    from backend.people.models import Case
+
+    subject, other = factories.person(officer, tree.township_a1), factories.person(officer, tree.township_a1)
+    case = factories.correction(officer, subject)
+    factories.correction(officer, other)
+    person_in_reach(officer, subject.pk)
+    rows = Case.objects.visible_to(officer, of=subject)
+    assert list(rows) == [case]
+    assert '"people_person"' not in str(rows.query)  # the rule was not compiled in again
+    own = Zone.objects.create(name="居住地（测试）", kind="inclusion", jurisdiction=tree.township_a1,
+                              person=subject, geometry={"type": "circle", "lat": 30.1, "lon": 120.1, "radius_m": 500})  # fmt: skip
+    layer = Zone.objects.create(name="学校（测试）", kind="exclusion", jurisdiction=tree.township_a1,
+                                geometry={"type": "circle", "lat": 30.2, "lon": 120.2, "radius_m": 200})  # fmt: skip
+    Zone.objects.create(name="他人居住地（测试）", kind="inclusion", jurisdiction=tree.township_a1, person=other,
+                        geometry={"type": "circle", "lat": 30.3, "lon": 120.3, "radius_m": 500})  # fmt: skip
+    assert set(Zone.objects.visible_to(officer, of=subject)) == {own, layer}
+
+
+def test_a_person_not_found_in_reach_gets_the_whole_rule_and_a_revoked_grant_ends_the_shortcut(
+    tree, officer, county_head
+):
+    from backend.people.actions.persons import grant_access, revoke_grant
+    from backend.people.api.persons import person_in_reach
+    from backend.people.models import Case
+
+    minor = factories.person(officer, tree.township_a1, birth=dt.date.today().replace(year=2015))
+    case = factories.correction(officer, minor)
+    neighbour = make_user("officer_a1_b", tree.township_a1, Role.TOWNSHIP_OFFICER)
+    assert not Case.objects.visible_to(neighbour, of=minor).exists()  # a minor's file without a grant
+    grant = grant_access(by=county_head, person=minor, user=neighbour, reason="测试", days=7)
+    person_in_reach(neighbour, minor.pk)
+    assert list(Case.objects.visible_to(neighbour, of=minor)) == [case]
+    grant.user = neighbour
+    revoke_grant(by=county_head, grant=grant)
+    assert not Case.objects.visible_to(neighbour, of=minor).exists()
+
+
+def test_the_shortcut_keeps_each_models_own_conditions(tree, officer, health_worker):
+    """A health worker reaches a patient, but zones are for the correction office only (Art. 29)."""
+    from backend.monitoring.models import Zone
+    from backend.people.api.persons import person_in_reach
+
+    patient = factories.person(officer, tree.township_a1)
+    factories.mental_health(officer, patient)
+    Zone.objects.create(name="居住地（测试）", kind="inclusion", jurisdiction=tree.township_a1, person=patient,
+                        geometry={"type": "circle", "lat": 30.1, "lon": 120.1, "radius_m": 500})  # fmt: skip
+    person_in_reach(health_worker, patient.pk)
+    assert not Zone.objects.visible_to(health_worker, of=patient).exists()
+    assert Zone.objects.visible_to(officer, of=patient).count() == 1

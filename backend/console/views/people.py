@@ -101,24 +101,30 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     correction_ids = [c.pk for c in cases if c.kind == CaseKind.CORRECTION]
     checkins, leave, sanctions, orders = [], [], [], []
     if correction_ids:
-        orders = list(LocationOrder.objects.visible_to(user).filter(case_id__in=correction_ids))
+        orders = list(LocationOrder.objects.visible_to(user, of=person).filter(case_id__in=correction_ids))
         checkins = list(
-            Checkin.objects.visible_to(user).filter(case_id__in=correction_ids).order_by("-at")[:30]
+            Checkin.objects.visible_to(user, of=person)
+            .filter(case_id__in=correction_ids)
+            .order_by("-at")[:30]
         )
         leave = list(
-            LeaveRequest.objects.visible_to(user)
+            LeaveRequest.objects.visible_to(user, of=person)
             .filter(case_id__in=correction_ids)
             .order_by("-starts_on")[:20]
         )
         sanctions = list(
-            Sanction.objects.visible_to(user).filter(case_id__in=correction_ids).order_by("-decided_on")[:20]
+            Sanction.objects.visible_to(user, of=person)
+            .filter(case_id__in=correction_ids)
+            .order_by("-decided_on")[:20]
         )
     followups = [
         followup_view(f, user)
-        for f in FollowUp.objects.visible_to(user).filter(case_id__in=case_ids).order_by("-at")[:30]
+        for f in FollowUp.objects.visible_to(user, of=person)
+        .filter(case_id__in=case_ids)
+        .order_by("-at")[:30]
     ]
-    alerts = list(Alert.objects.visible_to(user).filter(person=person).order_by("-opened_at")[:30])
-    devices = list(Device.objects.visible_to(user).filter(person=person).order_by("id"))
+    alerts = list(Alert.objects.visible_to(user, of=person).order_by("-opened_at")[:30])
+    devices = list(Device.objects.visible_to(user, of=person).order_by("id"))
 
     start, end, track_note = _track_period(request)
     track, zones, locations = [], [], maps.may_see_locations(user)

@@ -57,11 +57,13 @@ class Resolution(models.TextChoices):
 
 
 class AlertQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         """Office staff see alerts in their jurisdiction subtree — which includes alerts escalated up to
         them; anyone else sees the alerts of the people they may see."""
         from backend.people.models.person import OFFICE_ROLES, person_scope_q
 
+        if of is not None:
+            return person_scope_q(user, "person__", of)  # the alerts about a person in reach
         of_visible_person = person_scope_q(user, "person__")
         if user.has_role(*OFFICE_ROLES):
             return jurisdiction_subtree_q(user, "jurisdiction") | of_visible_person

@@ -28,10 +28,12 @@ WEAK_AUTH_PROTOCOLS = frozenset({Protocol.GT06, Protocol.H02, Protocol.WATCH})
 
 
 class DeviceQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         """A device belongs to an office; it is also visible through the person it is assigned to."""
         from backend.people.models.person import person_scope_q
 
+        if of is not None:
+            return person_scope_q(user, "person__", of)  # the devices assigned to a person in reach
         return jurisdiction_subtree_q(user, "jurisdiction") | person_scope_q(user, "person__")
 
 

@@ -20,12 +20,12 @@ class Ground(models.TextChoices):
 
 
 class LocationOrderQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         from backend.people.models.person import OFFICE_ROLES, person_scope_q
 
         if not user.has_role(*OFFICE_ROLES):
             return Q(pk__in=[])  # location data is for the correction office only (Art. 29)
-        return person_scope_q(user, "person__")
+        return person_scope_q(user, "person__", of)
 
     def in_force(self, on: dt.date) -> LocationOrderQuerySet:
         return self.filter(starts_on__lte=on, ends_on__gte=on, ended_early_on__isnull=True)

@@ -13,12 +13,12 @@ class ZoneKind(models.TextChoices):
 
 
 class ZoneQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         from backend.people.models.person import OFFICE_ROLES, person_scope_q
 
         if not user.has_role(*OFFICE_ROLES):
             return Q(pk__in=[])
-        of_person = person_scope_q(user, "person__")
+        of_person = person_scope_q(user, "person__", of)  # with ``of``: their zones, and the layers
         return of_person | (Q(person__isnull=True) & jurisdiction_subtree_q(user, "jurisdiction"))
 
     def applying_to(self, person) -> ZoneQuerySet:

@@ -14,6 +14,7 @@ from backend.api.pagination import CursorParams, Page, paginate
 from backend.core.audit import record_audit
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction, User
+from backend.core.scoping import vouch_reach
 from backend.people.actions import persons as actions
 from backend.people.api.presenters import UNLISTED_FIELDS, list_items, person_view
 from backend.people.api.schemas import (
@@ -126,14 +127,20 @@ def person_in_reach(user: User, person_id: int, *, cases=None) -> Person:
     """One person ``user`` may see, with phones, contacts and cases; out of reach → 404.
 
     A case is visible exactly when its person is (``CaseQuerySet.scope_q``), so the person's cases come
-    with it; ``cases`` may ask for more of them (the console's person page joins their detail rows).
+    with it (and the person with their jurisdiction, which pages show and zones are found by); ``cases`` may ask for more of them (the console's person page joins their detail rows).
     """
-    queryset = visible_persons(user).prefetch_related(
-        "phones",
-        "contacts",
-        Prefetch("cases", queryset=(cases if cases is not None else Case.objects).order_by("id")),
+    queryset = (
+        visible_persons(user)
+        .select_related("jurisdiction")
+        .prefetch_related(
+            "phones",
+            "contacts",
+            Prefetch("cases", queryset=(cases if cases is not None else Case.objects).order_by("id")),
+        )
     )
-    return get_object_or_404(queryset, pk=person_id)
+    person = get_object_or_404(queryset, pk=person_id)
+    vouch_reach(user, person)  # the page's further queries may ask for ``visible_to(user, of=person)``
+    return person
 
 
 @router.get("/{int:person_id}", response=PersonOut, summary="人员档案（读取留痕）")

@@ -69,11 +69,11 @@ class Stability(models.TextChoices):
 
 
 class CaseQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         # A case is visible exactly when its person is; the person rules are the single source of truth.
         from backend.people.models.person import person_scope_q
 
-        return person_scope_q(user, "person__")
+        return person_scope_q(user, "person__", of)
 
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

@@ -30,7 +30,7 @@ class Gender(models.TextChoices):
 INLINE_IDS_MAX = 500
 
 
-def person_scope_q(user, via: str = "") -> Q:
+def person_scope_q(user, via: str = "", of: Person | None = None) -> Q:
     """Who may open which file (docs/people.md, "Who sees whom"), for persons reached through ``via``.
 
     - office roles: their jurisdiction subtree;
@@ -43,11 +43,16 @@ def person_scope_q(user, via: str = "") -> Q:
     own: every level of nesting cost Django milliseconds to build and compile on each query of a page
     (profiled in-process), against well under a millisecond of SQL.  The teams and grants are read once
     for the scope (``core.scoping.reused``), which is as old as the "now" a grant's expiry is compared with.
+
+    With ``of``, the rows of that one person, whom ``visible_to(user, of=…)`` has shown to be in reach.
     """
     from backend.people.models.case import Case, CaseKind
 
     def field(name: str) -> str:
         return f"{via}{name}"
+
+    if of is not None:
+        return Q(**{field("pk"): of.pk})
 
     teams, grants = reused(user, "person_reach", lambda: _reach(user))
     subtree = jurisdiction_subtree_q(user, field("jurisdiction"))
@@ -81,8 +86,8 @@ def _reach(user) -> tuple:
 
 
 class PersonQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
-        return person_scope_q(user)
+    def scope_q(self, user, of: Person | None = None) -> Q:
+        return person_scope_q(user, of=of)
 
     def in_subtree_of(self, user) -> PersonQuerySet:
         """Every person under the user's jurisdiction, restricted files included: only for granting access."""

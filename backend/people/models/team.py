@@ -28,10 +28,10 @@ TEAM_NAMES = {"correction": "矫正小组", "aftercare": "帮教小组", "mental
 
 
 class TeamQuerySet(ScopedQuerySet):
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         from backend.people.models.person import person_scope_q
 
-        return person_scope_q(user, "case__person__")  # a team is seen with its case
+        return person_scope_q(user, "case__person__", of)  # a team is seen with its case
 
 
 class Team(models.Model):

@@ -10,17 +10,17 @@ from backend.core.scoping import ScopedQuerySet
 class CaseScopedQuerySet(ScopedQuerySet):
     """Rows of the cases the user may see (check-ins, follow-ups)."""
 
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         from backend.people.models.person import person_scope_q
 
-        return person_scope_q(user, "case__person__")  # seen with its case, which is seen with its person
+        return person_scope_q(user, "case__person__", of)  # seen with its case, which is seen with its person
 
 
 class OfficeCaseScopedQuerySet(CaseScopedQuerySet):
     """As above, for the correction office only: leave (where a subject is, like location data) and
     sanctions (criminal-status detail, like ``sees_criminal_details``)."""
 
-    def scope_q(self, user) -> Q:
+    def scope_q(self, user, of=None) -> Q:
         from backend.people.models.person import OFFICE_ROLES
 
-        return super().scope_q(user) if user.has_role(*OFFICE_ROLES) else Q(pk__in=[])
+        return super().scope_q(user, of) if user.has_role(*OFFICE_ROLES) else Q(pk__in=[])
