@@ -280,3 +280,19 @@ def test_the_shortcut_keeps_each_models_own_conditions(tree, officer, health_wor
     person_in_reach(health_worker, patient.pk)
     assert not Zone.objects.visible_to(health_worker, of=patient).exists()
     assert Zone.objects.visible_to(officer, of=patient).count() == 1
+
+
+def test_a_reused_scope_hands_out_independent_queries(tree, officer):
+    """``Model.objects.visible_to(user)`` clones one scoped query per user object: narrowing or reading one
+    clone changes nothing for the next, and a role change still shows at once."""
+    from backend.people.models import Case, Person
+
+    first, second = factories.person(officer, tree.township_a1), factories.person(officer, tree.township_a1)
+    factories.correction(officer, first)
+    narrowed = Person.objects.visible_to(officer).filter(pk=first.pk)
+    assert list(narrowed) == [first]
+    assert set(Person.objects.visible_to(officer)) == {first, second}
+    assert Person.objects.visible_to(officer) is not Person.objects.visible_to(officer)
+    assert Case.objects.visible_to(officer).count() == 1
+    officer.set_roles([Role.TEAM_MEMBER])  # on no team: sees no one
+    assert not Person.objects.visible_to(officer).exists()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import functools
+import operator
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -56,15 +59,26 @@ def person_scope_q(user, via: str = "", of: Person | None = None) -> Q:
 
     teams, grants = reused(user, "person_reach", lambda: _reach(user))
     subtree = jurisdiction_subtree_q(user, field("jurisdiction"))
-    reach = Q(**{field("pk__in"): teams})
+    # An empty list of teams or grants adds no term: each term is built and compiled on every query.
+    ways = [Q(**{field("pk__in"): teams})] if _some(teams) else []
     if user.has_role(*OFFICE_ROLES):
-        reach |= subtree
+        ways.append(subtree)
     if user.has_role(Role.HEALTH_WORKER):
         mental = Case.objects.filter(kind=CaseKind.MENTAL_HEALTH).values("person_id")
         # …and the people they registered themselves, who have no mental-health case until they open one.
-        reach |= subtree & (Q(**{field("pk__in"): mental}) | Q(**{field("created_by"): user}))
+        ways.append(subtree & (Q(**{field("pk__in"): mental}) | Q(**{field("created_by"): user})))
+    if not ways:
+        return Q(pk__in=[])
+    reach = functools.reduce(operator.or_, ways)
     unrestricted = Q(**{field("is_minor"): False, field("is_sealed"): False})
-    return reach & (unrestricted | Q(**{field("pk__in"): grants}))
+    if _some(grants):
+        unrestricted |= Q(**{field("pk__in"): grants})
+    return reach & unrestricted
+
+
+def _some(ids) -> bool:
+    """A non-empty list of ids, or a query (which ``_reach`` hands over only when it found many)."""
+    return not isinstance(ids, list) or bool(ids)
 
 
 def _reach(user) -> tuple:
