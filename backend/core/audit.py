@@ -9,6 +9,7 @@ plaintext personal data (names, ID numbers, phones, addresses, health or crimina
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -65,6 +66,25 @@ def target_ref(target: models.Model | tuple[str, Any] | None) -> tuple[str, str]
     return target._meta.label_lower, str(target.pk)
 
 
+def _chain_head() -> tuple[int, str] | None:
+    """The last event's (seq, hash): asked on every audited request, so in SQL written once rather than
+    a queryset built and compiled each time."""
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql())
+        return cursor.fetchone()
+
+
+@functools.cache
+def _head_sql() -> str:
+    meta, quote = AuditEvent._meta, connection.ops.quote_name
+    table, seq, hash_ = (
+        quote(meta.db_table),
+        quote(meta.get_field("seq").column),
+        quote(meta.get_field("hash").column),
+    )
+    return f"SELECT {seq}, {hash_} FROM {table} ORDER BY {seq} DESC LIMIT 1"  # noqa: S608 (the model's own names)
+
+
 def record_audit(
     *,
     actor: User | None,
@@ -81,7 +101,7 @@ def record_audit(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_AUDIT_LOCK])
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        last = _chain_head()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         event = AuditEvent(
             seq=seq,

@@ -82,6 +82,24 @@ def test_the_dashboard_audits_the_people_it_names_once_until_they_change(officer
     assert len(rows("person.list")) == 1
 
 
+def test_the_dashboard_counts_green_people_without_reading_or_auditing_their_names(tree, officers, world):
+    from django.utils import timezone
+
+    from backend.people.actions.cases import record_mark
+    from backend.people.actions.transitions import transition_case
+    from tests.people import factories
+
+    calm = factories.person(officers.owner, tree.township_a1, name="测试李四")
+    case = transition_case(
+        by=officers.owner, case=factories.correction(officers.owner, calm), action="report"
+    )
+    record_mark(by=officers.owner, case=case, kind="category", value="lenient", effective_on=timezone.localdate(),
+                reason="表现良好（测试）")  # fmt: skip
+    page = signed_in(officers.owner).get("/console/").content.decode()
+    assert 'data-colour="green">1<' in page and "测试李四" not in page
+    assert [r.details["ids"] for r in rows("person.list")] == [[world.person.pk]]
+
+
 def test_handling_an_alert_in_the_console_goes_through_the_action_and_its_audit(officers, world):
     alert = w.open_alert(world)
     client = signed_in(officers.owner)

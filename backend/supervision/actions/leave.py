@@ -14,7 +14,9 @@ While an approved leave runs the case is 外出中 (``start_leave``/``end_leave`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import operator
 
 from django.db import transaction
 from django.db.models import Q
@@ -127,21 +129,22 @@ def may_decide(user: User, leave: LeaveRequest) -> None:
 def awaiting_q(user: User) -> Q:
     """The pending leave this user may decide: the approval queue (same rules as ``may_decide``)."""
     home = user.jurisdiction
-    queue = Q(pk__in=[])
     if home is None:
-        return queue
+        return Q(pk__in=[])
+    tiers = []  # (an empty term would be compiled into every queue query for nothing)
     in_home = Q(case__jurisdiction__path__startswith=home.path)
     if home.level == L.TOWNSHIP and user.has_role(Role.TOWNSHIP_OFFICER):
-        queue |= Q(tier=LeaveTier.TOWNSHIP) & in_home
+        tiers.append(Q(tier=LeaveTier.TOWNSHIP) & in_home)
     if home.level == L.COUNTY and user.has_role(*COUNTY_ROLES):
-        queue |= Q(tier=LeaveTier.COUNTY) & in_home
-        queue |= Q(tier=LeaveTier.TOWNSHIP, case__jurisdiction=home)
+        tiers.append(Q(tier=LeaveTier.COUNTY) & in_home)
+        tiers.append(Q(tier=LeaveTier.TOWNSHIP, case__jurisdiction=home))
     if user.has_role(*OFFICE_ROLES) and Jurisdiction.DEPTH[home.level] < Jurisdiction.DEPTH[L.COUNTY]:
         # A city's or province's office decides the tier above the county for the counties beneath it.
         counties = Jurisdiction.objects.filter(parent=home, level=L.COUNTY).values_list("path", flat=True)
-        for path in counties:
-            queue |= Q(tier=LeaveTier.ABOVE, case__jurisdiction__path__startswith=path)
-    return queue & Q(state=LeaveState.PENDING)
+        tiers.extend(Q(tier=LeaveTier.ABOVE, case__jurisdiction__path__startswith=path) for path in counties)
+    if not tiers:
+        return Q(pk__in=[])
+    return functools.reduce(operator.or_, tiers) & Q(state=LeaveState.PENDING)
 
 
 # --- actions ----------------------------------------------------------------------------------------
