@@ -3,7 +3,7 @@ from __future__ import annotations
 import functools
 import operator
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -83,20 +83,46 @@ def _some(ids) -> bool:
 
 def _reach(user) -> tuple:
     """The persons on whose active team ``user`` serves and those they hold an active grant for: ids, or
-    the query itself when there are more than ``INLINE_IDS_MAX``."""
+    the query itself when there are more than ``INLINE_IDS_MAX``.
+
+    Every request of every signed-in user asks this, so both lists come in one statement written once
+    (``_reach_sql``) instead of two querysets built and compiled each time (~1 ms, profiled)."""
     from backend.people.models.team import TeamMember
 
-    def listed(persons):
-        ids = list(persons[: INLINE_IDS_MAX + 1])
-        return ids if len(ids) <= INLINE_IDS_MAX else persons
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_reach_sql(), [user.pk, INLINE_IDS_MAX + 1, user.pk, now, INLINE_IDS_MAX + 1])
+        rows = cursor.fetchall()
+    teams = [pk for source, pk in rows if source == "t"]
+    grants = [pk for source, pk in rows if source == "g"]
+    if len(teams) > INLINE_IDS_MAX:
+        teams = TeamMember.objects.filter(user=user, left_at__isnull=True).values_list(
+            "team__case__person_id", flat=True
+        )
+    if len(grants) > INLINE_IDS_MAX:
+        grants = AccessGrant.objects.filter(
+            user=user, expires_at__gt=timezone.now(), revoked_at__isnull=True
+        ).values_list("person_id", flat=True)
+    return teams, grants
 
-    on_team = TeamMember.objects.filter(user=user, left_at__isnull=True).values_list(
-        "team__case__person_id", flat=True
+
+@functools.cache
+def _reach_sql() -> str:
+    """Active team memberships' persons ("t") and unexpired, unrevoked grants' persons ("g"), each list
+    cut at the limit it is passed (the same rows as the querysets ``_reach`` falls back to)."""
+    from backend.people.models.case import Case
+    from backend.people.models.team import Team, TeamMember
+
+    q = connection.ops.quote_name
+    member, team, case, grant = (q(m._meta.db_table) for m in (TeamMember, Team, Case, AccessGrant))
+    return (
+        f"SELECT 't', pid FROM (SELECT c.{q('person_id')} AS pid FROM {member} m"  # noqa: S608 (model names)
+        f" JOIN {team} t ON t.{q('id')} = m.{q('team_id')} JOIN {case} c ON c.{q('id')} = t.{q('case_id')}"
+        f" WHERE m.{q('user_id')} = %s AND m.{q('left_at')} IS NULL LIMIT %s) on_team"
+        f" UNION ALL SELECT 'g', pid FROM (SELECT g.{q('person_id')} AS pid FROM {grant} g"
+        f" WHERE g.{q('user_id')} = %s AND g.{q('expires_at')} > %s AND g.{q('revoked_at')} IS NULL"
+        " LIMIT %s) granted"
     )
-    granted = AccessGrant.objects.filter(
-        user=user, expires_at__gt=timezone.now(), revoked_at__isnull=True
-    ).values_list("person_id", flat=True)
-    return listed(on_team), listed(granted)
 
 
 class PersonQuerySet(ScopedQuerySet):
