@@ -73,6 +73,24 @@ def test_only_health_staff_see_a_diagnosis_and_everyone_else_the_masked_id_where
     assert "轨迹" not in doctor_view  # location data is for the correction office only
 
 
+def test_the_person_page_shows_each_cases_own_details_for_a_person_with_two_kinds(
+    tree, officers, django_assert_num_queries
+):
+    """The details come by kind (``load_details``): a subject who is also a patient shows both."""
+    from backend.people.models import Case
+    from backend.people.models.case import load_details
+
+    subject = factories.person(officers.owner, tree.township_a1, name="测试双重对象")
+    factories.correction(officers.owner, subject, court="测试法院甲")
+    factories.mental_health(officers.owner, subject, risk_level=1)
+    page = signed_in(officers.owner).get(f"/console/people/{subject.pk}/").content.decode()
+    assert "决定机关 测试法院甲" in page and "精神障碍患者服务管理" in page and "稳定性 基本稳定" in page
+    cases = load_details(list(Case.objects.filter(person=subject)))
+    with django_assert_num_queries(0):
+        assert {case.kind: case.correction.court if case.kind == "correction" else case.mental_health.stability
+                for case in cases} == {"correction": "测试法院甲", "mental_health": "basically_stable"}  # fmt: skip
+
+
 def test_provisioning_a_jt808_tag_shows_its_auth_code_once(tree, officers):
     client = signed_in(officers.owner)
     response = client.post("/console/devices/new", {

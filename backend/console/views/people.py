@@ -23,6 +23,7 @@ from backend.people.api import persons as persons_api
 from backend.people.api.presenters import UNLISTED_FIELDS, case_view, list_items, person_view
 from backend.people.colour import LABELS
 from backend.people.models import Case, CaseKind, CaseStatus, Category
+from backend.people.models.case import load_details
 from backend.people.permissions import sees_criminal_details
 from backend.supervision.api.followups import followup_view
 from backend.supervision.models import Checkin, FollowUp, LeaveRequest, Sanction
@@ -83,11 +84,10 @@ def _track_period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
 
 @staff_page
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
-    details = Case.objects.select_related("correction", "aftercare", "mental_health", "officer", "team")
-    person = persons_api.person_in_reach(request.user, person_id, cases=details)  # out of reach → 404
-    user = request.user
+    person = persons_api.person_in_reach(request.user, person_id, cases=Case.objects.select_related("team"))
+    user = request.user  # (out of reach → 404)
     view = person_view(person, user)
-    cases = list(person.cases.all())
+    cases = load_details(list(person.cases.all()))
     case_views = [case_view(c, user) for c in cases]
     case_ids = [c.pk for c in cases]
     teams = []
