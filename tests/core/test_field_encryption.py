@@ -199,3 +199,11 @@ def test_reencrypt_waits_until_other_processes_can_have_loaded_the_new_key(setti
     call_command("reencrypt")
     assert len(slept) == 1 and 55 < slept[0] <= 60
     assert "让其他进程载入新密钥 v2" in capsys.readouterr().out
+
+
+def test_the_keyring_is_reloaded_as_often_as_key_cache_seconds_says_even_when_it_changes(settings):
+    """The setting is read once (every decrypted value asks for the keyring), and again when it changes."""
+    settings.KEY_CACHE_SECONDS = 60
+    assert get_keyring() is get_keyring()
+    settings.KEY_CACHE_SECONDS = 0
+    assert get_keyring() is not get_keyring()

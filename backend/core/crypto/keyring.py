@@ -9,6 +9,7 @@ that column's value.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import threading
 import time
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 
 from backend.core.crypto.root_keys import KeyConfigError, RootKeys, fingerprint, load_root_keys
 
@@ -67,7 +70,7 @@ def parse_token(token: str) -> tuple[int, bytes]:
     if not sep or not prefix.startswith("v") or not prefix[1:].isdigit():
         raise DecryptionError("不是加密字段的存储格式")
     try:
-        blob = base64.b64decode(body, validate=True)
+        blob = binascii.a2b_base64(body, strict_mode=True)  # b64decode(validate=True), without its wrapping
     except ValueError:
         raise DecryptionError("加密字段的 base64 编码损坏") from None
     if len(blob) < NONCE_BYTES + 16:
@@ -160,20 +163,33 @@ _lock = threading.Lock()
 _cached: Keyring | None = None
 
 
+_cache_seconds: float | None = None  # settings.KEY_CACHE_SECONDS: every decrypted value asks
+
+
+def _key_cache_seconds() -> float:
+    global _cache_seconds
+    if _cache_seconds is None:
+        from django.conf import settings
+
+        _cache_seconds = settings.KEY_CACHE_SECONDS
+    return _cache_seconds
+
+
+@receiver(setting_changed)
+def _reread_cache_seconds(*, setting: str, **kwargs) -> None:
+    global _cache_seconds
+    if setting == "KEY_CACHE_SECONDS":
+        _cache_seconds = None
+
+
 def get_keyring(*, refresh: bool = False) -> Keyring:
     """The process-wide keyring, reloaded every KEY_CACHE_SECONDS so a rotation elsewhere is picked up."""
     global _cached
-    from django.conf import settings
-
     keyring = _cached
-    if (
-        keyring is not None
-        and not refresh
-        and time.monotonic() - keyring.loaded_at < settings.KEY_CACHE_SECONDS
-    ):
+    if keyring is not None and not refresh and time.monotonic() - keyring.loaded_at < _key_cache_seconds():
         return keyring
     with _lock:
-        if refresh or _cached is None or time.monotonic() - _cached.loaded_at >= settings.KEY_CACHE_SECONDS:
+        if refresh or _cached is None or time.monotonic() - _cached.loaded_at >= _key_cache_seconds():
             _cached = _load()
         return _cached
 
