@@ -1,6 +1,6 @@
 """API and console latency with 100,000 persons: exact search and the first list pages, over real HTTP.
 
-Run: .venv/bin/python bench/api.py [--persons 100000] [--requests 200]
+Run: .venv/bin/python bench/api.py [--persons 100000] [--requests 200] [--keep]
 
 Seeds a fresh SQLite database (WAL, synchronous=FULL) with synthetic persons — encrypted fields and blind
 indexes as the product writes them; each person one phone and one open case with its detail row, held by
@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -252,8 +253,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database (its path is printed)")
     args = parser.parse_args()
     data = tempfile.mkdtemp(prefix="anbang-bench-api-")
+    try:
+        run(args, data)
+    finally:
+        if args.keep:
+            print(f"database kept in {data}")
+        else:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, data: str) -> None:
     env = environment(data)
     os.environ.update(env)
     import django

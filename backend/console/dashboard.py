@@ -19,6 +19,7 @@ from backend.people.models.case import OPEN_STATUSES
 from backend.supervision.actions.leave import awaiting_q
 from backend.supervision.models import LeaveRequest, SanctionKind, SanctionSuggestion
 
+from .names import give_names
 from .views.common import SHANGHAI
 
 ALERT_LIMIT = 50
@@ -91,17 +92,12 @@ class Dashboard:
     leave_waiting: list[LeaveRequest]
     orders_expiring: list[LocationOrder] = field(default_factory=list)
     order_proposals: list[SanctionSuggestion] = field(default_factory=list)  # for the county head
+    named: set[int] = field(default_factory=set)  # the lists' people whose names were given (names.py)
 
     def person_ids(self) -> list[int]:
         """Whose names the page shows (for the audit row)."""
-        ids = {a.person_id for a in self.alerts if a.person_id}
-        ids |= {p.pk for people in self.board.values() for p in people if p.name is not None}
-        ids |= {a.person_id for a in self.missed_today if a.person_id}
-        ids |= {d.person_id for d in self.devices_offline if d.person_id}
-        ids |= {leave.case.person_id for leave in self.leave_waiting}
-        ids |= {o.person_id for o in self.orders_expiring}
-        ids |= {s.case.person_id for s in self.order_proposals}
-        return sorted(ids)
+        ids = {p.pk for people in self.board.values() for p in people if p.name is not None}
+        return sorted(ids | self.named)
 
 
 def build(user: User, now: dt.datetime | None = None) -> Dashboard:
@@ -147,20 +143,9 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
             .filter(ends_on__lte=today + dt.timedelta(days=ORDER_EXPIRY_WARNING_DAYS))
             .order_by("ends_on", "id")
         )
-    _give_names(alerts, offline, missed, orders, [lv.case for lv in waiting], [s.case for s in proposals])
-    return Dashboard(alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals)
-
-
-def _give_names(*groups: list) -> None:
-    """Set ``row.person`` on the rows of every list to a Person holding only its name, read in one query.
-
-    The rows were drawn through ``visible_to``; the name is what ``select_related("person")`` gave them
-    before, when each of the lists built and compiled a join of its own (a few ms each, py-spy).
-    """
-    rows = [row for group in groups for row in group if row.person_id]
-    if not rows:
-        return
-    names = Person.objects.filter(pk__in={row.person_id for row in rows}).only("id", "name")
-    people = {person.pk: person for person in names}
-    for row in rows:
-        row.person = people[row.person_id]
+    named = give_names(
+        user, alerts, offline, missed, orders, [lv.case for lv in waiting], [s.case for s in proposals]
+    )
+    return Dashboard(
+        alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals, named
+    )

@@ -128,3 +128,27 @@ def test_exact_search_finds_by_id_number_phone_and_name_within_reach_only(office
 def test_a_signed_out_visitor_is_sent_to_the_sign_in_page(objects):
     response = Client().get(f"/console/people/{objects['world'].person.pk}/")
     assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+
+
+def test_an_alert_or_device_of_a_file_the_reader_may_not_open_is_shown_without_name_or_locations(
+    tree, officers
+):
+    """The office sees its subtree's alerts and devices, but not a sealed file's name or whereabouts
+    without a grant — as the API, which lists the alert's person_id and answers 404 for the person."""
+    from backend.core.models import AuditEvent
+    from backend.people.models import Person
+
+    world = w.build(tree, officers)
+    alert = w.open_alert(world)
+    client = as_user(officers.owner)
+    assert client.get(f"/console/alerts/{alert.pk}/").status_code == 200
+    assert AuditEvent.objects.filter(action="alert.read").last().details["zones"]  # the zone, before
+    Person.objects.filter(pk=world.person.pk).update(is_sealed=True)  # sealed; the officer holds no grant
+    assert client.get(f"/console/people/{world.person.pk}/").status_code == 404
+    for path in ("/console/", "/console/alerts/", f"/console/alerts/{alert.pk}/", "/console/devices/"):
+        page = client.get(path).content.decode()
+        assert "测试张三" not in page and "（受限档案）" in page, path
+    assert AuditEvent.objects.filter(action="alert.read").last().details["zones"] == []
+    assert world.tag.identifier in client.get("/console/devices/").content.decode()  # the device stays
+    listed = AuditEvent.objects.filter(action="person.list", details__page="console.dashboard").last()
+    assert world.person.pk not in listed.details["ids"]

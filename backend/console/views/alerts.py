@@ -14,6 +14,7 @@ from backend.monitoring.models import Alert, AlertKind, AlertState, Resolution, 
 
 from .. import maps
 from ..conf import map_config
+from ..names import give_names, in_reach, restricted
 from .common import act, int_or_none, staff_page
 
 
@@ -23,7 +24,7 @@ def _alert(request: HttpRequest, alert_id: int) -> Alert:
 
 @staff_page
 def alert_list(request: HttpRequest) -> HttpResponse:
-    queryset = Alert.objects.visible_to(request.user).select_related("person")
+    queryset = Alert.objects.visible_to(request.user)
     state = request.GET.get("state", "unresolved")
     if state == "unresolved":
         queryset = queryset.unresolved()
@@ -34,6 +35,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         if value in allowed:
             queryset = queryset.filter(**{key: value})
     alerts = list(queryset.order_by("state", "due_at", "id")[:200])
+    give_names(request.user, alerts)
     record_audit(
         actor=request.user, action="alert.list", details={"ids": [a.pk for a in alerts], "page": "console"}
     )
@@ -48,9 +50,12 @@ def alert_page(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _alert(request, alert_id)
     events = list(alert.events.select_related("actor"))
     fixes, zones = [], []
-    if alert.person_id and maps.may_see_locations(request.user):
-        fixes = maps.recent_fixes(alert.person, alert.last_seen_at)
-        zones = maps.zones_for(alert.person, request.user)
+    person = in_reach(request.user, alert.person_id)  # a file the user may not open: no name, no fixes
+    if alert.person_id:
+        alert.person = person or restricted(alert.person_id)
+    if person is not None and maps.may_see_locations(request.user):
+        fixes = maps.recent_fixes(person, alert.last_seen_at)
+        zones = maps.zones_for(person, request.user)
     record_audit(
         actor=request.user, action="alert.read", target=alert,
         details={"page": "console", "fixes": len(fixes), "zones": [z["id"] for z in zones]},

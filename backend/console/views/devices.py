@@ -16,6 +16,7 @@ from backend.monitoring.actions import devices as actions
 from backend.monitoring.api.devices import ONLINE_MINUTES
 from backend.monitoring.models import Device, DeviceKind, Protocol
 
+from ..names import give_names
 from .common import int_or_none, staff_page
 
 STATUSES = (("online", "在线"), ("offline", "离线"), ("never", "从未上线"))
@@ -27,9 +28,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
         actions.may_manage_devices(request.user)
     except DomainError as exc:
         return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
-    queryset = (
-        Device.objects.visible_to(request.user).filter(retired_at__isnull=True).select_related("person")
-    )
+    queryset = Device.objects.visible_to(request.user).filter(retired_at__isnull=True)
     status = request.GET.get("status", "")
     since = timezone.now() - dt.timedelta(minutes=ONLINE_MINUTES)
     by_status = {
@@ -38,6 +37,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
     if status in by_status:
         queryset = queryset.filter(by_status[status])
     devices = list(queryset.order_by("id")[:500])
+    give_names(request.user, devices)
     for device in devices:
         device.state = device.status(online_minutes=ONLINE_MINUTES)
     return render(request, "console/devices.html", {
