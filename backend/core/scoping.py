@@ -45,6 +45,9 @@ class ScopedManager(models.Manager):
     def visible_to(self, user: User | None, *, of: models.Model | None = None) -> ScopedQuerySet:
         if user is None or not user.is_authenticated or not user.is_active:
             return self.get_queryset().none()
+        if type(self).get_queryset is not models.Manager.get_queryset:
+            # A related manager (``person.cases``) filters by its instance: one class serves them all.
+            return self.get_queryset().visible_to(user, of=of)
         key = (type(self), self.model, self._db, "scoped", None if of is None else of.pk)
         return reused(user, key, lambda: self.get_queryset().visible_to(user, of=of))._chain()
 

@@ -296,3 +296,11 @@ def test_a_reused_scope_hands_out_independent_queries(tree, officer):
     assert Case.objects.visible_to(officer).count() == 1
     officer.set_roles([Role.TEAM_MEMBER])  # on no team: sees no one
     assert not Person.objects.visible_to(officer).exists()
+
+
+def test_each_persons_related_rows_stay_their_own_through_visible_to(tree, officer):
+    """``person.cases`` is one manager class for every person: its scoped query is not reused."""
+    first, second = factories.person(officer, tree.township_a1), factories.person(officer, tree.township_a1)
+    mine, theirs = factories.correction(officer, first), factories.correction(officer, second)
+    assert list(first.cases.visible_to(officer)) == [mine]
+    assert list(second.cases.visible_to(officer)) == [theirs]
