@@ -10,6 +10,7 @@ as ``RESTRICTED`` — the row stays (the alert must be handled), the name does n
 from __future__ import annotations
 
 from backend.core.models import User
+from backend.core.scoping import vouch_reach
 from backend.people.models import Person
 
 RESTRICTED = "（受限档案）"
@@ -34,7 +35,11 @@ def restricted(person_id: int) -> Person:
 
 
 def in_reach(user: User, person_id: int | None) -> Person | None:
-    """The person of a row, if ``user`` may open their file; else None."""
+    """The person of a row, if ``user`` may open their file (then vouched for, as ``person_in_reach`` does,
+    so the page's further queries may use ``visible_to(user, of=person)``); else None."""
     if person_id is None:
         return None
-    return Person.objects.visible_to(user).filter(pk=person_id).select_related("jurisdiction").first()
+    person = Person.objects.visible_to(user).filter(pk=person_id).select_related("jurisdiction").first()
+    if person is not None:
+        vouch_reach(user, person)
+    return person
