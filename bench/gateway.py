@@ -323,9 +323,14 @@ def tree_cpu_seconds(pid: int | None) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _p99(values: list[float]) -> float:
+    return values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
 def report_sos(sent: dict[str, float]) -> None:
     """Fix received → alert committed: from the moment each SOS frame was written to its alert's commit."""
-    from backend.monitoring.models import Alert, Device
+    from backend.monitoring.models import Alert, Device, Position
+    from gps_gateway.protocols.common import Alarm
 
     phone_of = {
         person: "0" + ident
@@ -344,6 +349,21 @@ def report_sos(sent: dict[str, float]) -> None:
             f"  SOS fix sent -> alert committed: {len(delays)} of {len(sent)}; p50 {delays[len(delays) // 2]:.0f} ms"
             f"  p99 {p99:.0f} ms  max {delays[-1]:.0f} ms  (target p99 ≤ 1,000 ms: {'met' if p99 <= 1000 else 'NOT MET'})"
         )
+        # Where that time goes: the gateway stamps received_at when it reads the frame off the socket.
+        read = {
+            phone_of[person]: received.timestamp()
+            for person, received in Position.objects.filter(
+                person__isnull=False, alarms__contains=Alarm.SOS
+            ).values_list("person_id", "received_at")
+        }
+        alerted = {phone_of[a.person_id]: a.opened_at.timestamp() for a in Alert.objects.filter(kind="sos")}
+        before = sorted((read[p] - sent[p]) * 1000 for p in read if p in sent)
+        after = sorted((alerted[p] - read[p]) * 1000 for p in read if p in alerted)
+        if before and after:
+            print(
+                f"    of which sent -> read off the socket p50 {before[len(before) // 2]:.0f} ms  p99 {_p99(before):.0f} ms;"
+                f" read -> alert committed p50 {after[len(after) // 2]:.0f} ms  p99 {_p99(after):.0f} ms"
+            )
     if len(delays) < len(sent):
         raise SystemExit(f"MISSED: {len(sent) - len(delays)} SOS frames produced no alert")
 

@@ -85,6 +85,36 @@ def test_fixes_queued_while_the_other_worker_commits_join_the_transaction_that_w
     assert writer.counters.batches == 1 and Position.objects.count() == 8
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_the_hooks_run_while_the_writer_still_holds_the_write_lock(device, writer):
+    """A hook's own writes (an SOS's alert) must not queue on SQLite's sleeping busy handler behind the
+    other worker's batches: the writer keeps the lock from its commit through the hooks."""
+    import fcntl
+    import os
+
+    other = os.open(WriteLock.for_connection().path, os.O_RDWR | os.O_CREAT, 0o600)
+    held, called = [], threading.Event()
+
+    def hook(batch):
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what the other worker would try
+        except BlockingIOError:
+            held.append(True)
+        else:
+            fcntl.flock(other, fcntl.LOCK_UN)
+            held.append(False)
+        called.set()
+
+    hooks.register(hook)
+    try:
+        writer.submit(rows(device, timezone.now().replace(microsecond=0), 2)).result(timeout=10)
+        assert called.wait(10)
+    finally:
+        hooks.unregister(hook)
+        os.close(other)
+    assert held == [True]
+
+
 def test_postgresql_needs_no_write_lock():
     assert (WriteLock.for_connection() is None) == (connection.vendor != "sqlite")
 
