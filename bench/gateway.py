@@ -1,7 +1,7 @@
 """Gateway throughput and ack latency: 10,000 simulated devices over real sockets, every fix acknowledged
 only after it is committed, with the raw SQLite insert ceiling measured in the same run.
 
-Run: .venv/bin/python bench/gateway.py [--devices 10000] [--fixes 1000000]
+Run: .venv/bin/python bench/gateway.py [--devices 10000] [--fixes 1000000] [--paced-rate 10000] [--keep]
 
 Mix: 70 % JT/T 808 (registered, authenticated, 0x0200 per fix, 0x8001 ack), 20 % GT06 (login, 0x12 per
 fix, echoed ack), 10 % OsmAnd (HTTP keep-alive GET per fix, 200).  Each device sends its next fix only
@@ -19,6 +19,7 @@ import hashlib
 import os
 import random
 import secrets
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -172,7 +173,7 @@ class Load:
         self.latencies: list[float] = []
         self.acked = 0
         self.failed = 0
-        self.go = asyncio.Event()
+        self.go: asyncio.Future | None = None  # set by drive(): every device starts sending at once
         self.ready = 0
         self.gateway_pid: int | None = None
         self.cpu: tuple[float, float] = (0.0, 0.0)  # gateway processes, load generator: CPU seconds
@@ -180,27 +181,9 @@ class Load:
     def when(self, n: int) -> dt.datetime:
         return self.start + dt.timedelta(seconds=n * 30)
 
-    async def jt808(self, phone: str, index: int) -> None:
-        from gps_gateway.protocols.jt808_frames import split_frames
+    def jt808(self, phone: str, index: int) -> Tracker:
         from gps_gateway.simulate import jt808_auth, jt808_location
 
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.ports["jt808"])
-        buffer = b""
-
-        async def answer() -> None:
-            nonlocal buffer
-            while True:
-                split = split_frames(buffer)
-                if split.frames:
-                    buffer = split.rest
-                    return
-                chunk = await reader.read(4096)
-                if not chunk:
-                    raise ConnectionError("closed")
-                buffer += chunk
-
-        writer.write(jt808_auth(phone, 1, AUTH_CODE))
-        await answer()
         sos_at = self.sos.get(phone)
         frames = [
             jt808_location(
@@ -213,86 +196,148 @@ class Load:
             )
             for n in range(self.per_device)
         ]
-        await self.run(frames, writer, answer, sos=(sos_at, phone) if sos_at is not None else None)
+        sos = (sos_at, phone) if sos_at is not None else None
+        return Tracker(self, "jt808", frames, jt808_auth(phone, 1, AUTH_CODE), jt808_answered, sos)
 
-    async def gt06(self, imei: str, index: int) -> None:
+    def gt06(self, imei: str, index: int) -> Tracker:
         from gps_gateway.simulate import gt06_location, gt06_login
 
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.ports["gt06"])
-
-        async def answer() -> None:
-            head = await reader.readexactly(3)
-            await reader.readexactly(head[2] + 2)
-
-        writer.write(gt06_login(imei))
-        await answer()
         frames = [
             gt06_location(self.when(n), 30.0 + index * 1e-4, 120.0 + n * 1e-5, n + 2)
             for n in range(self.per_device)
         ]
-        await self.run(frames, writer, answer)
+        return Tracker(self, "gt06", frames, gt06_login(imei), gt06_answered)
 
-    async def osmand(self, issued: str, index: int) -> None:
+    def osmand(self, issued: str, index: int) -> Tracker:
         from gps_gateway.simulate import osmand_query
-
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.ports["osmand"])
-
-        async def answer() -> None:
-            head = await reader.readuntil(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise ConnectionError(head[:40])
 
         frames = [
             osmand_query(issued, self.when(n), 30.0 + index * 1e-4, 120.0 + n * 1e-5)
             for n in range(self.per_device)
         ]
-        await self.run(frames, writer, answer)
+        return Tracker(self, "osmand", frames, None, osmand_answered)
 
-    async def run(self, frames: list[bytes], writer, answer, sos: tuple[int, str] | None = None) -> None:
-        self.ready += 1
-        await self.go.wait()
-        loop = asyncio.get_running_loop()
-        # Paced devices start at a random point of their interval, as a real fleet does.
-        due = loop.time() + (secrets.randbelow(1000) / 1000 * self.interval if self.interval else 0)
-        for position, frame in enumerate(frames):
-            if self.interval:
-                await asyncio.sleep(max(0.0, due - loop.time()))
-                due += self.interval
-            if sos is not None and position == sos[0]:
-                self.sos_sent[sos[1]] = time.time()
-            sent = time.perf_counter()
-            writer.write(frame)
-            await answer()
-            self.latencies.append(time.perf_counter() - sent)
-            self.acked += 1
-        writer.close()
+
+def jt808_answered(buffer: bytes) -> int:
+    """Bytes of one complete reply at the start of ``buffer`` (0: not complete yet)."""
+    from gps_gateway.protocols.jt808_frames import split_frames
+
+    split = split_frames(buffer)
+    return len(buffer) - len(split.rest) if split.frames else 0
+
+
+def gt06_answered(buffer: bytes) -> int:
+    if len(buffer) < 3 or len(buffer) < buffer[2] + 5:
+        return 0
+    return buffer[2] + 5
+
+
+def osmand_answered(buffer: bytes) -> int:
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return 0
+    if not buffer.startswith(b"HTTP/1.1 200"):
+        raise ConnectionError(buffer[:40])
+    return end + 4
+
+
+class Tracker(asyncio.Protocol):
+    """One simulated device on its own socket: its hello (JT/T 808 authentication, GT06 login) and then
+    each fix once the previous one is acknowledged — or, paced, at its next reporting time if that is
+    later.  A protocol object rather than a coroutine with streams, so the load generator spends less of
+    the machine's two cores that the gateway is measured on."""
+
+    def __init__(self, load: Load, protocol: str, frames, hello, answered, sos=None) -> None:
+        self.load, self.protocol, self.frames, self.hello = load, protocol, frames, hello
+        self.answered, self.sos = answered, sos
+        self.loop = asyncio.get_running_loop()
+        self.finished = self.loop.create_future()
+        self.buffer = b""
+        self.position = -1  # -1: the hello's answer is awaited
+        self.sent = self.due = 0.0
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        if self.hello:
+            transport.write(self.hello)
+        else:
+            self._ready()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        used = self.answered(self.buffer)
+        if not used:
+            return
+        self.buffer = self.buffer[used:]
+        if self.position < 0:
+            self._ready()
+            return
+        load = self.load
+        load.latencies.append(time.perf_counter() - self.sent)
+        load.acked += 1
+        self.position += 1
+        if self.position == len(self.frames):
+            self.transport.close()
+            if not self.finished.done():
+                self.finished.set_result(None)
+        else:
+            self._next()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.finished.done():
+            self.finished.set_exception(
+                ConnectionError(f"closed after {max(self.position, 0)} fixes: {exc!r}")
+            )
+
+    def _ready(self) -> None:
+        self.position = 0
+        self.load.ready += 1
+        self.load.go.add_done_callback(self._begin)
+
+    def _begin(self, _) -> None:
+        if self.load.interval:  # paced devices start at a random point of their interval, as a fleet does
+            self.due = self.loop.time() + secrets.randbelow(1000) / 1000 * self.load.interval
+        self._next()
+
+    def _next(self) -> None:
+        if self.load.interval:
+            when, self.due = self.due, self.due + self.load.interval
+            if when > self.loop.time():
+                self.loop.call_at(when, self._send)
+                return
+        self._send()
+
+    def _send(self) -> None:
+        if self.sos is not None and self.position == self.sos[0]:
+            self.load.sos_sent[self.sos[1]] = time.time()
+        self.sent = time.perf_counter()
+        self.transport.write(self.frames[self.position])
 
 
 async def drive(load: Load, fleet: dict[str, list], total_devices: int) -> float:
-    tasks = []
-    gate = asyncio.Semaphore(1000)
+    loop = asyncio.get_running_loop()
+    load.go = loop.create_future()
+    gate = asyncio.Semaphore(1000)  # connections being opened at once
 
-    async def guarded(coro):
-        async with gate:
-            pass
+    async def device(tracker: Tracker) -> None:
         try:
-            await coro
-        except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
+            async with gate:
+                await loop.create_connection(lambda: tracker, "127.0.0.1", load.ports[tracker.protocol])
+            await tracker.finished
+        except (ConnectionError, OSError) as exc:
             load.failed += 1
             print(f"  device failed: {exc!r}", flush=True)
 
-    for index, phone in enumerate(fleet["jt808"]):
-        tasks.append(asyncio.create_task(guarded(load.jt808(phone, index))))
-    for index, imei in enumerate(fleet["gt06"]):
-        tasks.append(asyncio.create_task(guarded(load.gt06(imei, index))))
-    for index, issued in enumerate(fleet["osmand"]):
-        tasks.append(asyncio.create_task(guarded(load.osmand(issued, index))))
+    trackers = [load.jt808(phone, index) for index, phone in enumerate(fleet["jt808"])]
+    trackers += [load.gt06(imei, index) for index, imei in enumerate(fleet["gt06"])]
+    trackers += [load.osmand(issued, index) for index, issued in enumerate(fleet["osmand"])]
+    tasks = [asyncio.create_task(device(tracker)) for tracker in trackers]
     while load.ready + load.failed < total_devices:
         await asyncio.sleep(0.2)
     print(f"  {load.ready:,} devices connected and authenticated; sending", flush=True)
     started = time.perf_counter()
     cpu_gateway, cpu_self = tree_cpu_seconds(load.gateway_pid), time.process_time()
-    load.go.set()
+    load.go.set_result(None)
     last, last_t = 0, started
     while not all(t.done() for t in tasks):
         await asyncio.sleep(1)
@@ -382,9 +427,22 @@ def main() -> None:
         default=200,
         help="devices worn by persons that send one SOS in the paced phase",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database and gateway log (path printed)"
+    )
     args = parser.parse_args()
-    per_device = args.fixes // args.devices
     data = tempfile.mkdtemp(prefix="anbang-bench-gw-")
+    try:
+        run_bench(args, data)
+    finally:
+        if args.keep:
+            print(f"database and gateway log kept in {data}")
+        else:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def run_bench(args: argparse.Namespace, data: str) -> None:
+    per_device = args.fixes // args.devices
     env = environment(data)
     os.environ.update(env)
     import django

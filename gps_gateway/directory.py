@@ -7,6 +7,7 @@ from memory too: an unprovisioned tracker hammering the port costs a dict miss, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import threading
@@ -57,6 +58,9 @@ class DeviceDirectory:
         self._by_key: dict[tuple[str, str], DeviceInfo] = {}
         self._lock = threading.Lock()
         self._since: dt.datetime | None = None
+        self._flush_lock = (
+            None  # its own flock descriptor: one shared with the writer thread would not exclude it
+        )
 
     def get(self, protocol: str, identifier: str) -> DeviceInfo | None:
         return self._by_key.get((protocol, identifier))
@@ -116,6 +120,13 @@ class DeviceDirectory:
                 device.refused_without_order = 0
         return refused
 
+    def _write_lock(self):
+        from gps_gateway.writer import WriteLock
+
+        if self._flush_lock is None:
+            self._flush_lock = WriteLock.for_connection() or contextlib.nullcontext()
+        return self._flush_lock
+
     def dirty_devices(self) -> list[DeviceInfo]:
         with self._lock:
             dirty = [d for d in self._by_key.values() if d.dirty]
@@ -133,7 +144,10 @@ class DeviceDirectory:
         close_old_connections()
         adapt = connection.ops.adapt_datetimefield_value
         rows = [(adapt(d.last_seen), adapt(d.newest_fix), d.battery_pct, d.id) for d in dirty]
-        with transaction.atomic(), connection.cursor() as cursor:
+        # Queued with the writers' batches on their lock: on SQLite's sleeping busy handler instead, this
+        # UPDATE of every active device waited behind batch after batch, and a writer that took the lock
+        # meanwhile slept on SQLite's lock in steps of up to 100 ms once the UPDATE held it.
+        with self._write_lock(), transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE monitoring_device SET last_seen_at = %s, last_fix_at = %s, "
                 "battery_pct = COALESCE(%s, battery_pct) WHERE id = %s",

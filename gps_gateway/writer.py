@@ -14,9 +14,11 @@ import base64
 import concurrent.futures
 import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
 import queue
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -157,11 +159,16 @@ class WriteLock:
     Without it the workers' writers meet on SQLite's own lock, whose busy handler sleeps in steps of up
     to 100 ms before looking again: a batch waited long after the other worker had committed.  A
     blocked ``flock`` wakes the moment it is released, and the wait happens outside the GIL.
-    PostgreSQL needs nothing of the kind (concurrent inserts do not exclude each other)."""
+    PostgreSQL needs nothing of the kind (concurrent inserts do not exclude each other).
+
+    Alarms first across workers: a worker with an alarm not yet committed says so with a read lock on a
+    second file, ``…-urgent`` (``announce`` … ``withdraw``); the holder asks between statements
+    (``alarm_waiting``), commits what it has and lets the other in instead of finishing its batch."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._fd: int | None = None
+        self._urgent_fd: int | None = None
 
     @classmethod
     def for_connection(cls) -> WriteLock | None:
@@ -171,23 +178,43 @@ class WriteLock:
         return cls(name + "-gateway-writer.lock")
 
     def __enter__(self) -> WriteLock:
-        import fcntl
-
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import fcntl
-
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    def _urgent(self) -> int:
+        if self._urgent_fd is None:
+            self._urgent_fd = os.open(self.path + "-urgent", os.O_RDWR | os.O_CREAT, 0o600)
+        return self._urgent_fd
+
+    def _record_lock(self, command: int, kind: int) -> int:
+        """An open-file-description record lock on the first byte of ``…-urgent``; returns its l_type."""
+        answer = fcntl.fcntl(self._urgent(), command, struct.pack(_FLOCK, kind, os.SEEK_SET, 0, 1, 0))
+        return struct.unpack(_FLOCK, answer)[0]
+
+    def announce(self) -> None:
+        """This worker has an alarm not yet committed (a read lock: announcements never block each other)."""
+        self._record_lock(fcntl.F_OFD_SETLKW, fcntl.F_RDLCK)
+
+    def withdraw(self) -> None:
+        self._record_lock(fcntl.F_OFD_SETLK, fcntl.F_UNLCK)
+
+    def alarm_waiting(self) -> bool:
+        """Has another worker announced an alarm?  F_OFD_GETLK only asks, takes nothing: a probe that took
+        a lock, even for an instant, was seen by the other worker as an alarm whenever the GIL kept the
+        prober from releasing it (under load, milliseconds).  Our own announcement does not count."""
+        return self._record_lock(fcntl.F_OFD_GETLK, fcntl.F_WRLCK) != fcntl.F_UNLCK
+
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._urgent_fd):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._urgent_fd = None
 
 
 class BatchWriter:
@@ -219,7 +246,10 @@ class BatchWriter:
             "ON CONFLICT (device_id, fix_time) DO NOTHING"
         )
         self._statements: dict[int, str] = {}
-        self._lock: WriteLock | None = None
+        self._lock = WriteLock.for_connection()
+        # Alarms queued or being written: announced to the other workers while > 0 (see WriteLock).
+        self._alarms_pending = 0
+        self._alarms_mutex = threading.Lock()
         self._tuned: object = None  # the DB-API connection the SQLite pragmas were applied to
 
     def start(self) -> None:
@@ -265,10 +295,20 @@ class BatchWriter:
 
     def _put(self, job: _Job, urgent: bool) -> None:
         if urgent:
-            self._urgent.put(job)
+            with self._alarms_mutex:
+                self._urgent.put(job)
+                self._alarms_pending += 1
+                if self._alarms_pending == 1 and self._lock is not None:
+                    self._lock.announce()
             self._queue.put(_WAKE)
         else:
             self._queue.put(job)
+
+    def _alarms_written(self, count: int) -> None:
+        with self._alarms_mutex:
+            self._alarms_pending -= count
+            if self._alarms_pending == 0 and self._lock is not None:
+                self._lock.withdraw()
 
     def _take_urgent(self) -> list[_Job]:
         jobs: list[_Job] = []
@@ -324,26 +364,65 @@ class BatchWriter:
             connection.connection.execute("PRAGMA temp_store=MEMORY")
             self._tuned = connection.connection
 
-    def _insert(self, params: list[tuple]) -> int:
-        """Run the INSERT for a batch inside the caller's transaction; rows actually inserted."""
-        if connection.vendor == "sqlite":
-            # Many rows per statement.  sqlite3 releases the GIL around every statement step, and getting
-            # it back can wait a whole switch interval behind the event loop thread: one step per row made
-            # the writer thread crawl (batches of 100+ ms).  400 rows × 17 columns stays far below SQLite's
-            # limit of 32,766 parameters.
-            cursor = connection.connection.cursor()
-            inserted = 0
-            try:
-                for start in range(0, len(params), ROWS_PER_STATEMENT):
-                    chunk = params[start : start + ROWS_PER_STATEMENT]
+    def _insert(self, params: list[tuple], *, yielding: bool = False) -> tuple[int, int]:
+        """Run the INSERT for ``params`` inside the caller's transaction: (rows done, rows inserted).
+        ``yielding``: stop at the first statement boundary where an alarm waits (``_alarm_waiting``)."""
+        sqlite = connection.vendor == "sqlite"
+        # Many rows per statement.  sqlite3 releases the GIL around every statement step, and getting it
+        # back can wait a whole switch interval behind the event loop thread: one step per row made the
+        # writer thread crawl (batches of 100+ ms).  400 rows × 17 columns stays far below SQLite's limit
+        # of 32,766 parameters.
+        cursor = connection.connection.cursor() if sqlite else connection.cursor()
+        done = inserted = 0
+        try:
+            while done < len(params):
+                if yielding and done and self._alarm_waiting():
+                    break
+                chunk = params[done : done + ROWS_PER_STATEMENT]
+                if sqlite:
                     cursor.execute(self._multi_row_sql(len(chunk)), [value for row in chunk for value in row])
                     inserted += cursor.rowcount
-                return inserted
-            finally:
-                cursor.close()
-        with connection.cursor() as cursor:
-            cursor.executemany(self._sql, params)
-            return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(params)
+                else:
+                    cursor.executemany(self._sql, chunk)
+                    count = cursor.rowcount
+                    inserted += count if count is not None and count >= 0 else len(chunk)
+                done += len(chunk)
+            return done, inserted
+        finally:
+            cursor.close()
+
+    def _alarm_waiting(self) -> bool:
+        """An alarm queued here, or one announced by another worker."""
+        if not self._urgent.empty():
+            return True
+        return self._lock is not None and self._lock.alarm_waiting()
+
+    def _let_alarms_in(self, encoder: Encoder) -> None:
+        """Between two parts of a batch (the caller holds the lock): this worker's alarms are committed
+        and handed to the hooks now; another worker's alarm gets the lock and we take it back."""
+        if urgent := self._take_urgent():
+            self._write_alarms(urgent, encoder)
+        if self._lock is not None and self._lock.alarm_waiting():
+            self._lock.__exit__()
+            # flock promises no order: wait until the other worker has the lock (its announcement ends
+            # once its alarms are written), or an alarm of our own arrives.
+            deadline = time.monotonic() + 0.5
+            while self._lock.alarm_waiting() and self._urgent.empty() and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            self._lock.__enter__()
+
+    def _write_alarms(self, urgent: list[_Job], encoder: Encoder) -> None:
+        """Commit alarms on their own and run their hooks (the caller holds the lock)."""
+        rows = [row for job in urgent for row in job.rows]
+        try:
+            params = encoder.batch(rows)
+        except Exception as exc:
+            self._failed(urgent, rows, exc)
+        else:
+            if self._write(urgent, rows, params, encoder, time.perf_counter(), False)[0]:
+                self._run_hooks(rows)
+        finally:
+            self._alarms_written(len(urgent))
 
     def _multi_row_sql(self, rows: int) -> str:
         sql = self._statements.get(rows)
@@ -375,11 +454,11 @@ class BatchWriter:
         # batches do not pay for reconnecting and re-running the SQLite pragmas.
         close_old_connections()
         encoder = Encoder()
-        self._lock = WriteLock.for_connection()
         stopping = False
         while not stopping or not self._queue.empty() or not self._urgent.empty():
             if urgent := self._take_urgent():
-                self._commit(urgent, encoder, join_waiting=False)
+                with self._lock or _NO_LOCK:
+                    self._write_alarms(urgent, encoder)
                 continue
             try:
                 first = self._queue.get(timeout=0.5)
@@ -398,14 +477,13 @@ class BatchWriter:
         if self._lock is not None:
             self._lock.close()
 
-    def _commit(self, jobs: list[_Job], encoder: Encoder, *, join_waiting: bool = True) -> bool:
-        """Commit the batch, then acknowledge it and run the hooks.  True if the stop marker was met.
-        ``join_waiting=False`` (alarms): routine fixes queued meanwhile do not join it.
+    def _commit(self, jobs: list[_Job], encoder: Encoder) -> bool:
+        """Commit a routine batch, then acknowledge it and run the hooks.  True if the stop marker was met.
 
         Commit and hooks happen under one hold of the write lock: the hooks write too (an alarm's alert,
         a zone's state), and outside the lock those transactions waited on SQLite's busy handler, which
-        sleeps up to 100 ms between looks, while the other worker took the lock batch after batch — an
-        SOS's alert was committed 1.4 s after its frame was read (p99, bench/gateway.py at full rate)."""
+        sleeps up to 100 ms between looks, while the other worker took the lock batch after batch.
+        The batch gives way to an alarm between its statements and before its hooks."""
         rows = [row for job in jobs for row in job.rows]
         started = time.perf_counter()
         try:
@@ -414,22 +492,10 @@ class BatchWriter:
             self._failed(jobs, rows, exc)
             return False
         with self._lock or _NO_LOCK:
-            committed, stop_seen = self._write(jobs, rows, params, encoder, started, join_waiting)
-            if not committed:
-                return stop_seen
-            if join_waiting and (urgent := self._take_urgent()):
-                # An alarm that came in during this commit goes before this batch's zone evaluation.
-                urgent_rows = [row for job in urgent for row in job.rows]
-                try:
-                    urgent_params = encoder.batch(urgent_rows)
-                except Exception as exc:
-                    self._failed(urgent, urgent_rows, exc)
-                else:
-                    if self._write(urgent, urgent_rows, urgent_params, encoder, time.perf_counter(), False)[
-                        0
-                    ]:
-                        self._run_hooks(urgent_rows)
-            self._run_hooks(rows)
+            committed, stop_seen = self._write(jobs, rows, params, encoder, started, True)
+            if committed:
+                self._let_alarms_in(encoder)  # before this batch's zone evaluation
+                self._run_hooks(rows)
         return stop_seen
 
     def _write(
@@ -439,14 +505,17 @@ class BatchWriter:
         params: list[tuple],
         encoder: Encoder,
         started: float,
-        join_waiting: bool,
+        routine: bool,
     ) -> tuple[bool, bool]:
         """Insert and commit (the caller holds the write lock), then settle the jobs: (committed, stop seen).
-        ``jobs``, ``rows`` and ``params`` grow by what joins the transaction."""
+        ``jobs``, ``rows`` and ``params`` grow by what joins the transaction.  A routine batch is committed
+        in parts when an alarm waits; its jobs are settled once every part is (a part committed before a
+        failure is stored, not acknowledged: the device resends and the duplicate is ignored)."""
         stop_seen = False
+        inserted = 0
         try:
             self._tune_connection()
-            if self._lock is not None and join_waiting:
+            if self._lock is not None and routine:
                 # Whatever queued while the other worker held the lock joins this transaction: it would
                 # otherwise wait for a whole further round of both workers' commits.
                 later, stop_seen = self._take_ready(self.max_batch - len(rows))
@@ -455,8 +524,16 @@ class BatchWriter:
                     later_rows = [row for job in later for row in job.rows]
                     rows.extend(later_rows)
                     params.extend(encoder.batch(later_rows))
-            with transaction.atomic():
-                inserted = self._insert(params)
+            pending = params
+            while True:
+                self._tune_connection()  # again after an alarm's failed write closed the connection
+                with transaction.atomic():
+                    done, count = self._insert(pending, yielding=routine)
+                inserted += count
+                pending = pending[done:]
+                if not pending:
+                    break
+                self._let_alarms_in(encoder)
         except Exception as exc:
             self._failed(jobs, rows, exc)
             return False, stop_seen
@@ -480,6 +557,7 @@ class BatchWriter:
 
 
 _NO_LOCK = contextlib.nullcontext()
+_FLOCK = "hh4xqqi4x"  # Linux struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
 _WAKE = object()
 # The alarms that jump the queue: a person in danger or a tag taken off.  Not low battery or power cut,
 # which some devices keep raising on every fix while the condition lasts.

@@ -80,9 +80,9 @@ def test_a_failing_hook_is_counted_and_does_not_stop_the_writer(device, writer):
         writer.submit(rows(device, timezone.now().replace(microsecond=0) + dt.timedelta(hours=1), 3)).result(
             timeout=10
         )
+        writer.stop()  # hooks of the last batch have run once the writer has stopped (they follow the ack)
     finally:
         hooks.unregister(broken)
-    writer.stop()  # hooks of the last batch have run once the writer has stopped
     assert Position.objects.count() == 6 and writer.counters.hook_errors == 2
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
+import os
+import time
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from backend.monitoring.models import Position
 from gps_gateway import hooks
 from gps_gateway.protocols.common import Alarm
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import BatchWriter
+from gps_gateway.writer import BatchWriter, WriteLock
 from tests.gateway.test_writer import rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,3 +58,103 @@ def test_an_alarm_is_taken_even_when_the_queue_is_full(device):
     finally:
         loop.close()
     assert Position.objects.count() == 3
+
+
+def wait_until_a_writer_holds_the_lock(timeout: float = 20) -> None:
+    fd = os.open(WriteLock.for_connection().path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            time.sleep(0.0005)
+        raise AssertionError("no writer took the lock")
+    finally:
+        os.close(fd)
+
+
+ROUTINE = 8000  # twenty 400-row statements: long enough to arrive in the middle of
+
+
+@pytest.fixture
+def stored_when_hooked():
+    """For each batch the hooks see: (carries an alarm, positions stored at that moment)."""
+    seen = []
+
+    def hook(batch):
+        seen.append((any(row.fix.alarms for row in batch), Position.objects.count()))
+
+    hooks.register(hook)
+    yield seen
+    hooks.unregister(hook)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="watches the SQLite write lock")
+def test_an_alarm_that_arrives_in_the_middle_of_a_long_batch_is_committed_before_the_rest_of_it(
+    device, stored_when_hooked
+):
+    writer = BatchWriter(GatewayCounters(), max_batch=ROUTINE, max_delay=0.01)
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+    writer.start()
+    try:
+        routine = writer.submit(rows(device, start, ROUTINE))
+        wait_until_a_writer_holds_the_lock()
+        alarm = writer.submit(sos(device, start + dt.timedelta(hours=23)))
+        assert alarm.result(timeout=30) == 1 and routine.result(timeout=60) == ROUTINE
+    finally:
+        writer.stop()
+    (alarm_first, stored_then), (routine_after, _) = stored_when_hooked
+    assert alarm_first and not routine_after
+    assert stored_then < ROUTINE + 1  # the routine batch was not finished when the alarm went in
+    assert Position.objects.count() == ROUTINE + 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_another_workers_alarm_waiting_for_the_lock_goes_in_before_the_rest_of_a_long_batch(
+    device, stored_when_hooked
+):
+    # Two writers with their own lock descriptors exclude each other as two worker processes do.
+    busy = BatchWriter(GatewayCounters(), max_batch=ROUTINE, max_delay=0.01)
+    other = BatchWriter(GatewayCounters(), max_batch=10, max_delay=0.01)
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+    busy.start()
+    other.start()
+    try:
+        routine = busy.submit(rows(device, start, ROUTINE))
+        wait_until_a_writer_holds_the_lock()
+        alarm = other.submit(sos(device, start + dt.timedelta(hours=23)))
+        assert alarm.result(timeout=30) == 1 and routine.result(timeout=60) == ROUTINE
+    finally:
+        busy.stop()
+        other.stop()
+    alarm_seen = [stored for carries_alarm, stored in stored_when_hooked if carries_alarm]
+    assert alarm_seen and alarm_seen[0] < ROUTINE + 1
+    assert Position.objects.count() == ROUTINE + 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_an_alarm_reaching_a_writer_that_waits_for_the_lock_with_routine_fixes_still_goes_in_early(
+    device, stored_when_hooked
+):
+    busy = BatchWriter(GatewayCounters(), max_batch=ROUTINE, max_delay=0.01)
+    waiting = BatchWriter(GatewayCounters(), max_batch=10, max_delay=0.01)
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+    busy.start()
+    waiting.start()
+    try:
+        routine = busy.submit(rows(device, start, ROUTINE))
+        wait_until_a_writer_holds_the_lock()
+        queued = waiting.submit(rows(device, start + dt.timedelta(hours=22), 10))
+        time.sleep(0.05)  # its writer is now blocked on the lock with those ten
+        alarm = waiting.submit(sos(device, start + dt.timedelta(hours=23)))
+        assert alarm.result(timeout=30) == 1 and queued.result(timeout=30) == 10
+        assert routine.result(timeout=60) == ROUTINE
+    finally:
+        busy.stop()
+        waiting.stop()
+    alarm_seen = [stored for carries_alarm, stored in stored_when_hooked if carries_alarm]
+    assert alarm_seen and alarm_seen[0] < ROUTINE + 11  # the long batch was not finished
+    assert Position.objects.count() == ROUTINE + 11

@@ -159,3 +159,19 @@ def test_a_full_queue_refuses_the_next_fix_until_the_writer_has_taken_what_was_q
     finally:
         writer.stop()
     assert Position.objects.count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_an_announced_alarm_is_seen_by_other_writers_only_and_asking_takes_nothing():
+    path = WriteLock.for_connection().path
+    mine, theirs, third = WriteLock(path), WriteLock(path), WriteLock(path)
+    try:
+        assert not mine.alarm_waiting() and not theirs.alarm_waiting()
+        theirs.announce()
+        assert mine.alarm_waiting() and third.alarm_waiting()  # both ask at once: neither hides the other
+        assert not theirs.alarm_waiting()  # its own announcement is not another worker's alarm
+        theirs.withdraw()
+        assert not mine.alarm_waiting() and not third.alarm_waiting()
+    finally:
+        for lock in (mine, theirs, third):
+            lock.close()
