@@ -114,6 +114,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- GPS gateway ----------------------------------------------------------------------------------
+# The cyclic collector's young-generation threshold in gateway workers (gps_gateway/runner.py).
+GATEWAY_GC_THRESHOLD = env_int("GATEWAY_GC_THRESHOLD", 50_000, minimum=700, maximum=10_000_000)
+
 # --- Accounts and sessions ------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["backend.core.auth_backend.StaffBackend"]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import resource
 import signal
 import socket
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -69,19 +69,16 @@ def tell_officers_to_remove_tags(directory: DeviceDirectory) -> int:
     return len(refused)
 
 
-# The cyclic collector's young-generation threshold.  Fixes, rows and futures are freed by reference
-# counting; at the default 700 the collector ran ~30 times a second per worker for nothing, and each
-# full collection walked every connection's objects: pauses of up to 190 ms on the event loop.
-GC_YOUNG_THRESHOLD = int(os.environ.get("ANBANG_GATEWAY_GC_THRESHOLD", "50000"))
-
-
 def settle_memory() -> None:
     """After start-up (Django, the models, the device directory): what exists now lives as long as the
-    process, so the collector stops walking it (``gc.freeze``), and young collections run less often."""
+    process, so the collector stops walking it (``gc.freeze``), and young collections run less often
+    (``ANBANG_GATEWAY_GC_THRESHOLD``, default 50,000).  Fixes, rows and futures are freed by reference
+    counting; at Python's default of 700 the collector ran ~30 times a second per worker for nothing, and
+    its full collections over 10,000 connections paused the event loop for up to 190 ms."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+    gc.set_threshold(settings.GATEWAY_GC_THRESHOLD, middle, old)
 
 
 def raise_file_limit() -> int:

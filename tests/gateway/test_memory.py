@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 
-from gps_gateway.runner import GC_YOUNG_THRESHOLD, settle_memory
+from django.conf import settings
+
+from gps_gateway.runner import settle_memory
 
 
 def test_settling_memory_freezes_what_start_up_built_and_raises_the_young_threshold():
@@ -13,8 +15,8 @@ def test_settling_memory_freezes_what_start_up_built_and_raises_the_young_thresh
         built_at_start = [{"device": n} for n in range(1000)]
         settle_memory()
         assert gc.get_freeze_count() >= len(built_at_start)
-        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, before[1], before[2])
-        assert GC_YOUNG_THRESHOLD >= 10_000
+        assert gc.get_threshold() == (settings.GATEWAY_GC_THRESHOLD, before[1], before[2])
+        assert settings.GATEWAY_GC_THRESHOLD == 50_000
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
