@@ -175,4 +175,3 @@ def test_an_announced_alarm_is_seen_by_other_writers_only_and_asking_takes_nothi
     finally:
         for lock in (mine, theirs, third):
             lock.close()
-
