@@ -548,6 +548,10 @@ def run_bench(args: argparse.Namespace, data: str) -> None:
             f"({paced.acked:,} fixes); ack latency p50 {pq(0.5):.1f} ms  p99 {pq(0.99):.1f} ms  max {lat[-1] * 1000:.1f} ms"
             f"  (target p99 ≤ 250 ms: {'met' if pq(0.99) <= 250 else 'NOT MET'})"
         )
+        print(
+            f"    paced CPU per fix: gateway {paced.cpu[0] / paced.acked * 1e6:.0f} µs, load generator "
+            f"{paced.cpu[1] / paced.acked * 1e6:.0f} µs; {(paced.cpu[0] + paced.cpu[1]) / paced.elapsed:.2f} cores busy"
+        )
     if paced is not None and paced.sos_sent:
         report_sos(paced.sos_sent)
     if stored < load.acked + (paced.acked if paced else 0):
