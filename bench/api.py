@@ -20,11 +20,9 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -35,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import environment, free_port  # noqa: E402
+from bench.common import data_folder, environment, free_port  # noqa: E402
 
 # Who holds the first cases of each office, as seed_demo gives its demo persons (backend/people/demo.py);
 # the office's further cases go to synthetic colleagues, CASELOAD each, so no officer holds an
@@ -255,14 +253,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the seeded database (its path is printed)")
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="anbang-bench-api-")
-    try:
+    with data_folder("anbang-bench-api-", args.keep) as data:
         run(args, data)
-    finally:
-        if args.keep:
-            print(f"database kept in {data}")
-        else:
-            shutil.rmtree(data, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, data: str) -> None:

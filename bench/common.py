@@ -6,7 +6,10 @@ import base64
 import contextlib
 import os
 import secrets
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
 
 # Tuning variables a benchmark may pass through to the product to compare configurations.
 PASS_THROUGH = {"ANBANG_GATEWAY_WORKERS", "ANBANG_SQLITE_CACHE_MB"}
@@ -44,3 +47,16 @@ def free_ports(count: int) -> list[int]:
         for sock in socks:
             sock.bind(("127.0.0.1", 0))
         return [sock.getsockname()[1] for sock in socks]
+
+
+@contextlib.contextmanager
+def data_folder(prefix: str, keep: bool, what: str = "database") -> Iterator[str]:
+    """A fresh folder for the product's data, removed afterwards unless ``keep`` (then its path is printed)."""
+    data = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield data
+    finally:
+        if keep:
+            print(f"{what} kept in {data}")
+        else:
+            shutil.rmtree(data, ignore_errors=True)

@@ -19,19 +19,17 @@ import hashlib
 import os
 import random
 import secrets
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import environment, free_ports  # noqa: E402
+from bench.common import data_folder, environment, free_ports  # noqa: E402
 
 AUTH_CODE = "benchcode0000001"
 
@@ -431,14 +429,8 @@ def main() -> None:
         "--keep", action="store_true", help="keep the database and gateway log (path printed)"
     )
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="anbang-bench-gw-")
-    try:
+    with data_folder("anbang-bench-gw-", args.keep, "database and gateway log") as data:
         run_bench(args, data)
-    finally:
-        if args.keep:
-            print(f"database and gateway log kept in {data}")
-        else:
-            shutil.rmtree(data, ignore_errors=True)
 
 
 def run_bench(args: argparse.Namespace, data: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -79,6 +80,17 @@ def wait_until_a_writer_holds_the_lock(timeout: float = 20) -> None:
 ROUTINE = 8000  # twenty 400-row statements: long enough to arrive in the middle of
 
 
+@contextlib.contextmanager
+def running(*writers: BatchWriter):
+    for writer in writers:
+        writer.start()
+    try:
+        yield
+    finally:
+        for writer in writers:
+            writer.stop()
+
+
 @pytest.fixture
 def stored_when_hooked():
     """For each batch the hooks see: (carries an alarm, positions stored at that moment)."""
@@ -98,14 +110,11 @@ def test_an_alarm_that_arrives_in_the_middle_of_a_long_batch_is_committed_before
 ):
     writer = BatchWriter(GatewayCounters(), max_batch=ROUTINE, max_delay=0.01)
     start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
-    writer.start()
-    try:
+    with running(writer):
         routine = writer.submit(rows(device, start, ROUTINE))
         wait_until_a_writer_holds_the_lock()
         alarm = writer.submit(sos(device, start + dt.timedelta(hours=23)))
         assert alarm.result(timeout=30) == 1 and routine.result(timeout=60) == ROUTINE
-    finally:
-        writer.stop()
     (alarm_first, stored_then), (routine_after, _) = stored_when_hooked
     assert alarm_first and not routine_after
     assert stored_then < ROUTINE + 1  # the routine batch was not finished when the alarm went in
@@ -120,16 +129,11 @@ def test_another_workers_alarm_waiting_for_the_lock_goes_in_before_the_rest_of_a
     busy = BatchWriter(GatewayCounters(), max_batch=ROUTINE, max_delay=0.01)
     other = BatchWriter(GatewayCounters(), max_batch=10, max_delay=0.01)
     start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
-    busy.start()
-    other.start()
-    try:
+    with running(busy, other):
         routine = busy.submit(rows(device, start, ROUTINE))
         wait_until_a_writer_holds_the_lock()
         alarm = other.submit(sos(device, start + dt.timedelta(hours=23)))
         assert alarm.result(timeout=30) == 1 and routine.result(timeout=60) == ROUTINE
-    finally:
-        busy.stop()
-        other.stop()
     alarm_seen = [stored for carries_alarm, stored in stored_when_hooked if carries_alarm]
     assert alarm_seen and alarm_seen[0] < ROUTINE + 1
     assert Position.objects.count() == ROUTINE + 1
@@ -142,9 +146,7 @@ def test_an_alarm_reaching_a_writer_that_waits_for_the_lock_with_routine_fixes_s
     busy = BatchWriter(GatewayCounters(), max_batch=ROUTINE, max_delay=0.01)
     waiting = BatchWriter(GatewayCounters(), max_batch=10, max_delay=0.01)
     start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
-    busy.start()
-    waiting.start()
-    try:
+    with running(busy, waiting):
         routine = busy.submit(rows(device, start, ROUTINE))
         wait_until_a_writer_holds_the_lock()
         queued = waiting.submit(rows(device, start + dt.timedelta(hours=22), 10))
@@ -152,9 +154,6 @@ def test_an_alarm_reaching_a_writer_that_waits_for_the_lock_with_routine_fixes_s
         alarm = waiting.submit(sos(device, start + dt.timedelta(hours=23)))
         assert alarm.result(timeout=30) == 1 and queued.result(timeout=30) == 10
         assert routine.result(timeout=60) == ROUTINE
-    finally:
-        busy.stop()
-        waiting.stop()
     alarm_seen = [stored for carries_alarm, stored in stored_when_hooked if carries_alarm]
     assert alarm_seen and alarm_seen[0] < ROUTINE + 11  # the long batch was not finished
     assert Position.objects.count() == ROUTINE + 11
