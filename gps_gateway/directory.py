@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from gps_gateway.filters import LastPoint
+from gps_gateway.writer import WriteLock
 
 
 @dataclass
@@ -58,9 +59,8 @@ class DeviceDirectory:
         self._by_key: dict[tuple[str, str], DeviceInfo] = {}
         self._lock = threading.Lock()
         self._since: dt.datetime | None = None
-        self._flush_lock = (
-            None  # its own flock descriptor: one shared with the writer thread would not exclude it
-        )
+        # The writers' lock, on a descriptor of its own (one shared with a writer would not exclude it).
+        self._flush_lock = WriteLock.for_connection()
 
     def get(self, protocol: str, identifier: str) -> DeviceInfo | None:
         return self._by_key.get((protocol, identifier))
@@ -120,13 +120,6 @@ class DeviceDirectory:
                 device.refused_without_order = 0
         return refused
 
-    def _write_lock(self):
-        from gps_gateway.writer import WriteLock
-
-        if self._flush_lock is None:
-            self._flush_lock = WriteLock.for_connection() or contextlib.nullcontext()
-        return self._flush_lock
-
     def dirty_devices(self) -> list[DeviceInfo]:
         with self._lock:
             dirty = [d for d in self._by_key.values() if d.dirty]
@@ -147,7 +140,11 @@ class DeviceDirectory:
         # Queued with the writers' batches on their lock: on SQLite's sleeping busy handler instead, this
         # UPDATE of every active device waited behind batch after batch, and a writer that took the lock
         # meanwhile slept on SQLite's lock in steps of up to 100 ms once the UPDATE held it.
-        with self._write_lock(), transaction.atomic(), connection.cursor() as cursor:
+        with (
+            self._flush_lock or contextlib.nullcontext(),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.executemany(
                 "UPDATE monitoring_device SET last_seen_at = %s, last_fix_at = %s, "
                 "battery_pct = COALESCE(%s, battery_pct) WHERE id = %s",

@@ -210,6 +210,16 @@ class WriteLock:
         prober from releasing it (under load, milliseconds).  Our own announcement does not count."""
         return self._record_lock(fcntl.F_OFD_GETLK, fcntl.F_WRLCK) != fcntl.F_UNLCK
 
+    def hand_over(self, until, patience: float = 0.5) -> None:
+        """Let another worker's announced alarm in and take the lock back.  flock promises no order, so
+        wait until the other worker has it (its announcement ends once its alarms are written) or
+        ``until()`` is true (an alarm of our own arrived), at most ``patience`` seconds."""
+        self.__exit__()
+        deadline = time.monotonic() + patience
+        while self.alarm_waiting() and not until() and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        self.__enter__()
+
     def close(self) -> None:
         for fd in (self._fd, self._urgent_fd):
             if fd is not None:
@@ -403,13 +413,7 @@ class BatchWriter:
         if urgent := self._take_urgent():
             self._write_alarms(urgent, encoder)
         if self._lock is not None and self._lock.alarm_waiting():
-            self._lock.__exit__()
-            # flock promises no order: wait until the other worker has the lock (its announcement ends
-            # once its alarms are written), or an alarm of our own arrives.
-            deadline = time.monotonic() + 0.5
-            while self._lock.alarm_waiting() and self._urgent.empty() and time.monotonic() < deadline:
-                time.sleep(0.0005)
-            self._lock.__enter__()
+            self._lock.hand_over(until=lambda: not self._urgent.empty())
 
     def _write_alarms(self, urgent: list[_Job], encoder: Encoder) -> None:
         """Commit alarms on their own and run their hooks (the caller holds the lock)."""
