@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from gps_gateway.protocols.common import Fix
 
@@ -20,8 +21,7 @@ class FilterLimits:
     max_speed_kmh: float = 1000.0  # faster than any car or train: a jump, not a journey
 
 
-@dataclass(frozen=True)
-class LastPoint:
+class LastPoint(NamedTuple):  # one per stored fix: a tuple, not a frozen dataclass (5x cheaper to build)
     lat: float
     lon: float
     time: dt.datetime

