@@ -3,8 +3,8 @@
 Not the product.  Two forked worker processes share one listening socket; each reads JT/T 808 0x0200
 frames with uvloop, parses them with two struct calls, hands them to a writer thread that seals the
 point and a small attributes object with AES-GCM (as the product stores them), inserts them into SQLite
-(WAL, synchronous=FULL, the workers taking turns under an ``flock``) and, after the commit, writes each
-connection's 0x8001.  The load generator is the same kind of asyncio process as bench/gateway.py's, on
+(WAL, synchronous=FULL, 400-row statements, the workers taking turns under an ``flock``) and, after the
+commit, writes each connection's 0x8001.  The load generator is the same kind of asyncio process as bench/gateway.py's, on
 the same machine: 10,000 devices, each sending its next fix once the last one is acknowledged.
 
 What it leaves out is what the product's path adds: authentication state, the general decoders (every
@@ -132,7 +132,18 @@ def worker(listener: socket.socket, path: str, args: argparse.Namespace) -> None
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA cache_size=-65536")
     db.execute("PRAGMA temp_store=MEMORY")
-    sql = f"INSERT INTO position ({COLUMNS}) VALUES ({', '.join(['?'] * 16)}) ON CONFLICT DO NOTHING"
+    one = "(" + ", ".join(["?"] * 16) + ")"
+    statements: dict[int, str] = {}  # rows → one multi-row INSERT, as the product's writer does
+
+    def insert(rows: list) -> None:
+        sql = statements.get(len(rows))
+        if sql is None:
+            values = ", ".join([one] * len(rows))
+            sql = statements[len(rows)] = (
+                f"INSERT INTO position ({COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING"
+            )
+        db.execute(sql, [value for row in rows for value in row])
+
     device_ids: dict[bytes, int] = {}
 
     def seal(plain: bytes) -> str:
@@ -161,7 +172,7 @@ def worker(listener: socket.socket, path: str, args: argparse.Namespace) -> None
             try:
                 db.execute("BEGIN IMMEDIATE")
                 for start in range(0, len(rows), 400):
-                    db.executemany(sql, rows[start : start + 400])
+                    insert(rows[start : start + 400])
                 db.execute("COMMIT")
             finally:
                 fcntl.flock(lock_fd, fcntl.LOCK_UN)

@@ -45,9 +45,10 @@ class OsmAndServer:
         try:
             while True:
                 try:
-                    head = await asyncio.wait_for(
-                        reader.readuntil(b"\r\n\r\n"), self.gateway.limits.idle_timeout
-                    )
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the read in a task of
+                    # its own, a task per request; the context manager only arms a timer.
+                    async with asyncio.timeout(self.gateway.limits.idle_timeout):
+                        head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
                     return
                 except asyncio.LimitOverrunError:
