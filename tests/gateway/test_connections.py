@@ -15,9 +15,10 @@ from tests.support.gateway import running_gateway
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def test_an_idle_connection_is_closed(tmp_path, tree):
+@pytest.mark.parametrize("protocol", ["jt808", "osmand"])
+def test_an_idle_connection_is_closed(tmp_path, tree, protocol):
     with running_gateway(tmp_path, ANBANG_GATEWAY_IDLE_TIMEOUT_S="1") as gateway:
-        sock = socket.create_connection(("127.0.0.1", gateway.ports["jt808"]), timeout=10)
+        sock = socket.create_connection(("127.0.0.1", gateway.ports[protocol]), timeout=10)
         started = time.monotonic()
         assert sock.recv(16) == b""  # closed by the gateway, not by us
         assert 0.8 < time.monotonic() - started < 5
