@@ -147,7 +147,8 @@ def _sqlite_datetime(general):
 
     def adapt(value):
         if value is not None and value.tzinfo is utc:
-            return value.replace(tzinfo=None).isoformat(" ")  # str() of it, without str()'s detour
+            # str() of the naive value: the aware text without its "+00:00" (no naive copy built).
+            return value.isoformat(" ")[:-6]
         return general(value)
 
     return adapt

@@ -134,6 +134,14 @@ def test_the_writers_sqlite_datetime_text_is_what_django_stores():
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's datetime text")
+@given(st.datetimes(timezones=st.just(dt.UTC)))
+def test_any_utc_fix_time_gets_the_sqlite_text_django_would_store(value: dt.datetime):
+    general = connection.ops.adapt_datetimefield_value
+    assert _sqlite_datetime(general)(value) == general(value)
+
+
+@pytest.mark.django_db
 def test_the_writers_attributes_json_is_what_the_encrypted_field_writes():
     field = Position._meta.get_field("attributes")
     encoder = Encoder()
