@@ -21,7 +21,7 @@ class FilterLimits:
     max_speed_kmh: float = 1000.0  # faster than any car or train: a jump, not a journey
 
 
-class LastPoint(NamedTuple):  # one per stored fix: a tuple, not a frozen dataclass (5x cheaper to build)
+class LastPoint(NamedTuple):  # one per stored fix: a tuple, 0.5 µs to build against a frozen dataclass's 0.8
     lat: float
     lon: float
     time: dt.datetime

@@ -21,7 +21,7 @@ MIN_FRAME = 10  # header 2 + len 1 + proto 1 + serial 2 + crc 2 + trailer 2
 
 # Each byte with its bits in reverse order.  CRC-16/X-25 is the reflected form of the CCITT polynomial
 # that binascii.crc_hqx computes in C: over bit-reversed bytes, with the result reversed back, the two
-# agree — and in C the CRC is ~20× cheaper than a table loop in Python (two per GT06 fix: check, reply).
+# agree — and in C the CRC is ~7× cheaper than a table loop in Python (two per GT06 fix: check, reply).
 _REVERSED = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
 
 
@@ -119,7 +119,7 @@ def _trailer_end(buffer: bytes, pos: int) -> int | None:
 class Frame(NamedTuple):
     """A frame taken apart.  ``body`` runs from after the protocol number to before ``0D 0A`` and so
     still ends with serial + CRC; ``limit`` is where the serial starts.  Immutable as a NamedTuple,
-    which is built in a fifth of a frozen dataclass's time (one per fix)."""
+    built in 0.8 µs against a frozen dataclass's 1.9 (one per fix)."""
 
     extended: bool
     length: int
@@ -216,7 +216,7 @@ class Reader:
         return int.from_bytes(self.take(count), "big")
 
     # The fixed widths read the bytes directly: a location report reads ten fields, and the calls
-    # through uint() and take() were a third of its decoding.
+    # through uint() and take() were a sixth of its decoding.
     def u8(self) -> int:
         pos = self.pos
         if pos >= self.hard:
