@@ -44,6 +44,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gps_gateway.protocols.jt808_frames import checksum, escape  # noqa: E402
+from gps_gateway.simulate import jt808_location  # noqa: E402
+
 HEADER = struct.Struct(">HH6sH")  # 2013 header: message id, attributes, BCD phone, serial
 LOCATION = struct.Struct(">IIIIHHH6s")  # alarm word, status, lat, lon, altitude, speed, course, BCD time
 COLUMNS = (
@@ -69,12 +72,9 @@ def create_table(path: str, args: argparse.Namespace) -> None:
     db.close()
 
 
-def escape_frame(payload: bytes) -> bytes:
-    check = 0
-    for byte in payload:
-        check ^= byte
-    body = (payload + bytes([check])).replace(b"\x7d", b"\x7d\x01").replace(b"\x7e", b"\x7d\x02")
-    return b"\x7e" + body + b"\x7e"
+def frame_of(payload: bytes) -> bytes:
+    """Flags, escaping and checksum around a header and body: the product's framing helpers."""
+    return b"\x7e" + escape(payload + bytes([checksum(payload)])) + b"\x7e"
 
 
 def lean_reader():
@@ -84,7 +84,7 @@ def lean_reader():
         if b"\x7d" in frame:
             frame = frame.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
         msg_id, _, phone, serial = HEADER.unpack_from(frame)
-        reply = escape_frame(HEADER.pack(0x8001, 5, phone, serial) + struct.pack(">HHB", serial, msg_id, 0))
+        reply = frame_of(HEADER.pack(0x8001, 5, phone, serial) + struct.pack(">HHB", serial, msg_id, 0))
         if msg_id != 0x0200:
             return None, reply
         alarm, _, lat, lon, alt, speed, course, bcd = LOCATION.unpack_from(frame, 12)
@@ -210,17 +210,16 @@ def worker(listener: socket.socket, path: str, args: argparse.Namespace) -> None
 def load(port: int, devices: int, per_device: int) -> tuple[float, list[float], float]:
     """Closed loop over real sockets: (fixes/s, ack latencies, load-generator CPU seconds)."""
     uvloop.install()
-    start = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=8) - dt.timedelta(days=3)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=3)
     latencies: list[float] = []
 
     class Device(asyncio.Protocol):
         def __init__(self, index: int) -> None:
-            phone = bytes.fromhex(f"0199{index:08d}")
+            # The frames bench/gateway.py's JT/T 808 devices send (0x0200, no extras, one every 30 s).
+            phone = f"0199{index:08d}"
             self.frames = [
-                escape_frame(
-                    HEADER.pack(0x0200, 28, phone, n + 2)
-                    + struct.pack(">IIIIHHH", 0, 2, 30_000_000 + index * 100, 120_000_000 + n * 10, 30, 0, 90)
-                    + bytes.fromhex((start + dt.timedelta(seconds=30 * n)).strftime("%y%m%d%H%M%S"))
+                jt808_location(
+                    phone, n + 2, start + dt.timedelta(seconds=30 * n), 30.0 + index * 1e-4, 120.0 + n * 1e-5
                 )
                 for n in range(per_device)
             ]
