@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass
@@ -25,6 +26,8 @@ class GatewayCounters:
     write_errors: int = 0
     batches: int = 0
     batch_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+    # Where a routine batch's time went, last 2000 batches: rows and ms per phase (BatchPhases order).
+    batch_phases: deque = field(default_factory=lambda: deque(maxlen=2000))
     queue_depth: int = 0
     rate: float = 0.0  # fixes stored per second over the last stats interval
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -36,6 +39,19 @@ class GatewayCounters:
             self.duplicates += duplicates
             self.batches += 1
             self.batch_ms.append(millis)
+
+    def record_phases(self, phases: BatchPhases) -> None:
+        with self._lock:
+            self.batch_phases.append(phases)
+
+    def phase_means(self) -> dict | None:
+        """Mean rows and milliseconds per phase over the recent routine batches (None before the first)."""
+        with self._lock:
+            recent = list(self.batch_phases)
+        if not recent:
+            return None
+        means = [round(sum(values) / len(recent), 2) for values in zip(*recent, strict=True)]
+        return dict(zip(BatchPhases._fields, means, strict=True))
 
     def fixes_per_second(self) -> float:
         now = time.time()
@@ -68,6 +84,7 @@ class GatewayCounters:
             "batches": self.batches,
             "batch_ms_p50": p(0.5),
             "batch_ms_p99": p(0.99),
+            "batch_phases_mean": self.phase_means(),
             "queue_depth": self.queue_depth,
             "fixes_per_s": round(self.rate, 1),
         }
@@ -79,4 +96,27 @@ class GatewayCounters:
             f"gateway: {rate:.0f} fixes/s stored={s['stored']} dup={s['duplicates']} rejected={rejected} "
             f"malformed={sum(s['malformed'].values())} unknown={sum(s['unknown_devices'].values())} "
             f"conns={sum(s['connections'].values())} queue={s['queue_depth']} batch_p99={s['batch_ms_p99']}ms"
+            + _phases_text(s["batch_phases_mean"])
         )
+
+
+class BatchPhases(NamedTuple):
+    """One routine batch of the writer: its rows, and the milliseconds of each step in order — encrypting
+    and binding the rows, waiting for the write lock (another worker commits meanwhile), the INSERT
+    statements, the COMMIT (with any WAL checkpoint it runs), and the post-commit hooks."""
+
+    rows: float
+    encode_ms: float
+    lock_wait_ms: float
+    insert_ms: float
+    commit_ms: float
+    hooks_ms: float
+
+
+def _phases_text(means: dict | None) -> str:
+    if not means:
+        return ""
+    return (
+        f" batch_rows={means['rows']:.0f} encode={means['encode_ms']:.1f}ms lock_wait={means['lock_wait_ms']:.1f}ms"
+        f" insert={means['insert_ms']:.1f}ms commit={means['commit_ms']:.1f}ms hooks={means['hooks_ms']:.1f}ms"
+    )

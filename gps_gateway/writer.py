@@ -30,7 +30,7 @@ from django.db import close_old_connections, connection, transaction
 from backend.core.crypto.keyring import NONCE_BYTES
 from gps_gateway import hooks
 from gps_gateway.protocols.common import Alarm, Fix
-from gps_gateway.stats import GatewayCounters
+from gps_gateway.stats import BatchPhases, GatewayCounters
 
 logger = logging.getLogger("anbang.gateway")
 
@@ -490,17 +490,23 @@ class BatchWriter:
         sleeps up to 100 ms between looks, while the other worker took the lock batch after batch.
         The batch gives way to an alarm between its statements and before its hooks."""
         rows = [row for job in jobs for row in job.rows]
+        clock = _Clock()
         started = time.perf_counter()
         try:
             params = encoder.batch(rows)  # before the lock: the other worker may be committing meanwhile
         except Exception as exc:
             self._failed(jobs, rows, exc)
             return False
+        waiting = time.perf_counter()
+        clock.encode = waiting - started
         with self._lock or _NO_LOCK:
-            committed, stop_seen = self._write(jobs, rows, params, encoder, started, True)
+            clock.lock_wait = time.perf_counter() - waiting
+            committed, stop_seen = self._write(jobs, rows, params, encoder, started, True, clock)
             if committed:
                 self._let_alarms_in(encoder)  # before this batch's zone evaluation
+                hooks_started = time.perf_counter()
                 self._run_hooks(rows)
+                self.counters.record_phases(clock.phases(len(rows), time.perf_counter() - hooks_started))
         return stop_seen
 
     def _write(
@@ -511,6 +517,7 @@ class BatchWriter:
         encoder: Encoder,
         started: float,
         routine: bool,
+        clock: _Clock | None = None,
     ) -> tuple[bool, bool]:
         """Insert and commit (the caller holds the write lock), then settle the jobs: (committed, stop seen).
         ``jobs``, ``rows`` and ``params`` grow by what joins the transaction.  A routine batch is committed
@@ -525,15 +532,23 @@ class BatchWriter:
                 # otherwise wait for a whole further round of both workers' commits.
                 later, stop_seen = self._take_ready(self.max_batch - len(rows))
                 if later:
+                    encoding = time.perf_counter()
                     jobs.extend(later)
                     later_rows = [row for job in later for row in job.rows]
                     rows.extend(later_rows)
                     params.extend(encoder.batch(later_rows))
+                    if clock is not None:
+                        clock.encode += time.perf_counter() - encoding
             pending = params
             while True:
                 self._tune_connection()  # again after an alarm's failed write closed the connection
                 with transaction.atomic():
+                    inserting = time.perf_counter()
                     done, count = self._insert(pending, yielding=routine)
+                    committing = time.perf_counter()
+                if clock is not None:
+                    clock.insert += committing - inserting
+                    clock.commit += time.perf_counter() - committing
                 inserted += count
                 pending = pending[done:]
                 if not pending:
@@ -567,6 +582,21 @@ _WAKE = object()
 # The alarms that jump the queue: a person in danger or a tag taken off.  Not low battery or power cut,
 # which some devices keep raising on every fix while the condition lasts.
 URGENT_ALARMS = frozenset({Alarm.SOS, Alarm.REMOVING, Alarm.TAMPERING})
+
+
+class _Clock:
+    """Seconds a routine batch spent in each step, for ``GatewayCounters.record_phases``."""
+
+    __slots__ = ("commit", "encode", "insert", "lock_wait")
+
+    def __init__(self) -> None:
+        self.encode = self.lock_wait = self.insert = self.commit = 0.0
+
+    def phases(self, rows: int, hooks: float) -> BatchPhases:
+        ms = 1000.0
+        return BatchPhases(
+            rows, self.encode * ms, self.lock_wait * ms, self.insert * ms, self.commit * ms, hooks * ms
+        )
 
 
 def _urgent(rows: list[FixRow]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.utils import timezone
@@ -113,3 +114,29 @@ def test_stopping_writes_what_was_queued(device):
     writer.stop()
     assert all(isinstance(f, concurrent.futures.Future) and f.result(timeout=1) == 10 for f in futures)
     assert Position.objects.count() == 50
+
+
+def test_each_batch_reports_its_rows_and_where_its_time_went(device, writer):
+    def slow(batch):
+        time.sleep(0.2)  # a zone evaluation that takes its time
+
+    hooks.register(slow)
+    try:
+        writer.submit(rows(device, timezone.now().replace(microsecond=0), 7)).result(timeout=10)
+        writer.stop()  # the phases are recorded once the batch's hooks have run
+    finally:
+        hooks.unregister(slow)
+    means = writer.counters.phase_means()
+    assert means["rows"] == 7 and means["hooks_ms"] >= 200
+    assert means["encode_ms"] > 0 and means["insert_ms"] > 0 and means["commit_ms"] > 0
+    steps = means["encode_ms"] + means["lock_wait_ms"] + means["insert_ms"] + means["commit_ms"]
+    assert steps <= writer.counters.batch_ms[0] + 0.01  # the batch's latency is those steps, up to commit
+    snapshot = writer.counters.snapshot()
+    assert snapshot["batch_phases_mean"] == means
+    assert "batch_rows=7" in writer.counters.log_line(0) and "hooks=2" in writer.counters.log_line(0)
+
+
+def test_no_phases_are_reported_before_the_first_batch():
+    counters = GatewayCounters()
+    assert counters.phase_means() is None and counters.snapshot()["batch_phases_mean"] is None
+    assert "lock_wait" not in counters.log_line(0)

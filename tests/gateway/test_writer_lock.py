@@ -175,3 +175,25 @@ def test_an_announced_alarm_is_seen_by_other_writers_only_and_asking_takes_nothi
     finally:
         for lock in (mine, theirs, third):
             lock.close()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
+def test_the_time_a_batch_waits_for_another_workers_commit_is_reported_as_its_lock_wait(device, writer):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, WriteLock.for_connection().path],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        future = writer.submit(rows(device, timezone.now().replace(microsecond=0), 3))
+        time.sleep(0.4)  # the other "worker" commits meanwhile
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert future.result(timeout=10) == 3
+        writer.stop()
+    finally:
+        holder.kill()
+        holder.wait()
+    means = writer.counters.phase_means()
+    assert means["rows"] == 3 and means["lock_wait_ms"] >= 350
+    assert means["insert_ms"] + means["commit_ms"] < means["lock_wait_ms"]

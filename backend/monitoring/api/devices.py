@@ -222,7 +222,8 @@ def gateway_stats(request: HttpRequest):
         for key, value in row.counters.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value
-            elif isinstance(value, dict):
+            elif isinstance(value, dict) and all(isinstance(count, int) for count in value.values()):
+                # Counts by reason or protocol add up; a node's means (batch_phases_mean) do not.
                 merged = totals.setdefault(key, {})
                 for reason, count in value.items():
                     merged[reason] = merged.get(reason, 0) + count
