@@ -73,6 +73,10 @@ class Rules:
     checkin_reminder_before_close_hours: int = 24
     # A reminder whose moment passed more than this long ago (the scheduler was down) is not sent late.
     reminder_stale_hours: int = 6
+    # A check-in window in which the person spent at least this many days in custody (羁押, recorded with
+    # the case's detain / end_detention) raises no missed_checkin alert: they could not report, and the
+    # officer who recorded the custody knows why; the due item closes as "detained".
+    checkin_custody_excuse_days: int = 1
     # Category reviews: 严管 for the first 2 months (correction_initial_strict_months), 宽管 after ≥ 6 months
     # in 普管 with a quarterly score ≥ 80.
     category_lenient_after_months: int = 6

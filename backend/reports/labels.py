@@ -39,6 +39,7 @@ COMPLIANCE_STATUS = {
     "open": "进行中",
     "future": "未开始",
     "grace": "宽限期",
+    "custody": "羁押期间",
 }
 
 

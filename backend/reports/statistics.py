@@ -38,6 +38,7 @@ from backend.people.models import (
 )
 from backend.people.models.case import OPEN_STATUSES
 from backend.reports.periods import SHANGHAI, Period, midnight
+from backend.supervision.custody import custody_spells, excused_by_custody
 from backend.supervision.models import HOUR_KINDS, Checkin, CheckinKind, CheckinPlan, FollowUp, FollowUpKind
 from backend.supervision.models import Period as Every
 from backend.supervision.plans import COUNTS_TOWARD, window_by_key, windows_overlapping
@@ -321,8 +322,9 @@ def _mh_standard(patients, period: Period) -> Rate:
 def _checkin_compliance(path: str, period: Period, as_of: dt.datetime) -> tuple[Rate, dict[str, Rate]]:
     """Duty windows that closed in the month (the month itself; the ISO weeks ending in it), for cases that
     had reported before the window ended and were not closed before its last day, excluding a plan's grace
-    window (plans.py ``counted``) and windows not yet over at ``as_of``.  A window is met when its check-ins
-    (hours for education and community service) reach the plan's requirement."""
+    window (plans.py ``counted``), windows short but excused by days in custody (custody.py) and windows
+    not yet over at ``as_of``.  A window is met when its check-ins (hours for education and community
+    service) reach the plan's requirement."""
     month = window_by_key(Every.MONTH, f"{period.first:%Y-%m}")
     windows = {
         Every.MONTH: [month] if month.end <= as_of else [],
@@ -338,6 +340,8 @@ def _checkin_compliance(path: str, period: Period, as_of: dt.datetime) -> tuple[
         case__correction__reported_on__isnull=False,
     ).values_list("case_id", "kind", "period", "required", "active_since", "case__correction__reported_on",
                   "case__closed_on")  # fmt: skip
+    plans = list(plans)
+    spells = custody_spells({row[0] for row in plans})
     held: dict[tuple[str, str], list[tuple[int, int, object]]] = defaultdict(list)
     for case_id, kind, every, required, since, reported_on, closed_on in plans:
         for window in windows.get(every, []):
@@ -360,9 +364,11 @@ def _checkin_compliance(path: str, period: Period, as_of: dt.datetime) -> tuple[
         measure = Sum("hours") if kind in HOUR_KINDS else Count("pk")
         totals = dict(done.annotate(total=measure).values_list("case_id", "total"))
         for case_id, required, _ in items:
+            done_enough = (totals.get(case_id) or Decimal(0)) >= required
+            if not done_enough and excused_by_custody(spells.get(case_id), window):
+                continue  # short, but in custody: the duty could not be done (custody.py)
             total[kind] += 1
-            if (totals.get(case_id) or Decimal(0)) >= required:
-                met[kind] += 1
+            met[kind] += done_enough
     by_duty = {kind: Rate(met[kind], total[kind]) for kind in sorted(total)}
     return Rate(sum(met.values()), sum(total.values())), by_duty
 
@@ -390,7 +396,8 @@ def definitions() -> list[tuple[str, str]]:
                     "全年是否达标以 12 月报表为准）。"),
         ("签到与报告完成率", "统计月内结束的各项签到/报告窗口（当月，及在当月结束的自然周）中，达到计划要求次数"
                         "（教育学习、社区服务为小时数）的窗口数 ÷ 应统计的窗口数。不计：义务生效当期（宽限期）、"
-                        "窗口结束前尚未报到或已结案的、打印时尚未结束的窗口。按现行计划要求判断。"),
+                        "窗口结束前尚未报到或已结案的、打印时尚未结束的窗口，以及未完成但窗口内羁押满 "
+                        f"{r.checkin_custody_excuse_days} 日的窗口（羁押期间无法报到）。按现行计划要求判断。"),
         ("告警处置时长", "统计月内生成的告警，从生成到签收、到办结的时长的中位数（分钟）；未签收或未办结的不计入"
                       "对应时长。升级次数为统计月内发生的逐级上报次数。"),
         ("脱管事件", "统计月内登记的“脱管查找”记录数；“查找到位”为同期解除脱管查找的记录数。"),

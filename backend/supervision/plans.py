@@ -263,7 +263,9 @@ def cancel_plan_items(plans: Iterable[CheckinPlan], *, reason: str) -> int:
 
 def compliance(case: Case, month: str, now: dt.datetime | None = None) -> list[dict]:
     """Per active duty and per window overlapping the month (a week across the month's edge is shown
-    whole): required, done and a status — met / missed / open (in progress) / future / grace."""
+    whole): required, done and a status — met / missed / open (in progress) / future / grace / custody
+    (over, short, and excused by days in custody: custody.py)."""
+    from backend.supervision.custody import custody_spells, excused_by_custody
     from backend.supervision.models import Checkin
 
     now = now or timezone.now()
@@ -278,6 +280,7 @@ def compliance(case: Case, month: str, now: dt.datetime | None = None) -> list[d
                 case=case, at__gte=min(w.start for w in spans), at__lt=max(w.end for w in spans)
             ).values_list("kind", "at", "hours")
         )
+    spells = custody_spells({case.pk}).get(case.pk)
     result = []
     for plan in plans:
         out = []
@@ -289,8 +292,10 @@ def compliance(case: Case, month: str, now: dt.datetime | None = None) -> list[d
                 status = "future"
             elif window.end > now:
                 status = "open"
+            elif not counted(plan, window):
+                status = "grace"
             else:
-                status = "missed" if counted(plan, window) else "grace"
+                status = "custody" if excused_by_custody(spells, window) else "missed"
             out.append({"window": window.key, "start": window.start, "end": window.end,
                         "required": plan.required, "done": as_number(done), "status": status})  # fmt: skip
         result.append({"plan_id": plan.pk, "kind": plan.kind, "period": plan.period, "required": plan.required,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from backend.reports.periods import parse_month
@@ -71,3 +73,17 @@ def test_a_township_sees_only_its_own_figures(october, tree):
     assert township.register == {"correction": 1}
     assert township.checkin == Rate(1, 2)
     assert township.alerts_total == 1
+
+
+def test_a_week_short_while_in_custody_is_left_out_of_check_in_compliance_and_a_met_one_still_counts(
+    october, tree, officers
+):
+    from backend.people.actions.transitions import transition_case
+
+    # C2 reported in person on 20 Oct but wrote nothing in the week of 19 Oct; detained from the 22nd.
+    transition_case(
+        by=officers.colleague, case=october.c2, action="detain", effective_on=dt.date(2026, 10, 22)
+    )
+    stats = compute_monthly(tree.county_a, parse_month("2026-10"), as_of=at(2026, 12, 1))
+    assert stats.checkin_by_duty == {"in_person": Rate(3, 4), "written": Rate(3, 3)}
+    assert stats.checkin == Rate(6, 7)

@@ -5,7 +5,8 @@ Per active plan and window (plans.py): CHECKIN_OPENS at the window's first day, 
 ``reminder_stale_hours`` ago ("stale"); CHECKIN_CLOSING ``checkin_reminder_before_close_hours`` before
 the end — a reminder if not yet done; CHECKIN_WINDOW_END at the end — the check-ins are counted (hours
 summed) and a shortfall raises one missed_checkin alert (medium; high for in-person reports), else "ok".
-A missed window alerts however late the sweep comes; only reminders go stale.
+A missed window alerts however late the sweep comes; only reminders go stale.  A window short while the
+person spent enough of it in custody (羁押) closes as "detained" instead (custody.py).
 
 Intake (社区矫正法 Art. 17, 实施办法 Art. 16; domain.md "Intake"): a correction case still 待报到 at the end
 of its report deadline (Asia/Shanghai) is 漏管 — one critical missed_intake alert.
@@ -28,6 +29,7 @@ from backend.core.rules import rules
 from backend.monitoring.actions.alerts import raise_alert
 from backend.monitoring.models import AlertKind, Severity
 from backend.people.models import Case, CaseKind, CaseStatus, CorrectionDetail
+from backend.supervision.custody import custody_spells, excused_by_custody
 from backend.supervision.due import (
     Plan,
     fast_instances,
@@ -140,6 +142,7 @@ class _Batch:
             if key not in windows:
                 windows[key] = window_by_key(*key)
             self.windows[item.pk] = windows[key]
+        self.custody = custody_spells({i.case_id for i in items if i.case_id is not None})
         live = [i for i in items if self.skip(i) is None]
         self.done: dict[int, int | Decimal] = {}
         groups: dict[tuple[str, str], list[DueItem]] = defaultdict(list)
@@ -167,6 +170,8 @@ class _Batch:
             return "plan_changed"
         if not counted(plan, self.windows[item.pk]):
             return "grace"
+        if excused_by_custody(self.custody.get(case.pk), self.windows[item.pk]):
+            return "detained"
         return None
 
     def plan(self, item: DueItem) -> CheckinPlan:
