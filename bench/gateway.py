@@ -2,6 +2,7 @@
 only after it is committed, with the raw SQLite insert ceiling measured in the same run.
 
 Run: .venv/bin/python bench/gateway.py [--devices 10000] [--fixes 1000000] [--paced-rate 10000] [--keep]
+     [--time-first-table]  (measurement only: the table with a time-first unique index, see make_table_time_first)
 
 Mix: 70 % JT/T 808 (registered, authenticated, 0x0200 per fix, 0x8001 ack), 20 % GT06 (login, 0x12 per
 fix, echoed ack), 10 % OsmAnd (HTTP keep-alive GET per fix, 200).  Each device sends its next fix only
@@ -95,6 +96,22 @@ def wear_alarm_devices(phones: list[str]) -> None:
         Device.objects.filter(protocol="jt808", identifier=phone.lstrip("0")).update(
             person=person, kind="watch"
         )
+
+
+def make_table_time_first(db_path: str) -> None:
+    """``--time-first-table``: monitoring_position rebuilt with one index, unique (fix_time, device_id), in
+    place of unique (device_id, fix_time) and (person_id, fix_time).  The writer's ON CONFLICT target is
+    the same pair of columns, so the gateway runs unchanged; but no reader could find a device's or a
+    person's fixes quickly in this table — it measures what the product table's shape costs, nothing more."""
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    (sql,) = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'monitoring_position'").fetchone()
+    time_first = sql.replace('UNIQUE ("device_id", "fix_time")', 'UNIQUE ("fix_time", "device_id")')
+    if time_first == sql:
+        raise SystemExit(
+            "monitoring_position no longer has the unique (device_id, fix_time) this option swaps"
+        )
+    raw.executescript(f"BEGIN; DROP TABLE monitoring_position; {time_first}; COMMIT;")
+    raw.close()
 
 
 def insert_ceiling(db_path: str, count: int = 200_000) -> tuple[float, float]:
@@ -428,6 +445,12 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the database and gateway log (path printed)"
     )
+    parser.add_argument(
+        "--time-first-table",
+        action="store_true",
+        help="measurement only: the positions table with one unique (fix_time, device_id) index instead of "
+        "the device- and person-leading ones its readers need (what the table's shape costs)",
+    )
     args = parser.parse_args()
     with data_folder("anbang-bench-gw-", args.keep, "database and gateway log") as data:
         run_bench(args, data)
@@ -446,6 +469,8 @@ def run_bench(args: argparse.Namespace, data: str) -> None:
     wearers = fleet["jt808"][: args.sos_devices] if args.paced_rate else []
     wear_alarm_devices(wearers)
     db_path = str(Path(data) / "anbang.sqlite3")
+    if args.time_first_table:
+        make_table_time_first(db_path)
     raw_rate, encoded_rate = insert_ceiling(db_path)
     protocols = ("osmand", "jt808", "gt06", "h02", "watch")
     ports = dict(zip(protocols, free_ports(len(protocols)), strict=True))
