@@ -4,6 +4,7 @@ the waiter at once), statement journals in memory, and a queue bound that costs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import subprocess
 import sys
@@ -31,6 +32,26 @@ sys.stdin.readline()
 """
 
 
+@contextlib.contextmanager
+def another_worker_holding_the_lock():
+    """Another process holds the gateway's write lock until the yielded ``release()`` is called."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, WriteLock.for_connection().path],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def release() -> None:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield release
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 @pytest.fixture
 def writer():
     writer = BatchWriter(GatewayCounters(), max_batch=500, max_delay=0.01)
@@ -43,45 +64,26 @@ def writer():
 def test_a_batch_waits_while_another_process_holds_the_write_lock_and_commits_once_it_is_released(
     device, writer
 ):
-    lock = WriteLock.for_connection()
-    assert lock is not None
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, lock.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with another_worker_holding_the_lock() as release:
         future = writer.submit(rows(device, timezone.now().replace(microsecond=0), 3))
         with pytest.raises(TimeoutError):
             future.result(timeout=1)  # the other "worker" is committing: nothing acknowledged yet
         assert Position.objects.count() == 0
-        holder.stdin.write("\n")
-        holder.stdin.flush()
+        release()
         assert future.result(timeout=10) == 3
-    finally:
-        holder.kill()
-        holder.wait()
     assert Position.objects.count() == 3
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
 def test_fixes_queued_while_the_other_worker_commits_join_the_transaction_that_was_waiting(device, writer):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, WriteLock.for_connection().path],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
     start = timezone.now().replace(microsecond=0)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with another_worker_holding_the_lock() as release:
         first = writer.submit(rows(device, start, 2))
         time.sleep(0.5)  # the writer has taken the first batch and waits for the lock
         later = [writer.submit(rows(device, start + dt.timedelta(minutes=n), 2)) for n in range(1, 4)]
         time.sleep(0.2)
-        holder.stdin.write("\n")
-        holder.stdin.flush()
+        release()
         assert [f.result(timeout=10) for f in (first, *later)] == [2, 2, 2, 2]
-    finally:
-        holder.kill()
-        holder.wait()
     assert writer.counters.batches == 1 and Position.objects.count() == 8
 
 
@@ -179,21 +181,12 @@ def test_an_announced_alarm_is_seen_by_other_writers_only_and_asking_takes_nothi
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the write lock is for SQLite files only")
 def test_the_time_a_batch_waits_for_another_workers_commit_is_reported_as_its_lock_wait(device, writer):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, WriteLock.for_connection().path],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with another_worker_holding_the_lock() as release:
         future = writer.submit(rows(device, timezone.now().replace(microsecond=0), 3))
         time.sleep(0.4)  # the other "worker" commits meanwhile
-        holder.stdin.write("\n")
-        holder.stdin.flush()
+        release()
         assert future.result(timeout=10) == 3
         writer.stop()
-    finally:
-        holder.kill()
-        holder.wait()
     means = writer.counters.phase_means()
     assert means["rows"] == 3 and means["lock_wait_ms"] >= 350
     assert means["insert_ms"] + means["commit_ms"] < means["lock_wait_ms"]
