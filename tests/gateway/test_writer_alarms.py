@@ -77,7 +77,9 @@ def wait_until_a_writer_holds_the_lock(timeout: float = 20) -> None:
         os.close(fd)
 
 
-ROUTINE = 8000  # twenty 400-row statements: long enough to arrive in the middle of
+# Eighty 400-row statements: long enough, even on a fast machine, for an alarm submitted ~50 ms after the
+# batch took the lock to arrive in the middle of it (8,000 rows were done before it on one machine).
+ROUTINE = 32_000
 
 
 @contextlib.contextmanager
