@@ -1,10 +1,11 @@
 """Days in custody (羁押) and the check-in windows they excuse.
 
-A correction subject in custody cannot report; a window with at least ``checkin_custody_excuse_days``
+A correction subject in custody cannot report.  A window with at least ``checkin_custody_excuse_days``
 such days (rules.py, default 1) that fell short raises no missed_checkin alert, shows as 羁押期间 in the
-compliance view and is left out of the monthly compliance rate (one that was met counts as met).  Custody runs from the effective day of the case's
-``detain`` to the day before its ``end_detention`` (the day of release is a day back in the community),
-or on while the case is still detained.
+compliance view and is left out of the monthly compliance rate; one that was met counts as met, and
+reminders go out as for anyone.  Custody runs from the effective day of the case's ``detain`` to the day
+before its ``end_detention`` (the day of release is a day back in the community), or on while the case
+is still detained.
 """
 
 from __future__ import annotations
@@ -19,19 +20,17 @@ from backend.people.models import Case, CaseTransition, SubStatus
 from backend.supervision.plans import Window
 
 Spell = tuple[dt.date | None, dt.date | None]  # first and last day in custody; None: open-ended
+CHUNK = 5000  # case ids per query
 
 
 def custody_spells(case_ids: set[int]) -> dict[int, list[Spell]]:
     """Days in custody (羁押) per case, from the case's detain / end_detention transitions (effective
-    dates, Shanghai days) and its sub-status now: one query for the batch."""
+    dates, Shanghai days) and its sub-status now: two queries per ``CHUNK`` cases."""
     spells: dict[int, list[Spell]] = defaultdict(list)
     ids = sorted(case_ids)
     for first in range(0, len(ids), CHUNK):  # a county's statistics ask for every case: stay under
         _add_spells(spells, ids[first : first + CHUNK])  # the database's limit on query parameters
     return spells
-
-
-CHUNK = 5000
 
 
 def _add_spells(spells: dict[int, list[Spell]], case_ids: list[int]) -> None:

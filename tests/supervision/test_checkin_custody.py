@@ -83,3 +83,12 @@ def test_the_compliance_view_shows_a_short_week_in_custody_as_custody_and_a_met_
     assert duties["in_person"]["2026-W45"] == "custody"
     assert duties["written"]["2026-W45"] == "met"
     assert duties["in_person"]["2026-W46"] == "missed"  # free all week
+
+
+def test_a_person_released_before_the_week_closes_still_gets_the_closing_reminder(officers, tree):
+    case = active_case(officers, tree)
+    run_planners(at(2026, 11, 1, 12))
+    custody(officers, case, dt.date(2026, 11, 2), released=dt.date(2026, 11, 5))
+    sweep(at(2026, 11, 8, 0, 0))  # the closing reminders, a day before the end
+    closing = DueItem.objects.filter(case=case, kind=DueKind.CHECKIN_CLOSING, details__window="2026-W45")
+    assert {i.outcome for i in closing} <= {"reminded", "no_sms"} and closing.count() == 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
@@ -142,7 +143,7 @@ class _Batch:
             if key not in windows:
                 windows[key] = window_by_key(*key)
             self.windows[item.pk] = windows[key]
-        self.custody = custody_spells({i.case_id for i in items if i.case_id is not None})
+        self.items = items
         live = [i for i in items if self.skip(i) is None]
         self.done: dict[int, int | Decimal] = {}
         groups: dict[tuple[str, str], list[DueItem]] = defaultdict(list)
@@ -170,9 +171,16 @@ class _Batch:
             return "plan_changed"
         if not counted(plan, self.windows[item.pk]):
             return "grace"
-        if excused_by_custody(self.custody.get(case.pk), self.windows[item.pk]):
-            return "detained"
         return None
+
+    @cached_property
+    def custody(self) -> dict:
+        """Custody spells of the batch's cases, loaded only by the window-end handler."""
+        return custody_spells({i.case_id for i in self.items if i.case_id is not None})
+
+    def excused(self, item: DueItem) -> bool:
+        """A short window the person spent enough of in custody (custody.py): no missed_checkin."""
+        return excused_by_custody(self.custody.get(item.case_id), self.windows[item.pk])
 
     def plan(self, item: DueItem) -> CheckinPlan:
         return self.plans[item.details["plan"]]
@@ -336,6 +344,8 @@ def handle_window_end(items: list[DueItem], now: dt.datetime) -> None:
     missed: list[DueItem] = []
     for item in items:
         reason = batch.skip(item) or ("ok" if batch.satisfied(item) else None)
+        if reason is None and batch.excused(item):
+            reason = "detained"
         if reason is None:
             missed.append(item)
         else:
