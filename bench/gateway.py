@@ -100,7 +100,8 @@ def wear_alarm_devices(phones: list[str]) -> None:
 
 def make_table_time_first(db_path: str) -> None:
     """``--time-first-table``: monitoring_position rebuilt with one index, unique (fix_time, device_id), in
-    place of unique (device_id, fix_time) and (person_id, fix_time).  The writer's ON CONFLICT target is
+    place of unique (device_id, fix_time), the table's one index since migration 0010 (before it, also
+    (person_id, fix_time)).  The writer's ON CONFLICT target is
     the same pair of columns, so the gateway runs unchanged; but no reader could find a device's or a
     person's fixes quickly in this table — it measures what the product table's shape costs, nothing more."""
     raw = sqlite3.connect(db_path, isolation_level=None)
@@ -449,7 +450,7 @@ def main() -> None:
         "--time-first-table",
         action="store_true",
         help="measurement only: the positions table with one unique (fix_time, device_id) index instead of "
-        "the device- and person-leading ones its readers need (what the table's shape costs)",
+        "the device-leading one its readers need (what the table's shape costs)",
     )
     args = parser.parse_args()
     with data_folder("anbang-bench-gw-", args.keep, "database and gateway log") as data:

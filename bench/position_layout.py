@@ -4,17 +4,22 @@ The gateway's writer holds the database's one write lock while its INSERT statem
 docs/benchmarks.md ("2026-12-02, third session") shows that time to be the limit of the whole gateway.
 This bench takes the product's own table (``manage.py migrate`` in a fresh folder, its CREATE statements
 read back from sqlite_master) and fills copies of it the way the writer does — 10,000 devices each
-reporting in turn, batches of 2,000 rows in 400-row ``INSERT … ON CONFLICT (device_id, fix_time) DO
-NOTHING`` statements, WAL, synchronous=FULL, the writer's pragmas — with the parameter tuples of real
-encrypted rows (the product's Encoder), only device, person and times varied.  Layouts:
+reporting once a round, in a different order each round (as fixes reach the gateway; in device order
+neighbouring devices shared index pages, which flattered the product's table), batches of 2,000 rows in
+400-row ``INSERT … ON CONFLICT (device_id, fix_time) DO NOTHING`` statements, WAL, synchronous=FULL, the
+writer's pragmas — with the parameter tuples of real encrypted rows (the product's Encoder), only
+device, person and times varied.  Layouts:
 
-- ``product``: as migrated — unique (device_id, fix_time) and the (person_id, fix_time) index; no person
-  on the fixes, as in bench/gateway.py;
-- ``product, worn``: the same table, every device worn by a person, as tags are in service;
+- ``product``: as migrated — the unique (device_id, fix_time), the table's only index since migration
+  0010; no person on the fixes, as in bench/gateway.py;
+- ``product, worn``: the same table, every device worn by a person, as tags are in service (the person
+  is a column, not an index: a person's fixes are found through their devices);
+- ``before 0010, worn``: the table as it was, with the (person_id, fix_time) index back, every device
+  worn — what the second index cost;
 - ``time-first``: one unique (fix_time, device_id) index — what inserting costs when every index grows
   at its end; no reader could find one device's or one person's fixes in it quickly.
 
-Run: .venv/bin/python bench/position_layout.py [--rows 1200000] [--devices 10000]
+Run: .venv/bin/python bench/position_layout.py [--rows 1200000] [--devices 10000] [--layouts …]
 Prints, per layout, rows/s for each fifth of the rows (the table growing) and the median and p99 of a
 batch's INSERT statements and its COMMIT.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import random
 import sqlite3
 import statistics
 import sys
@@ -75,6 +81,8 @@ def product_schema(data: str) -> tuple[list[str], list[tuple]]:
 
 
 def layout(schema: list[str], name: str) -> list[str]:
+    if name == "before 0010, worn":
+        return [*schema, PERSON_INDEX]
     if name != "time-first":
         return schema
     table = schema[0].replace('UNIQUE ("device_id", "fix_time")', 'UNIQUE ("fix_time", "device_id")')
@@ -82,7 +90,11 @@ def layout(schema: list[str], name: str) -> list[str]:
         raise SystemExit(
             "monitoring_position no longer has the unique (device_id, fix_time) this bench swaps"
         )
-    return [table]  # and no person index
+    return [table, *schema[1:]]
+
+
+PERSON_INDEX = 'CREATE INDEX "position_by_person" ON "monitoring_position" ("person_id", "fix_time")'
+LAYOUTS = {"product": False, "product, worn": True, "before 0010, worn": True, "time-first": False}
 
 
 def fill(path: str, statements: list[str], pool: list[tuple], rows: int, devices: int, worn: bool) -> None:
@@ -104,12 +116,14 @@ def fill(path: str, statements: list[str], pool: list[tuple], rows: int, devices
         + " ON CONFLICT (device_id, fix_time) DO NOTHING"
     )
     start = dt.datetime(2026, 11, 1)
+    orders = [random.Random(seed).sample(range(1, devices + 1), devices) for seed in range(7)]
     inserts, commits, marks = [], [], []
     began = time.perf_counter()
     for first in range(0, rows, BATCH):
         batch = []
         for n in range(first, first + BATCH):
-            device, round_ = n % devices + 1, n // devices
+            round_ = n // devices
+            device = orders[round_ % len(orders)][n % devices]
             when = (start + dt.timedelta(seconds=round_ * 30)).isoformat(" ")
             batch.append((device, device if worn else None, when, when, *pool[n % len(pool)][4:]))
         t0 = time.perf_counter()
@@ -149,6 +163,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_200_000)
     parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--layouts", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS), metavar="LAYOUT",
+                        help=f"which of {', '.join(LAYOUTS)} (default: all)")  # fmt: skip
     args = parser.parse_args()
     if args.rows % (5 * BATCH):
         raise SystemExit(f"--rows must be a multiple of {5 * BATCH:,}")
@@ -157,9 +173,10 @@ def main() -> None:
         print(
             f"{args.rows:,} rows from {args.devices:,} devices into copies of the product's monitoring_position"
         )
-        for name, worn in (("product", False), ("product, worn", True), ("time-first", False)):
+        for name in args.layouts:
+            worn = LAYOUTS[name]
             print(f"{name}:", flush=True)
-            path = str(Path(data) / f"layout-{len(name)}-{worn}.sqlite3")
+            path = str(Path(data) / f"layout-{list(LAYOUTS).index(name)}.sqlite3")
             fill(path, layout(schema, name), pool, args.rows, args.devices, worn)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import operator
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from django.db.models import Q, QuerySet
@@ -54,9 +56,10 @@ def paginate(queryset: QuerySet, params: CursorParams, *, newest_first: bool = F
     return {"items": rows, "next_cursor": _encode(rows[-1].pk) if more and rows else None}
 
 
-def paginate_by_time(queryset: QuerySet, params: CursorParams, field: str) -> dict:
-    """Keyset on (``field``, id), for rows read in time order (positions): stable when rows arrive late."""
-    queryset = queryset.order_by(field, "pk")
+def paginate_by_time(queryset: QuerySet | Sequence[QuerySet], params: CursorParams, field: str) -> dict:
+    """Keyset on (``field``, id), for rows read in time order (positions): stable when rows arrive late.
+    Several querysets (a person's fixes, one per device worn) are read as one, merged in that order."""
+    querysets = [queryset] if isinstance(queryset, QuerySet) else list(queryset)
     if params.cursor:
         try:
             raw = base64.urlsafe_b64decode(params.cursor + "=" * (-len(params.cursor) % 4)).decode()
@@ -65,8 +68,9 @@ def paginate_by_time(queryset: QuerySet, params: CursorParams, field: str) -> di
             pk = int(pk)
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise Invalid("分页游标无效", {"cursor": "invalid"}) from None
-        queryset = queryset.filter(Q(**{f"{field}__gt": after}) | Q(**{field: after, "pk__gt": pk}))
-    rows = list(queryset[: params.limit + 1])
+        later = Q(**{f"{field}__gt": after}) | Q(**{field: after, "pk__gt": pk})
+        querysets = [qs.filter(later) for qs in querysets]
+    rows = first_in_order(querysets, (field, "pk"), params.limit + 1)
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     cursor = None
@@ -78,3 +82,17 @@ def paginate_by_time(queryset: QuerySet, params: CursorParams, field: str) -> di
             .rstrip("=")
         )
     return {"items": rows, "next_cursor": cursor}
+
+
+def first_in_order(querysets: Sequence[QuerySet], order: tuple[str, ...], limit: int) -> list:
+    """The first ``limit`` rows of several querysets taken together, in ``order`` (all ascending, or all
+    descending with "-").  Each is asked for its own first ``limit``, which an index on its equality
+    filter and the order serves as a short scan; one query with ``IN`` over all of them would read and
+    sort everything in range before the limit applies."""
+    if not querysets:
+        return []
+    rows = [row for qs in querysets for row in qs.order_by(*order)[:limit]]
+    if len(querysets) > 1:
+        names = ["pk" if name.lstrip("-") == "pk" else name.lstrip("-") for name in order]
+        rows.sort(key=operator.attrgetter(*names), reverse=order[0].startswith("-"))
+    return rows[:limit]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from backend.api.pagination import first_in_order
 from backend.core.models import User
 from backend.monitoring.api.zones import feature
 from backend.monitoring.models import Position, Zone
@@ -29,10 +30,15 @@ def zones_for(person: Person, user: User) -> list[dict]:
 
 
 def fixes(person: Person, start: dt.datetime, end: dt.datetime, limit: int = TRACK_LIMIT) -> list[dict]:
-    rows = (
-        Position.objects.filter(person=person, fix_time__gte=start, fix_time__lt=end, point__isnull=False)
-        .order_by("fix_time")
-        .only("point", "fix_time", "late", "archive", "alarms", "speed_kmh", "battery_pct")[:limit]
+    rows = first_in_order(
+        [
+            device.filter(fix_time__gte=start, fix_time__lt=end, point__isnull=False).only(
+                "point", "fix_time", "late", "archive", "alarms", "speed_kmh", "battery_pct"
+            )
+            for device in Position.objects.of_person_by_device(person)
+        ],
+        ("fix_time", "pk"),
+        limit,
     )
     return [
         {
@@ -48,12 +54,15 @@ def fixes(person: Person, start: dt.datetime, end: dt.datetime, limit: int = TRA
 
 def recent_fixes(person: Person, around: dt.datetime, limit: int = 50) -> list[dict]:
     """The last fixes up to an alert's last sighting (a few after, in case the device resent late ones)."""
-    rows = (
-        Position.objects.filter(
-            person=person, point__isnull=False, fix_time__lte=around + dt.timedelta(minutes=30)
-        )
-        .order_by("-fix_time")
-        .only("point", "fix_time", "late", "archive", "alarms")[:limit]
+    rows = first_in_order(
+        [
+            device.filter(point__isnull=False, fix_time__lte=around + dt.timedelta(minutes=30)).only(
+                "point", "fix_time", "late", "archive", "alarms"
+            )
+            for device in Position.objects.of_person_by_device(person)
+        ],
+        ("-fix_time", "-pk"),
+        limit,
     )
     return [
         {"lat": p.point[0], "lon": p.point[1], "t": p.fix_time.isoformat(), "late": p.late or p.archive,

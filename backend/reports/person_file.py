@@ -403,9 +403,11 @@ def render_person_file(reader: User, person_id: int, period: Period) -> PersonFi
                 empty="无电子定位决定（手机信息化核查不需要决定）。",
             )
         )  # fmt: skip
-        positions = Position.objects.filter(
-            person=person, fix_time__gte=period.start, fix_time__lt=period.end, point__isnull=False
-        ).order_by("fix_time")
+        positions = (
+            Position.objects.of_person(person)
+            .filter(fix_time__gte=period.start, fix_time__lt=period.end, point__isnull=False)
+            .order_by("fix_time")
+        )
         rows = list(positions.values_list("point", "source", "late"))
         fixes = [(p[0], p[1]) for p, _, _ in rows if p]
         zones = _zones(reader, person, cases)

@@ -87,24 +87,29 @@ def purge_finished_due_items(now: dt.datetime) -> int:
 def purge_positions(now: dt.datetime) -> int:
     """Delete the positions of people none of whose cases is open and whose last case closed more than
     ``position_retention_days_after_case_end`` ago.  One audit row per person purged (counts only)."""
-    from django.db.models import Exists, Max, OuterRef
+    from django.db.models import Exists, Max, OuterRef, Q
 
     from backend.core.audit import record_audit
-    from backend.monitoring.models import Position
+    from backend.monitoring.models import Device, DeviceAssignment, Position
     from backend.people.models import Case, Person
     from backend.people.models.case import OPEN_STATUSES
 
     cutoff = (now - dt.timedelta(days=rules().position_retention_days_after_case_end)).date()
     open_case = Case.objects.filter(person=OuterRef("pk"), status__in=OPEN_STATUSES)
-    has_positions = Position.objects.filter(person=OuterRef("pk"))
+    # Only people who have worn a device can have positions (they are found through the devices:
+    # PositionQuerySet.of_person); the others are not looked at.
+    wore = Q(Exists(DeviceAssignment.objects.filter(person=OuterRef("pk")))) | Q(
+        Exists(Device.objects.filter(person=OuterRef("pk")))
+    )
     people = (
         Person.objects.annotate(last_closed=Max("cases__closed_on"))
-        .filter(~Exists(open_case), Exists(has_positions), last_closed__lt=cutoff)
+        .filter(wore, ~Exists(open_case), last_closed__lt=cutoff)
         .values_list("pk", flat=True)
     )
     removed = 0
     for person_id in list(people):
-        while ids := list(Position.objects.filter(person_id=person_id).values_list("pk", flat=True)[:5000]):
+        positions = Position.objects.of_person(person_id)
+        while ids := list(positions.values_list("pk", flat=True)[:5000]):
             with transaction.atomic():
                 count = Position.objects.filter(pk__in=ids).delete()[0]
                 removed += count

@@ -142,9 +142,10 @@ def track(request: HttpRequest, person_id: int, period: Query[TrackQuery]):
     person = get_object_or_404(Person.objects.visible_to(request.auth), pk=person_id)
     if period.to <= period.from_ or period.to - period.from_ > dt.timedelta(days=93):
         raise Invalid("时间范围须为 93 天以内且结束晚于开始", {"field": "to"})
-    positions = Position.objects.filter(
-        person=person, fix_time__gte=period.from_, fix_time__lt=period.to, point__isnull=False
-    )
+    positions = [
+        device.filter(fix_time__gte=period.from_, fix_time__lt=period.to, point__isnull=False)
+        for device in Position.objects.of_person_by_device(person)
+    ]
     page = paginate_by_time(positions, period, "fix_time")
     record_audit(
         actor=request.auth, action="person.read_track", target=person,

@@ -1,8 +1,86 @@
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import operator
+
 from django.db import models
 
 from backend.core.crypto.fields import EncryptedJSONField
+
+
+class PositionQuerySet(models.QuerySet):
+    """A person's fixes are found through the devices they have worn or carried.
+
+    The table has no person-leading index: on SQLite every index that does not grow at its end costs the
+    gateway a random page written per fix, and a worn tag's fix paid it twice, device and person index
+    (``bench/position_layout.py``, docs/benchmarks.md).  A person wears few devices, so their fixes are a
+    few ranges of the (device, fix_time) index, kept to the person by ``person_id`` — the attribution the
+    gateway stored with each fix, so a tag handed on to someone else brings none of their fixes along.
+    Each range covers only the time the person can have fixes on that device (``worn_devices``), so a
+    tag worn by others for years after is not read through."""
+
+    def of_person(self, person) -> PositionQuerySet:
+        """One queryset, for reads of everything in a period."""
+        person_id = getattr(person, "pk", person)
+        ranges = [_in_range(device, window) for device, window in worn_devices(person_id).items()]
+        if not ranges:
+            return self.none()
+        return self.filter(functools.reduce(operator.or_, ranges), person_id=person_id)
+
+    def of_person_by_device(self, person) -> list[PositionQuerySet]:
+        """One queryset per device, for reads in time order with a limit: each is a short ordered scan
+        of the index, merged by ``backend.api.pagination.first_in_order`` / ``paginate_by_time``."""
+        person_id = getattr(person, "pk", person)
+        return [
+            self.filter(_in_range(device, window), person_id=person_id)
+            for device, window in worn_devices(person_id).items()
+        ]
+
+
+Window = tuple[dt.datetime | None, dt.datetime | None]
+
+
+def worn_devices(person_id: int) -> dict[int, Window]:
+    """The devices a person has worn (佩戴记录, and the device they hold now if it was set without a
+    record), each with the fix times their fixes can have on it.  The gateway attributes a fix to the
+    device's holder when the fix arrives, and accepts fix times from ``FilterLimits.max_age`` before
+    arrival to ``max_future`` after: so from the spell's start less the age limit to its end plus the
+    future limit, a day added on each side for the gateway's few seconds of directory refresh."""
+    from backend.monitoring.models.device import Device, DeviceAssignment
+    from gps_gateway.filters import FilterLimits
+
+    limits = FilterLimits()
+    before, after = limits.max_age + dt.timedelta(days=1), limits.max_future + dt.timedelta(days=1)
+    spells: list[tuple[int, dt.datetime | None, dt.datetime | None]] = list(
+        DeviceAssignment.objects.filter(person_id=person_id).values_list(
+            "device_id", "started_at", "ended_at"
+        )
+    )
+    spells += [
+        (pk, at, None)
+        for pk, at in Device.objects.filter(person_id=person_id).values_list("pk", "assigned_at")
+    ]
+    windows: dict[int, Window] = {}
+    for device, started, ended in sorted(spells, key=lambda spell: spell[0]):
+        low = started - before if started is not None else None
+        high = ended + after if ended is not None else None
+        if device in windows:
+            known_low, known_high = windows[device]
+            low = None if low is None or known_low is None else min(low, known_low)
+            high = None if high is None or known_high is None else max(high, known_high)
+        windows[device] = (low, high)
+    return windows
+
+
+def _in_range(device: int, window: Window) -> models.Q:
+    low, high = window
+    q = models.Q(device_id=device)
+    if low is not None:
+        q &= models.Q(fix_time__gte=low)
+    if high is not None:
+        q &= models.Q(fix_time__lt=high)
+    return q
 
 
 class Position(models.Model):
@@ -13,9 +91,9 @@ class Position(models.Model):
     a repeated fix (a device resending after a lost ack) is stored once.
     """
 
-    # No single-column indexes on the two keys: (device, fix_time) and (person, fix_time) below lead with
-    # them and serve every lookup by either; each extra index was a random-page write per fix (the
-    # device one 31 of the writer's 73 µs per row on SQLite in a side experiment).
+    # One index besides the rowid: the unique (device, fix_time).  Each further index was a random-page
+    # write per fix (a device index 31 of the writer's 73 µs a row on SQLite in a side experiment; the
+    # person index, see ``PositionQuerySet.of_person``).
     device = models.ForeignKey(
         "monitoring.Device", on_delete=models.PROTECT, related_name="positions", db_index=False
     )
@@ -38,13 +116,12 @@ class Position(models.Model):
     archive = models.BooleanField(default=False)
     attributes = EncryptedJSONField(null=True)
 
+    objects = PositionQuerySet.as_manager()
+
     class Meta:
         constraints = [
+            # Also the access path of every reader: a device's fixes, and a person's (``of_person``).
             models.UniqueConstraint(fields=["device", "fix_time"], name="position_once_per_device_time")
-        ]
-        indexes = [
-            # Used by the track view and the person file: a person's fixes in a period.
-            models.Index(fields=["person", "fix_time"], name="position_by_person"),
         ]
 
     def __str__(self) -> str:
