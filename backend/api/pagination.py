@@ -93,6 +93,6 @@ def first_in_order(querysets: Sequence[QuerySet], order: tuple[str, ...], limit:
         return []
     rows = [row for qs in querysets for row in qs.order_by(*order)[:limit]]
     if len(querysets) > 1:
-        names = ["pk" if name.lstrip("-") == "pk" else name.lstrip("-") for name in order]
+        names = [name.lstrip("-") for name in order]
         rows.sort(key=operator.attrgetter(*names), reverse=order[0].startswith("-"))
     return rows[:limit]

@@ -98,7 +98,11 @@ def test_a_bad_geometry_is_refused_in_chinese_and_nothing_is_saved(person, offic
 
 def test_the_track_is_geojson_in_time_order_and_its_reading_is_audited(tree, person, officers, api):
     device = Device.objects.create(
-        jurisdiction=tree.township_a1, kind="watch", protocol="gt06", identifier="864717003283581", person=person
+        jurisdiction=tree.township_a1,
+        kind="watch",
+        protocol="gt06",
+        identifier="864717003283581",
+        person=person,
     )
     start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=2)
     for minutes in (20, 0, 10):
