@@ -30,42 +30,41 @@ def zones_for(person: Person, user: User) -> list[dict]:
 
 
 def fixes(person: Person, start: dt.datetime, end: dt.datetime, limit: int = TRACK_LIMIT) -> list[dict]:
-    rows = first_in_order(
-        [
-            device.filter(fix_time__gte=start, fix_time__lt=end, point__isnull=False).only(
-                "point", "fix_time", "late", "archive", "alarms", "speed_kmh", "battery_pct"
-            )
-            for device in Position.objects.of_person_by_device(person)
-        ],
+    rows = _first_fixes(
+        person,
+        {"fix_time__gte": start, "fix_time__lt": end},
         ("fix_time", "pk"),
         limit,
     )
-    return [
-        {
-            "lat": p.point[0],
-            "lon": p.point[1],
-            "t": p.fix_time.isoformat(),
-            "late": p.late or p.archive,
-            "alarms": p.alarms,
-        }
-        for p in rows
-    ]
+    return [_fix(p) for p in rows]
 
 
 def recent_fixes(person: Person, around: dt.datetime, limit: int = 50) -> list[dict]:
     """The last fixes up to an alert's last sighting (a few after, in case the device resent late ones)."""
-    rows = first_in_order(
-        [
-            device.filter(point__isnull=False, fix_time__lte=around + dt.timedelta(minutes=30)).only(
-                "point", "fix_time", "late", "archive", "alarms"
-            )
-            for device in Position.objects.of_person_by_device(person)
-        ],
+    rows = _first_fixes(
+        person,
+        {"fix_time__lte": around + dt.timedelta(minutes=30)},
         ("-fix_time", "-pk"),
         limit,
     )
-    return [
-        {"lat": p.point[0], "lon": p.point[1], "t": p.fix_time.isoformat(), "late": p.late or p.archive,
-         "alarms": p.alarms}
-        for p in reversed(list(rows))
-    ]  # fmt: skip
+    return [_fix(p) for p in reversed(rows)]
+
+
+def _first_fixes(person: Person, filters: dict, order: tuple[str, ...], limit: int) -> list:
+    """The person's first ``limit`` located fixes in ``order``: one ordered read per device worn, merged."""
+    return first_in_order(
+        [
+            device.filter(point__isnull=False, **filters).only(*_FIX_FIELDS)
+            for device in Position.objects.of_person_by_device(person)
+        ],
+        order,
+        limit,
+    )
+
+
+_FIX_FIELDS = ("point", "fix_time", "late", "archive", "alarms")
+
+
+def _fix(p: Position) -> dict:
+    return {"lat": p.point[0], "lon": p.point[1], "t": p.fix_time.isoformat(), "late": p.late or p.archive,
+            "alarms": p.alarms}  # fmt: skip

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.api.pagination import CursorParams, paginate_by_time
+from backend.console import maps
 from backend.core.models import AuditEvent
 from backend.monitoring.actions.devices import assign_device, unassign_device
 from backend.monitoring.models import Device, Position
@@ -86,6 +87,19 @@ def test_a_persons_track_pages_through_both_devices_in_time_order(handed_on):
         if not (cursor := page["next_cursor"]):
             break
     assert seen == fixes_of_a
+
+
+def test_the_console_map_shows_a_persons_fixes_from_both_devices_in_time_order_and_the_last_ones_up_to_an_alert(
+    handed_on,
+):
+    a, _, fixes_of_a = handed_on
+    times = [p.fix_time.isoformat() for p in fixes_of_a]
+    track = maps.fixes(a, START - dt.timedelta(hours=1), START + dt.timedelta(hours=1))
+    assert [f["t"] for f in track] == times
+    assert track[0]["lon"] == 120.0 and not track[0]["late"]
+    assert [f["t"] for f in maps.fixes(a, START, START + dt.timedelta(hours=1), limit=2)] == times[:2]
+    recent = maps.recent_fixes(a, START - dt.timedelta(minutes=20), limit=2)  # up to 10 min in
+    assert [f["t"] for f in recent] == times[1:3]  # the last two up to half an hour after the sighting
 
 
 def test_the_retention_purge_finds_a_persons_fixes_through_their_devices_and_leaves_the_next_wearers(

@@ -22,8 +22,7 @@ class PositionQuerySet(models.QuerySet):
 
     def of_person(self, person) -> PositionQuerySet:
         """One queryset, for reads of everything in a period."""
-        person_id = getattr(person, "pk", person)
-        ranges = [_in_range(device, window) for device, window in worn_devices(person_id).items()]
+        person_id, ranges = _ranges(person)
         if not ranges:
             return self.none()
         return self.filter(functools.reduce(operator.or_, ranges), person_id=person_id)
@@ -31,11 +30,8 @@ class PositionQuerySet(models.QuerySet):
     def of_person_by_device(self, person) -> list[PositionQuerySet]:
         """One queryset per device, for reads in time order with a limit: each is a short ordered scan
         of the index, merged by ``backend.api.pagination.first_in_order`` / ``paginate_by_time``."""
-        person_id = getattr(person, "pk", person)
-        return [
-            self.filter(_in_range(device, window), person_id=person_id)
-            for device, window in worn_devices(person_id).items()
-        ]
+        person_id, ranges = _ranges(person)
+        return [self.filter(on_device, person_id=person_id) for on_device in ranges]
 
 
 Window = tuple[dt.datetime | None, dt.datetime | None]
@@ -62,7 +58,7 @@ def worn_devices(person_id: int) -> dict[int, Window]:
         for pk, at in Device.objects.filter(person_id=person_id).values_list("pk", "assigned_at")
     ]
     windows: dict[int, Window] = {}
-    for device, started, ended in sorted(spells, key=lambda spell: spell[0]):
+    for device, started, ended in spells:
         low = started - before if started is not None else None
         high = ended + after if ended is not None else None
         if device in windows:
@@ -71,6 +67,12 @@ def worn_devices(person_id: int) -> dict[int, Window]:
             high = None if high is None or known_high is None else max(high, known_high)
         windows[device] = (low, high)
     return windows
+
+
+def _ranges(person) -> tuple[int, list[models.Q]]:
+    """The person's id, and one range of the (device, fix_time) index per device they have worn."""
+    person_id = getattr(person, "pk", person)
+    return person_id, [_in_range(device, window) for device, window in worn_devices(person_id).items()]
 
 
 def _in_range(device: int, window: Window) -> models.Q:
