@@ -12,9 +12,9 @@ message id, extras, vendors), filters and the late flag, the reply ordering per 
 hooks, counters.  The difference between this figure and bench/gateway.py's is the cost of those; the
 switches show what the table shape costs by itself:
 
-    .venv/bin/python bench/gateway_floor.py                    # the product's table: (device_id, fix_time)
-                                                               # unique and (person_id, fix_time)
-    .venv/bin/python bench/gateway_floor.py --no-person-index  # without the person index
+    .venv/bin/python bench/gateway_floor.py                    # the product's table (since migration
+                                                               # monitoring.0010): unique (device_id, fix_time)
+    .venv/bin/python bench/gateway_floor.py --person-index     # the table before 0010: also (person_id, fix_time)
     .venv/bin/python bench/gateway_floor.py --time-first       # unique (fix_time, device_id) only
     .venv/bin/python bench/gateway_floor.py --product-decoder  # gps_gateway's JT/T 808 decoder and reply
 """
@@ -67,7 +67,7 @@ def create_table(path: str, args: argparse.Namespace) -> None:
     )
     keys = "fix_time, device_id" if args.time_first else "device_id, fix_time"
     db.execute(f"CREATE UNIQUE INDEX position_once ON position ({keys})")
-    if not args.no_person_index and not args.time_first:
+    if args.person_index and not args.time_first:
         db.execute("CREATE INDEX position_by_person ON position (person_id, fix_time)")
     db.close()
 
@@ -284,7 +284,9 @@ def main() -> None:
     parser.add_argument(
         "--time-first", action="store_true", help="unique (fix_time, device_id), no person index"
     )
-    parser.add_argument("--no-person-index", action="store_true")
+    parser.add_argument(
+        "--person-index", action="store_true", help="also (person_id, fix_time), as before monitoring.0010"
+    )
     parser.add_argument("--product-decoder", action="store_true")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per device, both ends here
@@ -306,7 +308,7 @@ def main() -> None:
             pids.append(pid)
         listener.close()
         shape = "unique (fix_time, device_id)" if args.time_first else "unique (device_id, fix_time)"
-        if not (args.time_first or args.no_person_index):
+        if args.person_index and not args.time_first:
             shape += " + (person_id, fix_time)"
         decoder = "gps_gateway's JT/T 808 decoder" if args.product_decoder else "two struct calls"
         print(f"{args.devices:,} devices × {per_device} fixes, {args.workers} workers; {shape}; {decoder}")
