@@ -112,6 +112,42 @@ class DeviceDirectory:
         self._since = started
         return count
 
+    def sync(self, device: DeviceInfo) -> DeviceInfo | None:
+        """Read one device again when a connection names it, before anything from that connection is
+        judged.  The kernel hands each new connection to any of the worker processes (``SO_REUSEPORT``),
+        each with its own directory, so the worker a device reconnects to may not have seen what another
+        worker did meanwhile: an auth code issued there (JT/T 808 registration), or fixes stored there,
+        against which this worker must flag the next older fix ``late``.  Two indexed reads per
+        connection; the fixes themselves never wait for the database.  None if the device was retired."""
+        from backend.monitoring.models import Device, Position
+
+        close_old_connections()
+        row = (
+            Device.objects.filter(pk=device.id)
+            .values("auth_code_digest", "model", "person_id", "kind", "retired_at")
+            .first()
+        )
+        if row is None or row["retired_at"] is not None:
+            with self._lock:
+                self._by_key.pop((device.protocol, device.identifier), None)
+            return None
+        stored = (
+            Position.objects.filter(device_id=device.id)
+            .order_by("-fix_time")
+            .values_list("fix_time", flat=True)
+            .first()
+        )
+        wearer = row["person_id"] if row["kind"] == "tag" else None
+        order_until = device.order_until if wearer == device.person_id and device.kind == "tag" else None
+        if wearer is not None and order_until is None:
+            order_until = order_limits({wearer}).get(wearer)
+        with self._lock:
+            device.auth_code_digest, device.model = row["auth_code_digest"], row["model"]
+            device.kind, device.person_id, device.order_until = row["kind"], row["person_id"], order_until
+            if stored is not None and (device.newest_fix is None or stored > device.newest_fix):
+                device.newest_fix = stored
+        return device
+
     def refused_tags(self) -> list[DeviceInfo]:
         """Tags whose fixes were refused for want of a location order since the last call."""
         with self._lock:

@@ -42,6 +42,7 @@ class OsmAndServer:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.counters.connections[PROTOCOL] += 1
         self.counters.connections_total[PROTOCOL] += 1
+        synced: set[int] = set()  # devices read again for this connection (DeviceDirectory.sync)
         try:
             while True:
                 try:
@@ -59,7 +60,7 @@ class OsmAndServer:
                     self.counters.malformed[PROTOCOL] += 1
                     writer.write(response(431, keep_alive=False))
                     return
-                status, body, keep_alive = await self._one(head, reader)
+                status, body, keep_alive = await self._one(head, reader, synced)
                 writer.write(response(status, body, keep_alive=keep_alive))
                 await writer.drain()
                 if not keep_alive:
@@ -68,7 +69,9 @@ class OsmAndServer:
             self.counters.connections[PROTOCOL] -= 1
             writer.close()
 
-    async def _one(self, head: bytes, reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    async def _one(
+        self, head: bytes, reader: asyncio.StreamReader, synced: set[int]
+    ) -> tuple[int, bytes, bool]:
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
@@ -101,6 +104,10 @@ class OsmAndServer:
             self.counters.malformed[PROTOCOL] += 1
             return 400, json.dumps({"error": "malformed"}).encode(), keep_alive
         device = self.gateway.directory.get(PROTOCOL, osmand_digest(decoded.device_id or ""))
+        if device is not None and device.id not in synced:
+            device = await asyncio.to_thread(self.gateway.directory.sync, device)
+            if device is not None:
+                synced.add(device.id)
         if device is None:
             self.counters.unknown_devices[PROTOCOL] += 1
             self.gateway.unknown.note(PROTOCOL, headers.get("host", "?"))

@@ -7,11 +7,12 @@ elsewhere, not send data) and the connection is closed; it is counted, and logge
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from django.utils import timezone
 
-from gps_gateway.directory import DeviceDirectory
+from gps_gateway.directory import DeviceDirectory, DeviceInfo
 from gps_gateway.handlers import Connection, Outcome, UnknownDeviceLog
 from gps_gateway.protocols import gt06, h02, watch
 from gps_gateway.protocols.common import Decoded, FrameSplit, SessionState
@@ -50,9 +51,24 @@ class ImeiHandler:
         device = conn.device if conn.device is not None and conn.device.identifier == identifier else None
         device = device or self.directory.get(self.protocol, identifier)
         if device is None:
-            self.counters.unknown_devices[self.protocol] += 1
-            self.unknown.note(self.protocol, conn.peer)
-            return Outcome(close=True)
+            return self._unknown(conn)
+        if conn.device is not device:  # the first frame naming it on this connection
+            return Outcome(deferred=self._bind(conn, device, decoded))
+        return self._accepted(conn, device, decoded)
+
+    def _unknown(self, conn: Connection) -> Outcome:
+        self.counters.unknown_devices[self.protocol] += 1
+        self.unknown.note(self.protocol, conn.peer)
+        return Outcome(close=True)
+
+    async def _bind(self, conn: Connection, device: DeviceInfo, decoded: Decoded) -> Outcome:
+        """Read the device again before this connection's frames are judged (``DeviceDirectory.sync``)."""
+        current = await asyncio.to_thread(self.directory.sync, device)
+        if current is None:
+            return self._unknown(conn)
+        return self._accepted(conn, current, decoded)
+
+    def _accepted(self, conn: Connection, device: DeviceInfo, decoded: Decoded) -> Outcome:
         conn.device, conn.authenticated = device, True
         device.last_seen, device.dirty = timezone.now(), True
         if decoded.details.pop("media", None):

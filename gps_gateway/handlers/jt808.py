@@ -33,7 +33,9 @@ def _store_auth_code(device_id: int, digest: str) -> None:
     from backend.monitoring.models import Device
 
     close_old_connections()
-    Device.objects.filter(pk=device_id).update(auth_code_digest=digest, registered_at=timezone.now())
+    now = timezone.now()
+    # updated_at too: the other workers' directories reload what changed (``DeviceDirectory.refresh``).
+    Device.objects.filter(pk=device_id).update(auth_code_digest=digest, registered_at=now, updated_at=now)
 
 
 class Jt808Handler:
@@ -103,6 +105,17 @@ class Jt808Handler:
         )  # fmt: skip
 
     def _authenticate(self, conn: Connection, details: dict, device) -> Outcome:
+        if device is None:
+            self.counters.auth_failures[PROTOCOL] += 1
+            self.counters.unknown_devices[PROTOCOL] += 1
+            self.unknown.note(PROTOCOL, conn.peer)
+            return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
+        return Outcome(deferred=self._check_code(conn, details, device))
+
+    async def _check_code(self, conn: Connection, details: dict, device) -> Outcome:
+        """The code is checked against the database's digest, not this worker's copy: the terminal may
+        have registered through another worker a moment ago (``DeviceDirectory.sync``)."""
+        device = await asyncio.to_thread(self.directory.sync, device)
         presented = str(details.get("auth_code", ""))
         if (
             device is None
@@ -110,9 +123,6 @@ class Jt808Handler:
             or not hmac.compare_digest(_digest(presented), device.auth_code_digest)
         ):
             self.counters.auth_failures[PROTOCOL] += 1
-            if device is None:
-                self.counters.unknown_devices[PROTOCOL] += 1
-                self.unknown.note(PROTOCOL, conn.peer)
             return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
         conn.device, conn.authenticated = device, True
         device.last_seen, device.dirty = timezone.now(), True
