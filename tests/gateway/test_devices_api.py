@@ -161,7 +161,7 @@ def test_the_device_list_holds_only_what_the_reader_may_see(officers, objects, a
     assert objects["device"].pk not in ids(officers.colleague) | ids(officers.outsider)
 
 
-def test_gateway_totals_add_up_counts_but_keep_each_processs_batch_phases_to_itself(officers, api):
+def test_gateway_totals_add_up_counts_and_rates_but_keep_each_processs_latencies_to_itself(officers, api):
     from backend.monitoring.models import GatewayStats
 
     phases = {"rows": 1800.0, "encode_ms": 30.0, "lock_wait_ms": 50.0, "insert_ms": 40.0, "commit_ms": 30.0,
@@ -169,8 +169,9 @@ def test_gateway_totals_add_up_counts_but_keep_each_processs_batch_phases_to_its
     for node in ("vm:5015#0", "vm:5015#1"):
         GatewayStats.objects.create(
             node=node, updated_at=timezone.now(), started_at=timezone.now(),
-            counters={"stored": 100, "rejected": {"null_island": 2}, "batch_phases_mean": phases},
+            counters={"stored": 100, "rejected": {"null_island": 2}, "batch_phases_mean": phases,
+                      "fixes_per_s": 4500.5, "batch_ms_p99": 120.0},
         )  # fmt: skip
     body = api(officers.owner).get("/api/v1/gateway/stats").json()
-    assert body["totals"] == {"stored": 200, "rejected": {"null_island": 4}}
+    assert body["totals"] == {"stored": 200, "rejected": {"null_island": 4}, "fixes_per_s": 9001.0}
     assert [n["batch_phases_mean"] for n in body["nodes"]] == [phases, phases]

@@ -202,6 +202,10 @@ def positions(request: HttpRequest, device_id: int, period: Query[PositionRange]
     return page
 
 
+# Rates add up over the processes (the gateway's fixes/s is the sum of its workers'); latencies do not.
+ADDED_RATES = frozenset({"fixes_per_s"})
+
+
 class GatewayStatsOut(Schema):
     nodes: list[dict]
     totals: dict
@@ -222,6 +226,8 @@ def gateway_stats(request: HttpRequest):
         for key, value in row.counters.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value
+            elif key in ADDED_RATES:
+                totals[key] = round(totals.get(key, 0) + value, 1)
             elif isinstance(value, dict) and all(isinstance(count, int) for count in value.values()):
                 # Counts by reason or protocol add up; a node's means (batch_phases_mean) do not.
                 merged = totals.setdefault(key, {})
