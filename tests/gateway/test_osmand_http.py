@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from backend.monitoring.models import Position
-from tests.support.gateway import running_gateway
+from tests.support.gateway import issued_osmand_identifier, running_gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -23,13 +23,7 @@ def request(port: int, method: str, path: str, body: bytes | None = None, header
 
 
 def test_a_phone_app_reports_by_query_and_by_json(tmp_path, tree, officers, api):
-    issued = (
-        api(officers.owner)
-        .post(
-            "/api/v1/devices", {"jurisdiction_id": tree.township_a1.pk, "kind": "phone", "protocol": "osmand"}
-        )
-        .json()["credential"]
-    )
+    issued = issued_osmand_identifier(api(officers.owner), tree.township_a1)
     stamp = int(time.time()) - 60
     with running_gateway(tmp_path) as gateway:
         port = gateway.ports["osmand"]

@@ -146,3 +146,19 @@ class Jt808Terminal:
         return self.general_result(
             self.send(0x0200, jt808_location_body(when, lat, lon, **kw)), 0x0200, timeout
         )
+
+
+def authenticated_terminal(port: int, phone: str = "013800138001") -> Jt808Terminal:
+    """A JT/T 808 terminal that has registered (0x0100) and authenticated (0x0102), ready to send data."""
+    terminal = Jt808Terminal(port, phone=phone)
+    result, code = terminal.register()
+    assert result == 0 and terminal.authenticate(code) == 0
+    return terminal
+
+
+def issued_osmand_identifier(client, jurisdiction) -> str:
+    """Provision a phone for Traccar Client through the API, as an officer does; returns the identifier."""
+    created = client.post(
+        "/api/v1/devices", {"jurisdiction_id": jurisdiction.pk, "kind": "phone", "protocol": "osmand"}
+    )
+    return created.json()["credential"]
