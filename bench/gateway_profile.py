@@ -1,6 +1,6 @@
 """Where the gateway's CPU goes per fix, sampled while bench/gateway.py's closed loop runs.
 
-Run: .venv/bin/python bench/gateway_profile.py            # needs py-spy: .venv/bin/pip install py-spy
+Run: .venv/bin/python bench/gateway_profile.py            # py-spy comes with the dev extras (make setup)
 
 Starts ``bench/gateway.py --paced-rate 0`` (the closed loop only), waits until its devices send, lets the
 gateway warm up, then samples every thread of the gateway's worker processes with py-spy (``--nonblocking``:
@@ -54,7 +54,7 @@ FRAME = re.compile(r"^(.*) \((.*?):\d+\)$")
 def py_spy() -> str:
     found = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if found is None:
-        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
+        raise SystemExit("py-spy is not installed: run make setup (it is in the dev extras)")
     return found
 
 
