@@ -164,7 +164,8 @@ class DeviceDirectory:
         return dirty
 
     def flush_status(self) -> int:
-        """Write last-seen, last-fix and battery of devices that changed (the device list reads these)."""
+        """Write last-seen, last-fix and battery of devices that changed (the device list reads these).
+        Each worker writes what it saw; a value older than the stored one is left out."""
         from django.db import connection, transaction
 
         dirty = self.dirty_devices()
@@ -172,7 +173,10 @@ class DeviceDirectory:
             return 0
         close_old_connections()
         adapt = connection.ops.adapt_datetimefield_value
-        rows = [(adapt(d.last_seen), adapt(d.newest_fix), d.battery_pct, d.id) for d in dirty]
+        rows = []
+        for d in dirty:
+            seen, fix = adapt(d.last_seen), adapt(d.newest_fix)
+            rows.append((seen, seen, fix, fix, seen, d.battery_pct, d.id))
         # Queued with the writers' batches on their lock: on SQLite's sleeping busy handler instead, this
         # UPDATE of every active device waited behind batch after batch, and a writer that took the lock
         # meanwhile slept on SQLite's lock in steps of up to 100 ms once the UPDATE held it.
@@ -181,9 +185,14 @@ class DeviceDirectory:
             transaction.atomic(),
             connection.cursor() as cursor,
         ):
+            # Never backwards: the worker a device left may flush after the one it reconnected to.
             cursor.executemany(
-                "UPDATE monitoring_device SET last_seen_at = %s, last_fix_at = %s, "
-                "battery_pct = COALESCE(%s, battery_pct) WHERE id = %s",
+                "UPDATE monitoring_device SET "
+                "last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < %s THEN %s ELSE last_seen_at END, "
+                "last_fix_at = CASE WHEN last_fix_at IS NULL OR last_fix_at < %s THEN %s ELSE last_fix_at END, "
+                "battery_pct = CASE WHEN last_seen_at IS NULL OR last_seen_at <= %s "
+                "THEN COALESCE(%s, battery_pct) ELSE battery_pct END "
+                "WHERE id = %s",
                 rows,
             )
         return len(rows)

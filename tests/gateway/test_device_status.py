@@ -8,6 +8,8 @@ import time
 import pytest
 from django.utils import timezone
 
+from backend.monitoring.models import Device
+from gps_gateway.directory import DeviceDirectory
 from tests.gateway.test_osmand_http import request
 from tests.support.gateway import running_gateway
 
@@ -48,3 +50,18 @@ def test_the_device_list_shows_the_last_fix_battery_and_online_while_the_gateway
         assert dt.datetime.fromisoformat(row["last_seen_at"]) > when
         never = listed(client)[silent["id"]]
         assert (never["status"], never["last_fix_at"], never["last_seen_at"]) == ("never", None, None)
+
+
+def test_a_worker_flushing_older_news_of_a_device_does_not_turn_its_last_fix_or_battery_back(tree):
+    device = Device.objects.create(
+        jurisdiction=tree.township_a1, kind="tag", protocol="jt808", identifier="13800138001"
+    )
+    left, joined = DeviceDirectory(), DeviceDirectory()  # the workers a device left and reconnected to
+    left.refresh(), joined.refresh()
+    now = timezone.now()
+    for directory, when, battery in ((joined, now, 40), (left, now - dt.timedelta(minutes=1), 55)):
+        seen = directory.get("jt808", "13800138001")
+        seen.last_seen, seen.newest_fix, seen.battery_pct, seen.dirty = when, when, battery, True
+        directory.flush_status()  # the worker it left flushes last
+    device.refresh_from_db()
+    assert (device.last_seen_at, device.last_fix_at, device.battery_pct) == (now, now, 40)
