@@ -95,9 +95,13 @@ class GatewayCounters:
         return (
             f"gateway: {rate:.0f} fixes/s stored={s['stored']} dup={s['duplicates']} rejected={rejected} "
             f"malformed={sum(s['malformed'].values())} unknown={sum(s['unknown_devices'].values())} "
-            f"conns={sum(s['connections'].values())} queue={s['queue_depth']} batch_p99={s['batch_ms_p99']}ms"
+            f"conns={sum(s['connections'].values())} queue={s['queue_depth']} batch_p99={_ms(s['batch_ms_p99'])}"
             + _phases_text(s["batch_phases_mean"])
         )
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value}ms"  # no batch yet: nothing to measure
 
 
 class BatchPhases(NamedTuple):

@@ -136,7 +136,7 @@ def test_each_batch_reports_its_rows_and_where_its_time_went(device, writer):
     assert "batch_rows=7" in writer.counters.log_line(0) and "hooks=2" in writer.counters.log_line(0)
 
 
-def test_no_phases_are_reported_before_the_first_batch():
+def test_no_phases_or_batch_latency_are_reported_before_the_first_batch():
     counters = GatewayCounters()
     assert counters.phase_means() is None and counters.snapshot()["batch_phases_mean"] is None
-    assert "lock_wait" not in counters.log_line(0)
+    assert "lock_wait" not in counters.log_line(0) and "batch_p99=- " in counters.log_line(0) + " "
