@@ -118,7 +118,8 @@ class DeviceDirectory:
         each with its own directory, so the worker a device reconnects to may not have seen what another
         worker did meanwhile: an auth code issued there (JT/T 808 registration), or fixes stored there,
         against which this worker must flag the next older fix ``late``.  Two indexed reads per
-        connection; the fixes themselves never wait for the database.  None if the device was retired."""
+        connection (three for a worn tag: its location order); the fixes themselves never wait for the
+        database.  None if the device was retired."""
         from backend.monitoring.models import Device, Position
 
         close_old_connections()
@@ -138,9 +139,7 @@ class DeviceDirectory:
             .first()
         )
         wearer = row["person_id"] if row["kind"] == "tag" else None
-        order_until = device.order_until if wearer == device.person_id and device.kind == "tag" else None
-        if wearer is not None and order_until is None:
-            order_until = order_limits({wearer}).get(wearer)
+        order_until = order_limits({wearer}).get(wearer) if wearer is not None else None
         with self._lock:
             device.auth_code_digest, device.model = row["auth_code_digest"], row["model"]
             device.kind, device.person_id, device.order_until = row["kind"], row["person_id"], order_until

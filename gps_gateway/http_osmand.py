@@ -109,7 +109,6 @@ class OsmAndServer:
             if device is not None:
                 synced.add(device.id)
         if device is None:
-            self.counters.unknown_devices[PROTOCOL] += 1
             self.gateway.unknown.note(PROTOCOL, headers.get("host", "?"))
             status, _ = osmand.reply_unknown_device(is_json)
             return status, b"", keep_alive

@@ -46,7 +46,7 @@ class Gateway:
         self.counters = counters
         self.filters = filters or FilterLimits()
         self.limits = limits or ConnectionLimits()
-        self.unknown = UnknownDeviceLog()
+        self.unknown = UnknownDeviceLog(counters)
         self.handlers = self._handlers()
         self.servers: list[asyncio.base_events.Server] = []
 

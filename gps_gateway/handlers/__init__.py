@@ -12,6 +12,7 @@ from typing import Any
 
 from gps_gateway.directory import DeviceInfo
 from gps_gateway.protocols.common import Fix, SessionState
+from gps_gateway.stats import GatewayCounters
 
 logger = logging.getLogger("anbang.gateway")
 
@@ -41,15 +42,17 @@ class Outcome:
 
 
 class UnknownDeviceLog:
-    """Log unknown identifiers at most once per protocol per interval (a misconfigured fleet would
-    otherwise flood the log); the counter in GatewayCounters counts every one."""
+    """Count every unknown identifier (``GatewayCounters.unknown_devices``), and log them at most once per
+    protocol per interval (a misconfigured fleet would otherwise flood the log)."""
 
-    def __init__(self, interval: float = 10.0) -> None:
+    def __init__(self, counters: GatewayCounters, interval: float = 10.0) -> None:
+        self.counters = counters
         self.interval = interval
         self._last: dict[str, float] = defaultdict(float)
         self._suppressed: dict[str, int] = defaultdict(int)
 
     def note(self, protocol: str, peer: str) -> None:
+        self.counters.unknown_devices[protocol] += 1
         now = time.monotonic()
         if now - self._last[protocol] < self.interval:
             self._suppressed[protocol] += 1

@@ -57,7 +57,6 @@ class ImeiHandler:
         return self._accepted(conn, device, decoded)
 
     def _unknown(self, conn: Connection) -> Outcome:
-        self.counters.unknown_devices[self.protocol] += 1
         self.unknown.note(self.protocol, conn.peer)
         return Outcome(close=True)
 

@@ -85,7 +85,6 @@ class Jt808Handler:
         return Outcome(fixes=decoded.fixes, device=conn.device, ack=decoded.reply)
 
     def _unknown_register(self, conn: Connection, details: dict) -> Outcome:
-        self.counters.unknown_devices[PROTOCOL] += 1
         self.unknown.note(PROTOCOL, conn.peer)
         return Outcome(reply_now=self._register_reply(conn, details, REGISTER_UNKNOWN_TERMINAL, None))
 
@@ -107,7 +106,6 @@ class Jt808Handler:
     def _authenticate(self, conn: Connection, details: dict, device) -> Outcome:
         if device is None:
             self.counters.auth_failures[PROTOCOL] += 1
-            self.counters.unknown_devices[PROTOCOL] += 1
             self.unknown.note(PROTOCOL, conn.peer)
             return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
         return Outcome(deferred=self._check_code(conn, details, device))

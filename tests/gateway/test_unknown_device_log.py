@@ -10,6 +10,7 @@ import pytest
 from backend.monitoring.models import GatewayStats
 from gps_gateway.handlers import UnknownDeviceLog
 from gps_gateway.simulate import gt06_login
+from gps_gateway.stats import GatewayCounters
 from tests.gateway.test_imei_protocols import exchange
 from tests.support.gateway import running_gateway
 
@@ -22,7 +23,8 @@ def notices(caplog) -> list[str]:
 
 def test_a_burst_is_logged_once_per_protocol_and_the_next_notice_says_how_many_were_left_out(caplog):
     caplog.set_level(logging.WARNING, logger="anbang.gateway")
-    log = UnknownDeviceLog(interval=0.3)
+    counters = GatewayCounters()
+    log = UnknownDeviceLog(counters, interval=0.3)
     for n in range(5):
         log.note("gt06", f"10.0.0.{n}:4000")
     log.note("jt808", "10.0.0.9:4000")
@@ -36,10 +38,11 @@ def test_a_burst_is_logged_once_per_protocol_and_the_next_notice_says_how_many_w
         notices(caplog)[-1]
         == "gateway: unknown gt06 device from 10.0.0.7:4000 refused (4 more since last notice)"
     )
+    assert counters.unknown_devices == {"gt06": 6, "jt808": 1}  # every one counted, logged or not
 
 
 def test_the_default_interval_is_ten_seconds():
-    assert UnknownDeviceLog().interval == 10.0
+    assert UnknownDeviceLog(GatewayCounters()).interval == 10.0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,8 +1,8 @@
 """Two worker processes, one fleet: whichever worker a device reconnects to knows what the other did.
 
 The kernel hands each new connection to either worker (``SO_REUSEPORT``), and each worker keeps its own
-device directory.  Twelve or twenty reconnections all land on one worker with probability 2^-11 or
-2^-19, so each test below crosses between the workers.
+device directory.  Twelve or twenty reconnections all land on the worker of the first connection with
+probability 2^-12 or 2^-20, so each test below crosses between the workers.
 """
 
 from __future__ import annotations
