@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -18,7 +19,23 @@ from backend.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
 # The data folder holds the database and, in the embedded default, the keys: private to the service user.
+# Every process loads these settings, so every file the product writes (the database with its WAL and
+# shared memory, backups, the audit heads) is created 0600; an older install's folder and database, made
+# under a looser umask, are tightened here (tests/core/test_data_file_modes.py).
+os.umask(0o077)
+
+
+def _make_private(path: Path, mode: int) -> None:
+    try:
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+            path.chmod(mode)
+    except OSError:
+        pass  # absent, or not ours: the operator's choice stands
+
+
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_make_private(DATA_DIR, 0o700)
 SECRETS_DIR = Path(env_str("SECRETS_DIR", str(DATA_DIR / "secrets"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
@@ -57,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "backend.core.middleware.RequestIdMiddleware",
+    "backend.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "backend.core.middleware.BodySizeLimitMiddleware",
@@ -112,11 +130,21 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    for _suffix in ("", "-wal", "-shm", "-journal"):
+        _make_private(Path(f"{DATABASES['default']['NAME']}{_suffix}"), 0o600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- GPS gateway ----------------------------------------------------------------------------------
 # The cyclic collector's young-generation threshold in gateway workers (gps_gateway/runner.py).
 GATEWAY_GC_THRESHOLD = env_int("GATEWAY_GC_THRESHOLD", 50_000, minimum=700, maximum=10_000_000)
+# A new connection must name and prove its device (JT/T 808 authentication, a GT06 login, a provisioned
+# H02/Watch id, an OsmAnd request for a known device) within this many seconds, or it is closed
+# (gps_gateway/tracker_protocol.py, http_osmand.py; issue #23: idle connections filled the file table).
+GATEWAY_IDENTIFY_SECONDS = env_int("GATEWAY_IDENTIFY_SECONDS", 30, minimum=1, maximum=3600)
+# Open connections one source address may hold in each gateway worker; 0 for no cap.  Generous because
+# carriers put many devices behind one NAT address (an IoT SIM fleet on one APN may share a handful).
+GATEWAY_MAX_CONNECTIONS_PER_IP = env_int("GATEWAY_MAX_CONNECTIONS_PER_IP", 1000, minimum=0)
 
 # --- Accounts and sessions ------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -142,6 +170,10 @@ if API_TOKEN_DEFAULT_DAYS > API_TOKEN_MAX_DAYS:
 
 # --- Requests -------------------------------------------------------------------------------------
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Dates, times and years the API and the reports accept (backend/core/bounds.py): a year far outside
+# overflowed the calendar arithmetic and the database drivers (issue #23).
+EARLIEST_YEAR = env_int("EARLIEST_YEAR", 1900, minimum=1000, maximum=2000)
+LATEST_YEAR = env_int("LATEST_YEAR", 2100, minimum=2030, maximum=9000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -156,6 +188,8 @@ KEY_SOURCES = {
     "audit": env_secret("AUDIT_KEY", secrets_dir=SECRETS_DIR),
 }
 KEY_CACHE_SECONDS = env_int("KEY_CACHE_SECONDS", 60, minimum=0)
+# The nightly job appends the audit chain head here; verify_audit compares the chain with its last line.
+AUDIT_HEADS_FILE = Path(env_str("AUDIT_HEADS_FILE", str(DATA_DIR / "audit-heads.log"))).resolve()
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -229,6 +263,17 @@ NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 8, minimum=0, maximum=23)
 ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24, minimum=1)
 # Webhook receivers refuse a signature older than this (replays); we document the same window.
 WEBHOOK_TOLERANCE_S = env_int("WEBHOOK_TOLERANCE_S", 300, minimum=10)
+# Webhooks go to public addresses only (SSRF): loopback, private, link-local, multicast and other non-global
+# addresses are refused unless listed here as CIDRs, e.g. "10.20.0.0/16,192.168.5.7/32" for an in-house
+# duty-room system (notifications/channels/webhook/targets.py).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise EnvError(
+            f"ANBANG_WEBHOOK_ALLOWED_NETWORKS 中的 {_network!r} 不是合法的网段（形如 10.20.0.0/16 或 fd00::/8）"
+        ) from None
 
 # --- Console and printed files (docs/console.md, docs/reports.md) ----------------------------------
 # No tile URL: zones and tracks on a plain background, which works offline.  "gcj02" for AMap/Tencent
@@ -248,8 +293,21 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # SafeFormatter: one line per record (control bytes escaped), the request id inside a request.
+    "formatters": {
+        "plain": {
+            "()": "backend.core.logs.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_tag)s%(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Supervision (`manage.py up` over its processes, the gateway over its workers): a process that dies is
+# started again after BASE·2^(n−1) ms, at most MAX, n counting deaths in a row; one that ran STABLE_S
+# seconds starts the count afresh.
+RESTART_BASE_MS = env_int("RESTART_BASE_MS", 1000, minimum=1)
+RESTART_MAX_MS = env_int("RESTART_MAX_MS", 60_000, minimum=1)
+RESTART_STABLE_S = env_int("RESTART_STABLE_S", 60, minimum=1)

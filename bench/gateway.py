@@ -483,6 +483,8 @@ def run_bench(args: argparse.Namespace, data: str) -> None:
         "rungateway",
         "--bind",
         "127.0.0.1",
+        "--max-connections-per-ip",
+        "0",  # the whole simulated fleet connects from one loopback address
     ]
     for protocol, port in ports.items():
         command += [f"--{protocol}-port", str(port)]

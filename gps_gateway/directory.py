@@ -37,6 +37,7 @@ class DeviceInfo:
     # For a tag worn by a person: the last day its location order allows (None: no order at all).
     order_until: dt.date | None = None
     refused_without_order: int = 0  # fixes refused since the officer was last told to remove the tag
+    registered: bool = False  # JT/T 808: a terminal is bound to it (read by ``sync``)
 
 
 def osmand_digest(identifier: str) -> str:
@@ -125,7 +126,7 @@ class DeviceDirectory:
         close_old_connections()
         row = (
             Device.objects.filter(pk=device.id)
-            .values("auth_code_digest", "model", "person_id", "kind", "retired_at")
+            .values("auth_code_digest", "model", "person_id", "kind", "retired_at", "registered_at")
             .first()
         )
         if row is None or row["retired_at"] is not None:
@@ -143,6 +144,7 @@ class DeviceDirectory:
         with self._lock:
             device.auth_code_digest, device.model = row["auth_code_digest"], row["model"]
             device.kind, device.person_id, device.order_until = row["kind"], row["person_id"], order_until
+            device.registered = row["registered_at"] is not None
             if stored is not None and (device.newest_fix is None or stored > device.newest_fix):
                 device.newest_fix = stored
         return device

@@ -3,17 +3,24 @@
 Requests are small (a query string or a JSON body of a few hundred bytes), so this reads a bounded head
 and a bounded, length-delimited body; anything else is refused with 4xx and counted.  Keep-alive is
 honoured (Traccar Client reuses connections).  200 is sent only after the fix is committed.
+
+Slow clients (slowloris): until a request has been stored for a known device, everything the connection
+sends — heads and bodies — must arrive within ``identify_timeout`` of connecting; afterwards each request,
+head and body, within ``idle_timeout`` of the previous answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from functools import partial
+from typing import NamedTuple
 
 from django.utils import timezone
 
 from gps_gateway.directory import osmand_digest
 from gps_gateway.handlers import Outcome
+from gps_gateway.listener import Admission
 from gps_gateway.protocols import osmand
 from gps_gateway.protocols.common import FrameError
 
@@ -34,49 +41,86 @@ def response(
     return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + body
 
 
+class _Request(NamedTuple):
+    method: str
+    target: str
+    headers: dict[str, str]
+    keep_alive: bool
+    body: bytes
+
+
 class OsmAndServer:
     def __init__(self, gateway) -> None:
         self.gateway = gateway
         self.counters = gateway.counters
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def protocol(self, admission: Admission | None = None) -> asyncio.StreamReaderProtocol:
+        """The protocol of one accepted connection (``gps_gateway/listener.py``)."""
+        reader = asyncio.StreamReader(limit=2**16)
+        return asyncio.StreamReaderProtocol(reader, partial(self.handle, admission=admission))
+
+    async def handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, admission: Admission | None = None
+    ) -> None:
         self.counters.connections[PROTOCOL] += 1
         self.counters.connections_total[PROTOCOL] += 1
         synced: set[int] = set()  # devices read again for this connection (DeviceDirectory.sync)
+        loop = asyncio.get_running_loop()
+        limits = self.gateway.limits
+        identify_by, identified = loop.time() + limits.identify_timeout, False
         try:
             while True:
+                idle_by = loop.time() + limits.idle_timeout
+                deadline = idle_by if identified else min(idle_by, identify_by)
                 try:
-                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the read in a task of
-                    # its own, a task per request; the context manager only arms a timer.
-                    async with asyncio.timeout(self.gateway.limits.idle_timeout):
-                        head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+                    # asyncio.timeout_at, not wait_for: on Python 3.11 wait_for wraps the read in a task
+                    # of its own, a task per request; the context manager only arms a timer.
+                    async with asyncio.timeout_at(deadline):
+                        request = await self._read(reader)
+                except TimeoutError:
+                    self._timed_out(identified or deadline == idle_by, writer)
+                    return
+                except (asyncio.IncompleteReadError, ConnectionError):
                     return
                 except asyncio.LimitOverrunError:
+                    request = 431
+                if isinstance(request, int):
                     self.counters.malformed[PROTOCOL] += 1
-                    writer.write(response(431, keep_alive=False))
+                    writer.write(response(request, keep_alive=False))
                     return
-                if len(head) > MAX_HEAD:
-                    self.counters.malformed[PROTOCOL] += 1
-                    writer.write(response(431, keep_alive=False))
-                    return
-                status, body, keep_alive = await self._one(head, reader, synced)
+                status, body, keep_alive = await self._one(request, synced)
                 writer.write(response(status, body, keep_alive=keep_alive))
                 await writer.drain()
                 if not keep_alive:
                     return
+                identified = identified or status == 200
         finally:
             self.counters.connections[PROTOCOL] -= 1
             writer.close()
+            if admission is not None:
+                admission.release()
 
-    async def _one(
-        self, head: bytes, reader: asyncio.StreamReader, synced: set[int]
-    ) -> tuple[int, bytes, bool]:
+    def _timed_out(self, idle: bool, writer: asyncio.StreamWriter) -> None:
+        if idle:
+            self.counters.connections_closed["idle_timeout"] += 1
+            return
+        self.counters.connections_closed["identify_timeout"] += 1
+        peer = writer.get_extra_info("peername")
+        self.gateway.notices.warn(
+            "identify_timeout",
+            "gateway: closed a %s connection from %s that did not identify its device within %.0f s",
+            PROTOCOL, peer[0] if peer else "?", self.gateway.limits.identify_timeout,
+        )  # fmt: skip
+
+    async def _read(self, reader: asyncio.StreamReader) -> _Request | int:
+        """One request, head and body; an int is the status to refuse it with."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        if len(head) > MAX_HEAD:
+            return 431
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            self.counters.malformed[PROTOCOL] += 1
-            return 400, b"", False
+            return 400
         method, target, version = parts
         headers = {}
         for line in lines[1:]:
@@ -85,23 +129,29 @@ class OsmAndServer:
                 headers[name.strip().lower()] = value.strip()
         keep_alive = headers.get("connection", "").lower() != "close" and version == "HTTP/1.1"
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            self.counters.malformed[PROTOCOL] += 1
-            return 411, b"", False
+            return 411
         try:
             length = int(headers.get("content-length", "0"))
         except ValueError:
-            self.counters.malformed[PROTOCOL] += 1
-            return 400, b"", False
+            return 400
         if length > MAX_BODY or length < 0:
-            self.counters.malformed[PROTOCOL] += 1
-            return 413, b"", False
+            return 413
         body = await reader.readexactly(length) if length else b""
+        return _Request(method, target, headers, keep_alive, body)
+
+    async def _one(self, request: _Request, synced: set[int]) -> tuple[int, bytes, bool]:
+        headers, keep_alive = request.headers, request.keep_alive
         content_type = headers.get("content-type")
         is_json = bool(content_type and "json" in content_type)
         try:
-            decoded = osmand.decode_request(method, target, content_type, body, received_at=timezone.now())
-        except (FrameError, ValueError, KeyError, TypeError):
+            decoded = osmand.decode_request(
+                request.method, request.target, content_type, request.body, received_at=timezone.now()
+            )
+        except (FrameError, ValueError, KeyError, TypeError) as exc:
             self.counters.malformed[PROTOCOL] += 1
+            reason = getattr(exc, "reason", None)
+            if reason is not None:
+                self.counters.frames_refused[f"{PROTOCOL}_{reason}"] += 1
             return 400, json.dumps({"error": "malformed"}).encode(), keep_alive
         device = self.gateway.directory.get(PROTOCOL, osmand_digest(decoded.device_id or ""))
         if device is not None and device.id not in synced:
@@ -112,6 +162,8 @@ class OsmAndServer:
             self.gateway.unknown.note(PROTOCOL, headers.get("host", "?"))
             status, _ = osmand.reply_unknown_device(is_json)
             return status, b"", keep_alive
+        if dropped := decoded.details.get("unknown_alarms"):
+            self.counters.unknown_alarms[PROTOCOL] += dropped  # free text, not stored; the fix is
         if not await self.gateway.store(Outcome(fixes=decoded.fixes, device=device)):
             return 503, b"", False  # not committed: the app keeps the fix and retries
         return 200, b"", keep_alive

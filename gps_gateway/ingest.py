@@ -1,4 +1,7 @@
-"""From decoded fixes to rows for the writer: filters, the late flag, the device's in-memory state."""
+"""From decoded fixes to rows for the writer: filters, the late and implausible flags, the device's in-memory
+state.  An impossible jump is stored flagged ``implausible`` (counted in ``flagged``), not refused: an
+officer sees it on the device, zone evaluation skips it, and the next fix is judged against the last
+plausible one."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from gps_gateway.protocols.common import CHINA_TZ, Fix
 from gps_gateway.stats import GatewayCounters
 from gps_gateway.writer import FixRow
 
-ALARM_REASONS = {"no_position", "null_island", "invalid_no_fallback", "out_of_range", "impossible_jump"}
+ALARM_REASONS = {"no_position", "null_island", "invalid_no_fallback", "out_of_range"}
+FLAGGED_REASONS = {"impossible_jump"}  # stored with the point, flagged
 
 
 def prepare(
@@ -32,6 +36,10 @@ def prepare(
             device.refused_without_order += 1
             continue
         reason = reject_reason(fix, now, device.last_point, limits)
+        implausible = reason in FLAGGED_REASONS
+        if implausible:
+            counters.flagged[reason] += 1
+            reason = None
         keep_point = reason is None
         if reason is not None:
             if not (fix.alarms and reason in ALARM_REASONS and fix.fix_time is not None):
@@ -41,9 +49,9 @@ def prepare(
         late = device.newest_fix is not None and fix.fix_time <= device.newest_fix
         if not late:
             device.newest_fix = fix.fix_time
-        if keep_point and fix.valid and has_point(fix) and not late:
+        if keep_point and not implausible and fix.valid and has_point(fix) and not late:
             device.last_point = LastPoint(fix.latitude, fix.longitude, fix.fix_time)
-        rows.append(FixRow(device.id, device.person_id, fix, now, late=late, store_point=keep_point))
+        rows.append(FixRow(device.id, device.person_id, fix, now, late, keep_point, implausible))
     return rows
 
 

@@ -36,6 +36,8 @@ class GatewayOptions:
     refresh_interval: float = 5.0
     node: str = ""
     idle_timeout: float = 600.0
+    identify_timeout: float = 30.0
+    max_connections_per_ip: int = 1000
     reuse_port: bool = False
     node_suffix: str = ""
 
@@ -43,10 +45,12 @@ class GatewayOptions:
 def register_monitoring_hooks() -> None:
     """What runs after each committed batch ([Monitoring]); the writer calls them in commit order."""
     from backend.monitoring.device_alarms import alerts_from_batch
+    from backend.monitoring.implausible import alerts_from_implausible
     from backend.monitoring.zone_watch import ZoneEvaluator
     from gps_gateway import hooks
 
     hooks.register(alerts_from_batch)
+    hooks.register(alerts_from_implausible)
     hooks.register(ZoneEvaluator())
 
 
@@ -62,9 +66,11 @@ def tell_officers_to_remove_tags(directory: DeviceDirectory) -> int:
     for device in Device.objects.select_related("person").filter(
         pk__in=[d.id for d in refused], person__isnull=False
     ):
+        # The order that ended is the person's latest; its case is the one the tag was worn under.
+        order = device.person.location_orders.select_related("case").first()
         raise_alert(
-            kind=AlertKind.ORDER_ENDED_TAG, severity="high", person=device.person, subject=f"device:{device.pk}",
-            details={"device": device.pk},
+            kind=AlertKind.ORDER_ENDED_TAG, severity="high", person=device.person, device=device,
+            case=order.case if order else None, subject=f"device:{device.pk}", details={"device": device.pk},
         )  # fmt: skip
     return len(refused)
 
@@ -119,7 +125,12 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     register_monitoring_hooks()
     settle_memory()
     writer.start()
-    gateway = Gateway(directory, writer, counters, limits=ConnectionLimits(idle_timeout=options.idle_timeout))
+    limits = ConnectionLimits(
+        idle_timeout=options.idle_timeout,
+        identify_timeout=options.identify_timeout,
+        max_per_source=options.max_connections_per_ip,
+    )
+    gateway = Gateway(directory, writer, counters, limits=limits)
     ports = {**DEFAULT_PORTS, **(options.ports or {})}
     started = timezone.now()
     node = options.node or f"{socket.gethostname()}:{ports.get('jt808')}{options.node_suffix}"

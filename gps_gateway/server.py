@@ -1,15 +1,17 @@
 """The asyncio side of the gateway: one TCP listener per binary protocol, framing, limits, acks.
 
 Per connection: the read buffer is bounded (``max_buffer``), undecodable input is counted and the
-connection closed after ``max_garbage`` bad frames or junk bytes, and an idle connection is closed after
-``idle_timeout``.  Fixes are acknowledged only after the writer has committed them.
+connection closed after ``max_garbage`` bad frames or junk bytes, a connection that has not identified its
+device within ``identify_timeout`` is closed, and so is one without a decoded frame for ``idle_timeout``
+(junk does not count).  A source address holds at most ``max_per_source`` connections per worker
+(``gps_gateway/listener.py``).  Fixes are acknowledged only after the writer has committed them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from gps_gateway.directory import DeviceDirectory
 from gps_gateway.filters import FilterLimits
 from gps_gateway.handlers import Outcome, UnknownDeviceLog
 from gps_gateway.ingest import prepare
+from gps_gateway.listener import Listener, Notices, SourceLimit, listening_socket
 from gps_gateway.stats import GatewayCounters
 from gps_gateway.tracker_protocol import TrackerProtocol
 from gps_gateway.writer import BatchWriter
@@ -29,6 +32,8 @@ class ConnectionLimits:
     max_buffer: int = 64 * 1024
     max_garbage: int = 4096  # junk bytes plus 256 per bad frame, before the connection is closed
     idle_timeout: float = 600.0  # trackers send a heartbeat every few minutes
+    identify_timeout: float = 30.0  # from connect to a proven device (settings.GATEWAY_IDENTIFY_SECONDS)
+    max_per_source: int = 1000  # open connections per source address, 0: no cap (carrier NAT: be generous)
 
 
 class Gateway:
@@ -47,8 +52,10 @@ class Gateway:
         self.filters = filters or FilterLimits()
         self.limits = limits or ConnectionLimits()
         self.unknown = UnknownDeviceLog(counters)
+        self.notices = Notices()
+        self.sources = SourceLimit(self.limits.max_per_source)
         self.handlers = self._handlers()
-        self.servers: list[asyncio.base_events.Server] = []
+        self.servers: list[Listener] = []
 
     def _handlers(self) -> dict:
         from gps_gateway.handlers.imei import available_imei_handlers
@@ -58,33 +65,24 @@ class Gateway:
         handlers.update(available_imei_handlers(self.directory, self.counters, self.unknown))
         return handlers
 
-    async def listen(
-        self, protocol: str, host: str, port: int, *, reuse_port: bool = False
-    ) -> asyncio.base_events.Server:
+    async def listen(self, protocol: str, host: str, port: int, *, reuse_port: bool = False) -> Listener:
         if protocol == "osmand":
             from gps_gateway.http_osmand import OsmAndServer
 
-            server = await asyncio.start_server(
-                OsmAndServer(self).handle, host, port, backlog=4096, reuse_port=reuse_port or None
-            )
+            factory = OsmAndServer(self).protocol
         else:
             handler = self.handlers[protocol]
-            loop = asyncio.get_running_loop()
-            server = await loop.create_server(
-                lambda: TrackerProtocol(self, handler),
-                host,
-                port,
-                backlog=4096,
-                reuse_port=reuse_port or None,
-            )
-        self.servers.append(server)
-        return server
+            factory = partial(TrackerProtocol, self, handler)
+        sock = listening_socket(host, port, reuse_port=reuse_port)
+        listener = Listener(sock, factory, self.sources, self.counters, self.notices)
+        listener.start()
+        self.servers.append(listener)
+        return listener
 
     async def close(self) -> None:
-        for server in self.servers:
-            server.close()
-        for server in self.servers:
-            await server.wait_closed()
+        """Stop accepting; connections already open end with the process."""
+        for listener in self.servers:
+            listener.close()
 
     async def store(self, outcome: Outcome) -> bool:
         """Commit the outcome's fixes; False if the commit failed (then nothing may be acknowledged)."""

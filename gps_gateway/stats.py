@@ -19,8 +19,17 @@ class GatewayCounters:
     malformed: Counter = field(default_factory=Counter)  # frames that did not decode, by protocol
     unknown_devices: Counter = field(default_factory=Counter)  # by protocol
     auth_failures: Counter = field(default_factory=Counter)
+    registrations_refused: int = 0  # JT/T 808 0x0100 for a terminal already registered (result 3)
+    flagged: Counter = field(default_factory=Counter)  # stored but flagged (impossible_jump), by reason
     connections: Counter = field(default_factory=Counter)  # open now, by protocol
     connections_total: Counter = field(default_factory=Counter)
+    # Connections the gateway refused at accept (per_ip_limit, fd_exhausted) and closed itself
+    # (identify_timeout, idle_timeout, garbage, buffer_full), by reason.
+    connections_refused: Counter = field(default_factory=Counter)
+    connections_closed: Counter = field(default_factory=Counter)
+    # Frames a decoder read but refused (a length field that disagrees, a message cut short), by reason.
+    frames_refused: Counter = field(default_factory=Counter)
+    unknown_alarms: Counter = field(default_factory=Counter)  # alarm names dropped (fix kept), by protocol
     closed_for_garbage: int = 0
     hook_errors: int = 0
     write_errors: int = 0
@@ -76,8 +85,14 @@ class GatewayCounters:
             "malformed": dict(self.malformed),
             "unknown_devices": dict(self.unknown_devices),
             "auth_failures": dict(self.auth_failures),
+            "registrations_refused": self.registrations_refused,
+            "flagged": dict(self.flagged),
             "connections": dict(self.connections),
             "connections_total": dict(self.connections_total),
+            "connections_refused": dict(self.connections_refused),
+            "connections_closed": dict(self.connections_closed),
+            "frames_refused": dict(self.frames_refused),
+            "unknown_alarms": dict(self.unknown_alarms),
             "closed_for_garbage": self.closed_for_garbage,
             "hook_errors": self.hook_errors,
             "write_errors": self.write_errors,
@@ -95,7 +110,10 @@ class GatewayCounters:
         return (
             f"gateway: {rate:.0f} fixes/s stored={s['stored']} dup={s['duplicates']} rejected={rejected} "
             f"malformed={sum(s['malformed'].values())} unknown={sum(s['unknown_devices'].values())} "
-            f"conns={sum(s['connections'].values())} queue={s['queue_depth']} batch_p99={_ms(s['batch_ms_p99'])}"
+            f"conns={sum(s['connections'].values())} conns_refused={sum(s['connections_refused'].values())} "
+            f"conns_closed={sum(s['connections_closed'].values())} frames_refused={sum(s['frames_refused'].values())} "
+            f"queue={s['queue_depth']} batch_p99={_ms(s['batch_ms_p99'])}"
+            f" flagged={sum(s['flagged'].values())} reg_refused={s['registrations_refused']}"
             + _phases_text(s["batch_phases_mean"])
         )
 

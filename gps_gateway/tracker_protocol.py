@@ -5,17 +5,25 @@
 commit of its fixes, and never overtakes an earlier frame's ack.  A commit that fails closes the
 connection with nothing further sent (the device resends).  The rare message that needs the database
 before it can be answered (JT/T 808 registration) pauses the connection until it is done.
+
+One timer per connection closes it when it has not proved its device (``conn.authenticated``) within
+``identify_timeout`` of connecting, or has gone ``idle_timeout`` without a frame that decoded: bytes
+alone (a JT/T 808 prefix and a byte every few seconds) keep nothing open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections import deque
 
 from gps_gateway.handlers import Connection, Outcome
 from gps_gateway.ingest import prepare
+from gps_gateway.listener import Admission
 from gps_gateway.protocols.common import FrameError
+
+logger = logging.getLogger("anbang.gateway")
 
 
 def now() -> dt.datetime:
@@ -31,7 +39,7 @@ class _Reply:
 
 
 class TrackerProtocol(asyncio.Protocol):
-    def __init__(self, gateway, handler) -> None:
+    def __init__(self, gateway, handler, admission: Admission | None = None) -> None:
         self.gateway = gateway
         self.handler = handler
         self.counters = gateway.counters
@@ -43,8 +51,10 @@ class TrackerProtocol(asyncio.Protocol):
         self.waiting: bytes | None = None  # input held while a deferred outcome runs
         self.closing = False
         self.close_when_flushed = False
-        self.last_activity = 0.0
+        self.last_activity = 0.0  # loop time of the last frame that decoded
+        self.opened = 0.0
         self.timer: asyncio.TimerHandle | None = None
+        self.admission = admission
 
     # --- connection -------------------------------------------------------------------------------
 
@@ -54,22 +64,43 @@ class TrackerProtocol(asyncio.Protocol):
         self.conn = Connection(self.handler.protocol, f"{peer[0]}:{peer[1]}" if peer else "?")
         self.counters.connections[self.handler.protocol] += 1
         self.counters.connections_total[self.handler.protocol] += 1
-        self.last_activity = self.loop.time()
-        self.timer = self.loop.call_later(self.limits.idle_timeout, self._check_idle)
+        self.last_activity = self.opened = self.loop.time()
+        limits = self.limits
+        self.timer = self.loop.call_later(min(limits.identify_timeout, limits.idle_timeout), self._check_idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.counters.connections[self.handler.protocol] -= 1
         self.closing = True
         if self.timer is not None:
             self.timer.cancel()
+        if self.admission is not None:
+            self.admission.release()
 
     def _check_idle(self) -> None:
         # One timer per connection, re-armed lazily: resetting it on every frame would cost a heap push.
-        idle = self.loop.time() - self.last_activity
-        if idle >= self.limits.idle_timeout:
-            self._close()
-        else:
-            self.timer = self.loop.call_later(self.limits.idle_timeout - idle, self._check_idle)
+        now, limits = self.loop.time(), self.limits
+        if not self.conn.authenticated:
+            left = self.opened + limits.identify_timeout - now
+            if left <= 0:
+                self.gateway.notices.warn(
+                    "identify_timeout",
+                    "gateway: closed a %s connection from %s that did not identify its device within %.0f s",
+                    self.handler.protocol, self.conn.peer.rsplit(":", 1)[0], limits.identify_timeout,
+                )  # fmt: skip
+                self._close_for("identify_timeout")
+                return
+        idle = now - self.last_activity
+        if idle >= limits.idle_timeout:
+            self._close_for("idle_timeout")
+            return
+        wait = limits.idle_timeout - idle
+        if not self.conn.authenticated:
+            wait = min(wait, left)
+        self.timer = self.loop.call_later(wait, self._check_idle)
+
+    def _close_for(self, reason: str) -> None:
+        self.counters.connections_closed[reason] += 1
+        self._close()
 
     def _close(self) -> None:
         self.closing = True
@@ -78,7 +109,6 @@ class TrackerProtocol(asyncio.Protocol):
     # --- input ------------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        self.last_activity = self.loop.time()
         if self.waiting is not None:
             self.waiting += data
             return
@@ -90,28 +120,36 @@ class TrackerProtocol(asyncio.Protocol):
         self.buffer, self.garbage = split.rest, self.garbage + split.junk
         if len(self.buffer) > self.limits.max_buffer:
             self.counters.malformed[self.handler.protocol] += 1
-            self._close()
+            self._close_for("buffer_full")
             return
         self._handle_frames(split.frames)
 
     def _handle_frames(self, frames: list[bytes]) -> None:
+        decoded = False
         for index, frame in enumerate(frames):
             if self.closing:
-                return
+                break
             try:
                 outcome = self.handler.handle(frame, self.conn)
-            except (FrameError, ValueError, IndexError):
+            except (FrameError, ValueError, IndexError) as exc:
                 # A decoder may meet input no capture showed; count it, never crash the process.
                 self.counters.malformed[self.handler.protocol] += 1
+                reason = getattr(exc, "reason", None)
+                if reason is not None:
+                    self.counters.frames_refused[f"{self.handler.protocol}_{reason}"] += 1
                 self.garbage += 256
                 continue
+            decoded = True
             if outcome.deferred is not None:
+                self.last_activity = self.loop.time()
                 self._defer(outcome, frames[index + 1 :])
                 return
             self._accept(outcome)
-        if self.garbage > self.limits.max_garbage:
+        if decoded:
+            self.last_activity = self.loop.time()  # once per read, not per frame
+        if self.garbage > self.limits.max_garbage and not self.closing:
             self.counters.closed_for_garbage += 1
-            self._close()
+            self._close_for("garbage")
 
     def _defer(self, outcome: Outcome, later_frames: list[bytes]) -> None:
         """Hold further input until the deferred work is done, then go on where we stopped."""
@@ -120,8 +158,15 @@ class TrackerProtocol(asyncio.Protocol):
 
         def resume(done: asyncio.Task) -> None:
             held, self.waiting = self.waiting, None
-            if done.cancelled() or done.exception() is not None:
+            if done.cancelled():
                 self._close()
+                return
+            if (error := done.exception()) is not None:
+                # A registration or authentication that failed in the database: say so, never silently.
+                # The type only: a database error's text can quote a terminal's identifiers.
+                logger.error("gateway: %s connection closed: its deferred work failed (%s)",
+                             self.handler.protocol, type(error).__name__)  # fmt: skip
+                self._close_for("deferred_error")
                 return
             self._accept(done.result())
             self._handle_frames(later_frames)

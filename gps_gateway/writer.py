@@ -36,7 +36,7 @@ logger = logging.getLogger("anbang.gateway")
 
 COLUMNS = (
     "device_id", "person_id", "fix_time", "received_at", "point", "valid", "source", "accuracy_m", "speed_kmh",
-    "course", "altitude_m", "satellites", "battery_pct", "alarms", "late", "archive", "attributes",
+    "course", "altitude_m", "satellites", "battery_pct", "alarms", "late", "archive", "attributes", "implausible",
 )  # fmt: skip
 
 
@@ -51,6 +51,7 @@ class FixRow:
     received_at: dt.datetime
     late: bool
     store_point: bool = True
+    implausible: bool = False  # an impossible jump: stored flagged, never judged against zones
 
 
 @dataclass(slots=True)
@@ -113,7 +114,7 @@ class Encoder:
             received_at if received_at is not None else self._adapt(row.received_at), point,
             bool(fix.valid and point is not None), fix.source, fix.accuracy_m, fix.speed_kmh, fix.course,
             fix.altitude_m, fix.satellites, fix.battery_pct, ",".join(sorted(fix.alarms))[:200], row.late,
-            fix.archive, attributes,
+            fix.archive, attributes, row.implausible,
         )  # fmt: skip
 
 
@@ -177,6 +178,14 @@ class WriteLock:
         if connection.vendor != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
             return None
         return cls(name + "-gateway-writer.lock")
+
+    def open(self) -> WriteLock:
+        """Open both files now, at start: a writer thread that first opened them when the process had run
+        out of descriptors (a connection flood) died of EMFILE, and nothing was committed again."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._urgent()
+        return self
 
     def __enter__(self) -> WriteLock:
         if self._fd is None:
@@ -264,6 +273,8 @@ class BatchWriter:
         self._tuned: object = None  # the DB-API connection the SQLite pragmas were applied to
 
     def start(self) -> None:
+        if self._lock is not None:
+            self._lock.open()
         self._thread.start()
 
     def stop(self, timeout: float = 30) -> None:
@@ -381,7 +392,7 @@ class BatchWriter:
         sqlite = connection.vendor == "sqlite"
         # Many rows per statement.  sqlite3 releases the GIL around every statement step, and getting it
         # back can wait a whole switch interval behind the event loop thread: one step per row made the
-        # writer thread crawl (batches of 100+ ms).  400 rows × 17 columns stays far below SQLite's limit
+        # writer thread crawl (batches of 100+ ms).  400 rows × 18 columns stays far below SQLite's limit
         # of 32,766 parameters.
         cursor = connection.connection.cursor() if sqlite else connection.cursor()
         done = inserted = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 
@@ -14,8 +15,10 @@ from backend.core.audit import record_audit
 from backend.core.errors import Forbidden, Invalid
 from backend.core.models import Role, User
 from backend.monitoring.models import AlertKind, Severity
+from notifications.channels.webhook import targets as webhook_targets
 from notifications.models import ADDRESSED_CHANNELS, Channel, ContactPoint, InboxMessage, RoutingRule
 
+logger = logging.getLogger("anbang.notifications")
 MOBILE = re.compile(r"(?:\+86)?1[3-9]\d{9}")
 
 
@@ -36,6 +39,15 @@ def normalise_address(channel: str, address: str) -> str:
         URLValidator(schemes=["http", "https"])(address)
     except ValidationError:
         raise Invalid("Webhook 地址应为 http:// 或 https:// 开头的网址", {"field": "address"}) from None
+    try:
+        webhook_targets.check_url(address)
+    except webhook_targets.BlockedTarget:
+        logger.warning("拒绝 Webhook 地址：指向内网、本机或保留地址")
+        raise Invalid(
+            "Webhook 地址不能指向本机、内网、链路本地、组播或保留地址；如确需推送到内网系统，"
+            "请管理员在 ANBANG_WEBHOOK_ALLOWED_NETWORKS 中登记该网段",
+            {"field": "address", "reason": "blocked_address"},
+        ) from None
     return address
 
 

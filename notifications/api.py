@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
-from backend.core.errors import NotFound, Unauthenticated
+from backend.api.security import SMS_GATEWAY
+from backend.api.types import Id
+from backend.core.errors import NotFound
 from backend.core.models import Jurisdiction, User
 from notifications import actions
 from notifications.links import acknowledge_via_reply
@@ -41,7 +41,7 @@ class CountOut(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(None, description="要标记已读的消息；不填则全部标记")
+    ids: list[Id] | None = Field(None, description="要标记已读的消息；不填则全部标记")
 
 
 @inbox_router.get("", response=Page[InboxOut], summary="我的站内信（新消息在前）")
@@ -58,7 +58,7 @@ def unread_count(request: HttpRequest):
 
 
 @inbox_router.post("/{int:message_id}/read", response=InboxOut, summary="标记已读")
-def read_one(request: HttpRequest, message_id: int):
+def read_one(request: HttpRequest, message_id: Id):
     message = get_object_or_404(InboxMessage, pk=message_id, recipient=request.auth)
     actions.mark_read(user=request.auth, message_ids=[message.pk])
     message.refresh_from_db()
@@ -72,10 +72,10 @@ def read_many(request: HttpRequest, payload: ReadIn):
 
 # --- Deliveries ------------------------------------------------------------------------------------
 class DeliveryFilters(Schema):
-    alert_id: int | None = None
+    alert_id: Id | None = None
     state: str | None = Field(None, description="due / sending / sent / failed / skipped")
     channel: str | None = None
-    recipient_id: int | None = None
+    recipient_id: Id | None = None
 
 
 class DeliveryOut(Schema):
@@ -127,7 +127,7 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters], page:
 @router.get(
     "/deliveries/{int:delivery_id}", response=DeliveryDetailOut, summary="投递详情与每次尝试（含重试时间）"
 )
-def get_delivery(request: HttpRequest, delivery_id: int):
+def get_delivery(request: HttpRequest, delivery_id: Id):
     return get_object_or_404(Delivery.objects.visible_to(request.auth), pk=delivery_id)
 
 
@@ -142,17 +142,10 @@ class InboundOut(Schema):
     state: str
 
 
-def _gateway_token(request: HttpRequest) -> bool:
-    sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    return bool(settings.SMS_REPLIES) and hmac.compare_digest(
-        sent.encode(), settings.SMS_INBOUND_TOKEN.encode()
-    )
-
-
-@router.post("/sms/inbound", auth=None, response=InboundOut, summary="短信网关推送的回复（回复码签收）")
+@router.post(
+    "/sms/inbound", auth=SMS_GATEWAY, response=InboundOut, summary="短信网关推送的回复（回复码签收）"
+)
 def sms_inbound(request: HttpRequest, payload: InboundIn):
-    if not _gateway_token(request):
-        raise Unauthenticated("短信网关令牌无效")
     alert = acknowledge_via_reply(payload.from_, payload.text)
     return {"alert_id": alert.pk, "state": alert.state}
 
@@ -184,7 +177,7 @@ class ContactPointSetOut(ContactPointOut):
 
 
 class WhoParams(Schema):
-    user_id: int | None = Field(None, description="管理员设置本辖区其他用户时填写")
+    user_id: Id | None = Field(None, description="管理员设置本辖区其他用户时填写")
 
 
 def mask(channel: str, address: str) -> str:
@@ -231,13 +224,13 @@ def delete_contact_point(request: HttpRequest, channel: str, who: Query[WhoParam
 
 # --- Routing rules ---------------------------------------------------------------------------------
 class RuleIn(Schema):
-    jurisdiction_id: int
+    jurisdiction_id: Id
     name: str = Field(min_length=1, max_length=100)
     kinds: list[str] = Field(default_factory=list, description="告警类型；空为全部")
     min_severity: str = "low"
     escalation_level: int | None = Field(None, ge=0, le=10, description="只在该升级级别通知；空为任意")
     role: str = ""
-    user_id: int | None = None
+    user_id: Id | None = None
     channels: list[str] = Field(min_length=1)
     enabled: bool = True
 
@@ -282,13 +275,13 @@ def create_rule(request: HttpRequest, payload: RuleIn):
 
 
 @router.put("/routing-rules/{int:rule_id}", response=RuleOut, summary="修改通知规则（管理员）")
-def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn):
+def update_rule(request: HttpRequest, rule_id: Id, payload: RuleIn):
     rule = get_object_or_404(RoutingRule.objects.visible_to(request.auth), pk=rule_id)
     return actions.save_routing_rule(by=request.auth, rule=_fill(request, rule, payload))
 
 
 @router.delete("/routing-rules/{int:rule_id}", response={204: None}, summary="删除通知规则（管理员）")
-def delete_rule(request: HttpRequest, rule_id: int):
+def delete_rule(request: HttpRequest, rule_id: Id):
     rule = get_object_or_404(RoutingRule.objects.visible_to(request.auth), pk=rule_id)
     actions.delete_routing_rule(by=request.auth, rule=rule)
     return Status(204, None)

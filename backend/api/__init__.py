@@ -7,11 +7,12 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest
-from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from backend.api.errors import install_error_handlers
+from backend.api.errors import error_response, install_error_handlers
+from backend.api.openapi import DocumentedAPI
 from backend.api.security import AUTH
+from backend.api.text import refuse_unstorable_text
 from backend.core.api import auth as auth_routes
 from backend.core.api import directory
 from backend.core.api.schemas import HealthOut
@@ -38,19 +39,22 @@ class ChineseJSONRenderer(JSONRenderer):
 
 
 def docs_for_staff(view):
-    """The interactive docs need a signed-in session; the OpenAPI document stays public for tooling."""
+    """The interactive docs need a signed-in session; the OpenAPI document a session or a bearer token,
+    like every other API answer (it maps the whole surface for a stranger otherwise)."""
     protected = login_required(view, login_url="/login/")
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.path.endswith("/openapi.json"):
+        if not request.path.endswith("/openapi.json"):
+            return protected(request, *args, **kwargs)
+        if any(method(request) for method in AUTH):
             return view(request, *args, **kwargs)
-        return protected(request, *args, **kwargs)
+        return error_response(401, "unauthenticated", "未登录或登录凭据无效：接口文档需登录或令牌")
 
     return wrapper
 
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="安帮 API",
     version=VERSION,
     description="社区矫正、安置帮教与严重精神障碍患者服务管理。认证：会话（需 CSRF）或 `Authorization: Bearer <令牌>`。",
@@ -60,6 +64,7 @@ api = NinjaAPI(
     docs_decorator=docs_for_staff,
 )
 install_error_handlers(api)
+api.add_decorator(refuse_unstorable_text)
 
 
 @api.get("/health", auth=None, response=HealthOut, tags=["运维"], summary="健康检查")

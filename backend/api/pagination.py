@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from ninja import Schema
 from pydantic import Field
 
+from backend.core import bounds
 from backend.core.errors import Invalid
 
 T = TypeVar("T")
@@ -39,8 +40,8 @@ def _decode(cursor: str) -> int:
         kind, _, value = raw.partition(":")
         if kind != "id":
             raise ValueError
-        return int(value)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return bounds.check_id(int(value), "cursor")
+    except (binascii.Error, ValueError, UnicodeDecodeError, Invalid):
         raise Invalid("分页游标无效", {"cursor": "invalid"}) from None
 
 
@@ -64,9 +65,9 @@ def paginate_by_time(queryset: QuerySet | Sequence[QuerySet], params: CursorPara
         try:
             raw = base64.urlsafe_b64decode(params.cursor + "=" * (-len(params.cursor) % 4)).decode()
             stamp, _, pk = raw.rpartition("|")
-            after = datetime.datetime.fromisoformat(stamp)
-            pk = int(pk)
-        except (binascii.Error, ValueError, UnicodeDecodeError):
+            after = bounds.check_day(datetime.datetime.fromisoformat(stamp), "cursor")
+            pk = bounds.check_id(int(pk), "cursor")
+        except (binascii.Error, ValueError, UnicodeDecodeError, Invalid):
             raise Invalid("分页游标无效", {"cursor": "invalid"}) from None
         later = Q(**{f"{field}__gt": after}) | Q(**{field: after, "pk__gt": pk})
         querysets = [qs.filter(later) for qs in querysets]

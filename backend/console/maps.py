@@ -11,7 +11,8 @@ import datetime as dt
 from backend.api.pagination import first_in_order
 from backend.core.models import User
 from backend.monitoring.api.zones import feature
-from backend.monitoring.models import Position, Zone
+from backend.monitoring.breach import Breach, Point, last_breach
+from backend.monitoring.models import Alert, AlertKind, Position, Zone
 from backend.people.models import Person
 from backend.people.models.person import OFFICE_ROLES
 
@@ -29,9 +30,12 @@ def zones_for(person: Person, user: User) -> list[dict]:
     return [feature(z) for z in zones]
 
 
-def fixes(person: Person, start: dt.datetime, end: dt.datetime, limit: int = TRACK_LIMIT) -> list[dict]:
+def fixes(
+    person: Person, start: dt.datetime, end: dt.datetime, *, seen_by: User, limit: int = TRACK_LIMIT
+) -> list[dict]:
     rows = _first_fixes(
         person,
+        seen_by,
         {"fix_time__gte": start, "fix_time__lt": end},
         ("fix_time", "pk"),
         limit,
@@ -39,10 +43,11 @@ def fixes(person: Person, start: dt.datetime, end: dt.datetime, limit: int = TRA
     return [_fix(p) for p in rows]
 
 
-def recent_fixes(person: Person, around: dt.datetime, limit: int = 50) -> list[dict]:
+def recent_fixes(person: Person, around: dt.datetime, *, seen_by: User, limit: int = 50) -> list[dict]:
     """The last fixes up to an alert's last sighting (a few after, in case the device resent late ones)."""
     rows = _first_fixes(
         person,
+        seen_by,
         {"fix_time__lte": around + dt.timedelta(minutes=30)},
         ("-fix_time", "-pk"),
         limit,
@@ -50,21 +55,39 @@ def recent_fixes(person: Person, around: dt.datetime, limit: int = 50) -> list[d
     return [_fix(p) for p in reversed(rows)]
 
 
-def _first_fixes(person: Person, filters: dict, order: tuple[str, ...], limit: int) -> list:
-    """The person's first ``limit`` located fixes in ``order``: one ordered read per device worn, merged."""
+def _first_fixes(person: Person, reader: User, filters: dict, order: tuple[str, ...], limit: int) -> list:
+    """The person's first ``limit`` located fixes in ``order`` that ``reader`` may see (not another
+    wearer's out of reach): one ordered read per device worn, merged."""
     return first_in_order(
         [
-            device.filter(point__isnull=False, **filters).only(*_FIX_FIELDS)
-            for device in Position.objects.of_person_by_device(person)
+            # An impossible jump (stored flagged) is not drawn as track: the line would cross the map.
+            device.filter(point__isnull=False, implausible=False, **filters).only(*_FIX_FIELDS)
+            for device in Position.objects.of_person_by_device(person, seen_by=reader)
         ],
         order,
         limit,
     )
 
 
-_FIX_FIELDS = ("point", "fix_time", "late", "archive", "alarms")
+_FIX_FIELDS = ("point", "fix_time", "late", "archive", "alarms", "accuracy_m")
 
 
 def _fix(p: Position) -> dict:
     return {"lat": p.point[0], "lon": p.point[1], "t": p.fix_time.isoformat(), "late": p.late or p.archive,
-            "alarms": p.alarms}  # fmt: skip
+            "alarms": p.alarms, "acc": p.accuracy_m}  # fmt: skip
+
+
+def breached_zone(
+    alert: Alert, person: Person, user: User, fixes: list[dict]
+) -> tuple[Zone, Breach | None] | None:
+    """A zone alert's zone (if the user may see it) and the last of ``fixes`` confidently breaching it."""
+    if alert.kind not in (AlertKind.ZONE_EXIT, AlertKind.ZONE_ENTRY):
+        return None
+    zone_id = alert.details.get("zone")
+    if not isinstance(zone_id, int):
+        return None
+    zone = Zone.objects.visible_to(user, of=person).filter(pk=zone_id).first()
+    if zone is None:
+        return None
+    points = [Point(f["lat"], f["lon"], f.get("acc"), dt.datetime.fromisoformat(f["t"])) for f in fixes]
+    return zone, last_breach(zone, points)

@@ -32,5 +32,11 @@ urlpatterns = [
     path("approvals/orders/<int:order_id>/end", approvals.end_order, name="order_end"),
     path("devices/", devices.device_list, name="devices"),
     path("devices/new", devices.provision_page, name="device_new"),
+    path("devices/<int:device_id>/", devices.device_page, name="device"),
+    path(
+        "devices/<int:device_id>/reset-registration",
+        devices.reset_device_registration,
+        name="device_reset_registration",
+    ),
     path("reports/", reports.reports_page, name="reports"),
 ]

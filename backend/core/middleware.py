@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from backend.core import request_context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+logger = logging.getLogger("anbang.web")
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -89,6 +94,63 @@ class IdleSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+@functools.lru_cache(maxsize=8)  # warn once per value, not on every request
+def tile_source(template: str) -> str | None:
+    """The CSP source that admits the console's map tiles: scheme and host of ANBANG_CONSOLE_TILE_URL, a
+    templated first label ("webrd0{s}.…") as "*.…".  None when the tiles come from this host (a relative
+    URL) or when the host cannot be written as a CSP source (then the tiles stay blocked, with a warning)."""
+    parts = urlsplit(template)
+    if not template or not parts.scheme:
+        return None
+    first, _, rest = parts.netloc.partition(".")
+    if "{" in first and rest and "{" not in rest and "@" not in parts.netloc:
+        return f"{parts.scheme}://*.{rest}"
+    if "{" in parts.netloc or "@" in parts.netloc or parts.scheme not in {"http", "https"}:
+        logger.warning("ANBANG_CONSOLE_TILE_URL 的主机名无法写入内容安全策略，地图底图将被浏览器拦截")
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy() -> str:
+    """No inline script or style anywhere (templates use static files and classes); images from here, data:
+    URIs (Leaflet's and Swagger UI's icons) and the configured tile server only."""
+    images = ["'self'", "data:"]
+    if tiles := tile_source(settings.CONSOLE_TILE_URL.strip()):
+        images.append(tiles)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {' '.join(images)}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy on every answer, and ``Cache-Control: no-store`` on every answer that is
+    not a static file: pages, API answers, PDFs and CSVs carry personal data, and a shared office PC's
+    browser cache (or a proxy) must not keep them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response["Content-Security-Policy"] = content_security_policy()
+        if not request.path.startswith(settings.STATIC_URL):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+# Exempt: it changes nothing, and a write to a mistyped API path must get the JSON 404, not Django's CSRF page.
+@csrf_exempt
 def json_404(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     from backend.api.errors import error_response
 

@@ -25,6 +25,9 @@ class Rules:
     aftercare_period_years: int = 5
     # 未成年人: under 18 (刑法 Art.17; 社区矫正法 ch.5).
     minor_age: int = 18
+    # 查阅授权 for a minor's or sealed file (未成年人保护法 Art. 103, 刑诉法 Art. 286: access is the exception):
+    # at most this long, whether a county head gives it or the registering officer gets it with the file.
+    access_grant_max_days: int = 366
     # 安置帮教: prison notifies 30 days before release.
     aftercare_notice_days: int = 30
     # 严重精神障碍管理治疗工作规范 (2018): risk ≥ 3 is unstable, notify police liaison and care team.
@@ -59,6 +62,17 @@ class Rules:
     # home zone keeps a core that a person inside it can be seen in.
     zone_inclusion_margin_m: float = 150.0
     zone_inclusion_margin_share: float = 0.25
+    # Device trust (engineering defaults, docs/protocols.md): a registered JT/T 808 terminal registered again
+    # from anywhere is refused; this many refusals within the window raise one device alert (疑似冒用).  A
+    # device storing this many impossible jumps within the window (伪造定位 or a broken receiver) raises one too.
+    jt808_reregistration_alert_count: int = 3
+    jt808_reregistration_alert_window_minutes: int = 60
+    implausible_fix_alert_count: int = 5
+    implausible_fix_alert_window_minutes: int = 60
+    # A standing device alarm (a low-battery or SOS bit repeated on every fix) counts every repeat on the
+    # open alert but writes at most one timeline entry in this many minutes; a named repeat (a zone left
+    # again) and a back-filled one always write theirs.
+    alert_repeat_entry_minutes: int = 10
     # --- Supervision (社区矫正法实施办法; domain.md) -------------------------------------------------
     # Duties per category (分类管理 defaults; a province or an officer may change them).
     duty_strict_in_person_per_week: int = 1
@@ -71,6 +85,15 @@ class Rules:
     # Reminders to the person: at the window's opening hour, and this many hours before it closes.
     checkin_reminder_open_hour: int = 9
     checkin_reminder_before_close_hours: int = 24
+    # The window a duty comes into force in (a new case, a new category, an officer's new duty) is held
+    # against it — reminded at once, a missed-check alert at its end — when at least this share of it is
+    # left (half: a weekly duty from Thursday noon, a monthly one from mid-month); otherwise it is a grace
+    # window and the next one is the first counted (docs/supervision.md).
+    checkin_first_window_min_share: float = 0.5
+    # An app check-in confidently outside an inclusion zone that applies (verified: false) never meets a
+    # duty, and raises a checkin_unverified alert of this severity: 0 none, 1 low, 2 medium, 3 high (as a
+    # zone exit), 4 critical.
+    checkin_unverified_alert_level: int = 3
     # A reminder whose moment passed more than this long ago (the scheduler was down) is not sent late.
     reminder_stale_hours: int = 6
     # A check-in window in which the person spent at least this many days in custody (羁押, recorded with
@@ -149,6 +172,8 @@ def _load(path: str | None) -> Rules:
         if not isinstance(value, number) or isinstance(value, bool) or not 0 <= value < math.inf:
             what = "非负数" if known[key] == "float" else "非负整数"
             raise ImproperlyConfigured(f"规则 {key} 应为{what}，实际为 {value!r}")
+    if overrides.get("checkin_unverified_alert_level", 0) > 4:
+        raise ImproperlyConfigured("规则 checkin_unverified_alert_level 应为 0–4（0 不告警，4 紧急）")
     if overrides.get("zone_accuracy_factor", 1) == 0:
         raise ImproperlyConfigured("规则 zone_accuracy_factor 应大于 0")
     return replace(Rules(), **overrides)

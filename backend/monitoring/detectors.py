@@ -37,7 +37,7 @@ def detect_signal_lost(now: dt.datetime | None = None) -> int:
             continue
         raise_alert(
             kind=AlertKind.SIGNAL_LOST, severity=Severity.MEDIUM if device.kind == "phone" else Severity.HIGH,
-            person=device.person, subject=f"device:{device.pk}",
+            person=device.person, device=device, subject=f"device:{device.pk}",
             details={"device": device.pk, "last_fix_at": last.isoformat(), "minutes": int((now - last).total_seconds() // 60)},
         )  # fmt: skip
         raised += 1
@@ -50,7 +50,7 @@ def detect_absconding(now: dt.datetime | None = None) -> int:
     window = dt.timedelta(minutes=rules().absconding_window_minutes)
     breaches = Alert.objects.unresolved().filter(kind=AlertKind.ZONE_EXIT, last_seen_at__gte=now - window)
     raised = 0
-    for breach in breaches.select_related("person"):
+    for breach in breaches.select_related("person", "case", "device"):
         lost = Alert.objects.unresolved().filter(
             person=breach.person, kind=AlertKind.SIGNAL_LOST, opened_at__gte=breach.first_seen_at - window
         )
@@ -61,9 +61,11 @@ def detect_absconding(now: dt.datetime | None = None) -> int:
         )
         if on_leave.exists():
             continue  # approved leave (外出): the area rules are its own; not absconding
+        signal = lost.select_related("device").first()
         raise_alert(
             kind=AlertKind.ABSCONDING, severity=Severity.CRITICAL, person=breach.person,
-            details={"zone_alert": breach.pk, "signal_alert": lost.first().pk},
+            device=signal.device or breach.device, case=breach.case,
+            details={"zone_alert": breach.pk, "signal_alert": signal.pk},
         )  # fmt: skip
         raised += 1
     return raised

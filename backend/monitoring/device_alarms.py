@@ -47,7 +47,7 @@ def alerts_from_batch(rows: list[FixRow]) -> int:
             kind, severity = mapped
             person = persons.get(row.person_id) if row.person_id else None
             raise_alert(
-                kind=kind, severity=severity, person=person, device=None if person else devices[row.device_id],
+                kind=kind, severity=severity, person=person, device=devices[row.device_id],
                 subject=f"device:{row.device_id}", at=row.fix.fix_time, late=row.late or row.fix.archive,
                 details={"alarm": alarm, "device": row.device_id, "fix_time": row.fix.fix_time.isoformat()},
             )  # fmt: skip

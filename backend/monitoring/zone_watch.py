@@ -9,7 +9,9 @@ Per (person, zone) a small state machine, persisted in ZoneState after every bat
 - a straight segment between two consecutive fixes that passes through an exclusion zone is a breach
   even though neither fix lies inside (a pass-through between sparse fixes);
 - late and back-filled fixes are judged among themselves in fix-time order, confirmed like live ones, and
-  raise *late* alerts without disturbing the live state;
+  raise *late* alerts without disturbing the live state; each distinct excursion counts once on the alert
+  (one late streak once, not once per fix; not again for a streak sent twice, nor for late fixes inside
+  the live violation already alerted), and every occurrence counted leaves a timeline entry;
 - outside a zone's schedule (e.g. a curfew from 22:00 to 06:00) the zone does not apply;
 - during an approved leave (外出, 实施办法 Art. 27) the person's inclusion zones do not apply, and the
   leave's destination, if drawn, is an inclusion zone for that window only; exclusion zones still apply.
@@ -33,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.core.rules import rules
-from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.actions.alerts import local_time, raise_alert
 from backend.monitoring.geo.classify import (
     DEFAULT_ACCURACY_M,
     INSIDE,
@@ -45,7 +47,7 @@ from backend.monitoring.geo.classify import (
 )
 from backend.monitoring.geo.schedule import Schedule, WeeklyWindow
 from backend.monitoring.geo.shapes import Area, Circle
-from backend.monitoring.models import AlertEvent, AlertKind, Severity, Zone, ZoneState
+from backend.monitoring.models import AlertEvent, AlertKind, Device, Severity, Zone, ZoneState
 from backend.people.models import Case, CaseKind, Person
 
 if TYPE_CHECKING:
@@ -90,6 +92,8 @@ PASS_MIN_DEPTH_SHARE = 0.6
 # nearest of these depths at or above the one needed.
 PASS_ACCURACY_FACTOR = 1.2
 PASS_DEPTHS_M = (30.0, 40.0, 50.0, 65.0, 80.0, 100.0, 130.0, 160.0)
+# The timeline's note when a violation ends (the person is back on the right side of the zone).
+BACK_NOTES = {"inclusion": "已返回允许区域", "exclusion": "已离开禁止区域"}
 # Leave windows that ended longer ago than this are not cached: only late fixes could still fall in them.
 LEAVE_LOOKBACK = dt.timedelta(days=7)
 
@@ -317,6 +321,9 @@ STATE_FIELDS = (
     "late_breach_fixes",
     "late_breach_since",
     "late_fix_time",
+    "violation_since",
+    "violation_until",
+    "late_counted_since",
 )
 
 
@@ -347,7 +354,12 @@ class ZoneEvaluator:
         self.cache = cache or ZoneCache()
 
     def __call__(self, rows: list[FixRow]) -> int:
-        located = [r for r in rows if r.person_id and r.store_point and r.fix.latitude is not None]
+        # An impossible jump (``implausible``) is stored to be seen, never judged: a spoofed or broken fix.
+        located = [
+            r
+            for r in rows
+            if r.person_id and r.store_point and not r.implausible and r.fix.latitude is not None
+        ]
         if not located:
             return 0
         zones = self.cache.for_persons({r.person_id for r in located})
@@ -442,7 +454,7 @@ class ZoneEvaluator:
                 state.breach_fixes, state.breach_since = 0, None
                 state.clear_fixes += 1
                 if state.violating and state.clear_fixes >= zone.clear_fixes:
-                    self._end_violation(state, when)
+                    self._end_violation(state, when, zone)
         return opened
 
     def _late(self, person_id: int, zone: WatchedZone, state: ZoneState, row: FixRow, *, breach: bool,
@@ -457,9 +469,7 @@ class ZoneEvaluator:
             state.late_breach_fixes, state.late_breach_since = 0, None
         state.late_fix_time = when
         if crossed:
-            return self._open(
-                person_id, zone, state, row, late=True, reason="late_pass_through", keep_state=True
-            )
+            return self._late_excursion(person_id, zone, state, row, since=when, reason="late_pass_through")
         if right:
             state.late_breach_fixes, state.late_breach_since = 0, None
         if not breach:
@@ -470,8 +480,26 @@ class ZoneEvaluator:
             state.late_breach_fixes >= zone.confirm_fixes
             or (when - state.late_breach_since).total_seconds() >= zone.confirm_seconds
         ):
-            return self._open(person_id, zone, state, row, late=True, reason="late_fix", keep_state=True)
+            return self._late_excursion(
+                person_id, zone, state, row, since=state.late_breach_since, reason="late_fix"
+            )
         return 0
+
+    def _late_excursion(self, person_id: int, zone: WatchedZone, state: ZoneState, row: FixRow, *,
+                        since: dt.datetime, reason: str) -> int:  # fmt: skip
+        """A confirmed late excursion (its streak began at ``since``) counts once: not again for each
+        further fix of the streak, nor when the same stored track is sent again (its streak begins at the
+        same fix), nor when it overlaps the live violation already alerted — the same excursion, of which
+        the device had buffered fixes."""
+        if state.late_counted_since == since:
+            return 0
+        state.late_counted_since = since
+        if state.violation_since is not None and (
+            row.fix.fix_time >= state.violation_since
+            and (state.violation_until is None or since <= state.violation_until)
+        ):
+            return 0
+        return self._open(person_id, zone, state, row, late=True, reason=reason, keep_state=True)
 
     @staticmethod
     def _pass_throughs(
@@ -553,20 +581,28 @@ class ZoneEvaluator:
               keep_state: bool = False) -> int:  # fmt: skip
         person = Person.objects.get(pk=person_id)
         kind = AlertKind.ZONE_EXIT if zone.kind == "inclusion" else AlertKind.ZONE_ENTRY
+        device = Device.objects.filter(pk=row.device_id).first()
+        what = "越界（离开允许区域）" if zone.kind == "inclusion" else "进入禁止区域"
+        note = f"{'补传定位' if late else ''}再次{what}，定位时间 {local_time(row.fix.fix_time)}"
         alert, created = raise_alert(
-            kind=kind, severity=Severity.HIGH, person=person, subject=f"zone:{zone.id}", at=row.fix.fix_time, late=late,
+            kind=kind, severity=Severity.HIGH, person=person, device=device, subject=f"zone:{zone.id}", at=row.fix.fix_time, late=late,
             details={"zone": zone.id, "fix_time": row.fix.fix_time.isoformat(), "reason": reason, "device": row.device_id},
+            repeat_note=note,
         )  # fmt: skip
         if not keep_state:
+            # The live excursion's span, from its first breaching fix: late fixes inside it add nothing.
+            state.violation_since, state.violation_until = state.breach_since or row.fix.fix_time, None
             state.violating, state.alert = True, alert
         return int(created)
 
     @staticmethod
-    def _end_violation(state: ZoneState, when: dt.datetime) -> None:
+    def _end_violation(state: ZoneState, when: dt.datetime, zone: WatchedZone) -> None:
         state.violating = False
         state.clear_fixes = 0
+        state.violation_until = when
         if state.alert_id:
+            # The zone's name is location data: the console adds it for office roles (views/alerts.py).
             AlertEvent.objects.create(
-                alert_id=state.alert_id, kind=AlertEvent.Kind.NOTE, at=timezone.now(),
-                details={"violation_ended_at": when.isoformat()},
+                alert_id=state.alert_id, kind=AlertEvent.Kind.NOTE, at=timezone.now(), note=BACK_NOTES[zone.kind],
+                details={"violation_ended_at": when.isoformat(), "zone": zone.id, "back": True},
             )  # fmt: skip

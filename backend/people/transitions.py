@@ -15,6 +15,16 @@ from backend.people.models import CaseKind, CaseStatus, SubStatus
 
 S, SUB = CaseStatus, SubStatus
 
+# The one code "active" reads in each kind's own words (the code's label joins all three).
+ACTIVE_LABELS = {CaseKind.CORRECTION: "在矫", CaseKind.AFTERCARE: "帮教中", CaseKind.MENTAL_HEALTH: "在管"}
+
+
+def status_label(kind: str, status: str) -> str:
+    """A case's status as its kind says it: 在矫 / 帮教中 / 在管 for an active case, else the code's label."""
+    if status == CaseStatus.ACTIVE:
+        return ACTIVE_LABELS.get(kind, CaseStatus.ACTIVE.label)
+    return dict(CaseStatus.choices).get(status, status or "—")
+
 
 @dataclass(frozen=True)
 class Transition:

@@ -1,8 +1,9 @@
 """告警处置台账: every alert of a jurisdiction subtree opened in a period, with its handling — PDF or CSV.
 
 Rows come from ``Alert.objects.visible_to(reader)``.  The person's name is printed only when the reader
-may open that person's file (a minor's or sealed file without a grant shows "受限档案"); the case number
-identifies the record for the office either way.
+may open that person's file (a minor's or sealed file without a grant shows "受限档案", and so does its
+resolution note, free text about the person); the case number identifies the record for the office
+either way.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def collect(reader: User, node: Jurisdiction, period: Period) -> AlertLog:
             a.pk, local(a.opened_at), L.choice(L.AlertKind, a.kind), L.choice(L.Severity, a.severity), who,
             a.case.number if a.case else None, L.choice(L.AlertState, a.state), local(a.acknowledged_at),
             a.acknowledged_by.display_name if a.acknowledged_by else None, local(a.resolved_at),
-            L.choice(L.Resolution, a.resolution, ""), a.resolution_note, a.escalation_level, a.occurrences,
+            L.choice(L.Resolution, a.resolution, ""),
+            a.resolution_note if a.person_id is None or a.person_id in readable else RESTRICTED,
+            a.escalation_level, a.occurrences,
         ])  # fmt: skip
     return AlertLog(rows, [a.pk for a in alerts])
 
@@ -78,13 +81,26 @@ def render_pdf(log: AlertLog, node: Jurisdiction, period: Period, meta: Meta) ->
     return build(meta, story)
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with an apostrophe so it shows as
+    text.  Only text: ids and counts are numbers from our own code and stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def render_csv(log: AlertLog) -> bytes:
-    """UTF-8 with BOM so that Excel on a Chinese Windows opens it without garbling."""
+    """UTF-8 with BOM so that Excel on a Chinese Windows opens it without garbling.  Notes, names and
+    labels are text someone typed: neutralised against formula injection."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
     for row in log.rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

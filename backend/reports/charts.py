@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.charts.textlabels import NA_Label
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -13,6 +14,7 @@ from reportlab.lib.units import mm
 from backend.reports.fonts import font_name
 
 BAR = colors.HexColor("#34659a")
+NO_DATA = "无数据"
 LINES = (colors.HexColor("#b71c1c"), colors.HexColor("#34659a"), colors.HexColor("#2e7d32"))
 
 
@@ -35,12 +37,14 @@ def _title(drawing: Drawing, text: str, width: float, height: float) -> None:
 def bar_chart(
     title: str,
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     width: float,
     height: float = 62 * mm,
     label_format: str = "%d",
 ) -> Drawing:
+    """A bar per value; a value of None (a rate with no denominator: "—" in the tables) is no bar, labelled
+    无数据 where the bar would stand — never drawn as a bar of 0."""
     font = font_name()
     drawing = Drawing(width, height)
     _title(drawing, title, width, height)
@@ -54,7 +58,7 @@ def bar_chart(
     chart.categoryAxis.labels.angle = 30 if len(labels) > 6 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 6 else "n"
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _nice_max(max(values, default=0))
+    chart.valueAxis.valueMax = _nice_max(max((v for v in values if v is not None), default=0))
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor = BAR
@@ -63,6 +67,11 @@ def bar_chart(
     chart.barLabels.fontName = font
     chart.barLabels.fontSize = 7
     chart.barLabels.nudge = 6
+    chart.naLabel = NA_Label()
+    chart.naLabel.text = NO_DATA
+    chart.naLabel.fontName = font
+    chart.naLabel.fontSize = 7
+    chart.naLabel.nudge = 6
     drawing.add(chart)
     return drawing
 

@@ -10,6 +10,7 @@ STSong-Light is used — it is not embedded (the reader's viewer must have it), 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,22 @@ FALLBACK = "STSong-Light"
 _registered: dict[tuple[str, ...], str] = {}
 
 
+class SharedTTFont(TTFont):
+    """A TrueType font that threads rendering at the same time may share.
+
+    reportlab reads the glyphs of the embedded subset (``makeSubset``, called from ``addObjects`` when a
+    document is saved) through one file position kept on the font; two documents saved at the same moment
+    read each other's bytes and fail with ``KeyError`` (issue #23: about 1 person file in 300 with
+    gunicorn's 4 threads).  Only that step is serialised: the per-document state is already kept apart.
+    """
+
+    _subsetting = threading.Lock()
+
+    def addObjects(self, doc) -> None:
+        with self._subsetting:
+            super().addObjects(doc)
+
+
 def candidates() -> list[str]:
     configured = settings.REPORT_FONT
     return [configured, *KNOWN_PATHS] if configured else list(KNOWN_PATHS)
@@ -48,7 +65,7 @@ def register(paths: Sequence[str]) -> str:
         name = f"AnbangCJK-{Path(path).stem}"
         try:
             if name not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+                pdfmetrics.registerFont(SharedTTFont(name, path, subfontIndex=0))
         except (TTFError, OSError) as exc:
             log.warning("报表字体 %s 无法加载（%s），改试下一个", path, exc)
             continue

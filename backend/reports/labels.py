@@ -7,7 +7,6 @@ from backend.monitoring.models import AlertEvent, AlertKind, AlertState, Ground,
 from backend.people.models import (
     AftercareRisk,
     CaseKind,
-    CaseStatus,
     Category,
     Diagnosis,
     Gender,
@@ -17,7 +16,7 @@ from backend.people.models import (
     SubStatus,
     TeamRole,
 )
-from backend.people.transitions import REASON_LABELS, TRANSITIONS
+from backend.people.transitions import REASON_LABELS, TRANSITIONS, status_label
 from backend.supervision.models import (
     HEALTH_KINDS,
     CheckinKind,
@@ -31,8 +30,6 @@ from backend.supervision.plans import DUTY_LABELS
 
 MarkKindLabels = MarkKind
 
-# Status words per kind: "在矫" for a correction case, "帮教中" for aftercare, "在管" for mental health.
-_ACTIVE_BY_KIND = {CaseKind.CORRECTION: "在矫", CaseKind.AFTERCARE: "帮教中", CaseKind.MENTAL_HEALTH: "在管"}
 COMPLIANCE_STATUS = {
     "met": "已完成",
     "missed": "未完成",
@@ -50,9 +47,8 @@ def choice(choices, value, default: str = "—") -> str:
 
 
 def status(kind: str, value: str) -> str:
-    if value == CaseStatus.ACTIVE:
-        return _ACTIVE_BY_KIND.get(kind, "在管")
-    return choice(CaseStatus, value)
+    """Status words per kind: "在矫" for a correction case, "帮教中" for aftercare, "在管" for mental health."""
+    return status_label(kind, value)
 
 
 def action(kind: str, code: str) -> str:

@@ -147,7 +147,8 @@ def render_monthly(stats: MonthlyStats, meta: Meta) -> bytes:
         )
     )
     story.append(Spacer(1, 2 * mm))
-    story.append(bar_chart("主要指标（%）", [n.split("（")[0] for n, _ in rates], [r.percent or 0 for _, r in rates],
+    # A rate with no denominator ("—" in the table above) is no bar: charts.bar_chart labels it 无数据.
+    story.append(bar_chart("主要指标（%）", [n.split("（")[0] for n, _ in rates], [r.percent for _, r in rates],
                            width=width, label_format="%.1f"))  # fmt: skip
 
     story += heading(s, "四、告警与处置")

@@ -5,11 +5,13 @@ Bad input is a 422 with a Chinese message (``Invalid``), the same shape as every
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from backend.core import bounds
 from backend.core.errors import Invalid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -47,16 +49,17 @@ def parse_month(value: str | None) -> Period:
     match = _MONTH.fullmatch((value or "").strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
         raise Invalid("月份格式应为 YYYY-MM（如 2026-11）", {"field": "month"})
-    first = dt.date(int(match.group(1)), int(match.group(2)), 1)
-    following = (first + dt.timedelta(days=32)).replace(day=1)
-    return Period(first, following - dt.timedelta(days=1))
+    year, month = int(match.group(1)), int(match.group(2))
+    # monthrange, not "first + 32 days": December 9999 has no following month (issue #23: a 500).
+    return Period(dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1]))
 
 
 def parse_day(value: str, field: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
         raise Invalid(f"{field} 应为日期 YYYY-MM-DD", {"field": field}) from None
+    return bounds.check_day(day, field)
 
 
 def parse_range(

@@ -384,6 +384,7 @@ def render_person_file(reader: User, person_id: int, period: Period) -> PersonFi
     # 九、电子定位与活动轨迹 -------------------------------------------------------------------------------
     story += heading(s, "九、电子定位与活动轨迹")
     fixes: list[tuple[float, float]] = []
+    implausible = 0
     if not office:
         story.append(
             Paragraph(
@@ -404,11 +405,15 @@ def render_person_file(reader: User, person_id: int, period: Period) -> PersonFi
             )
         )  # fmt: skip
         positions = (
-            Position.objects.of_person(person)
+            Position.objects.of_person(person, seen_by=reader)
             .filter(fix_time__gte=period.start, fix_time__lt=period.end, point__isnull=False)
             .order_by("fix_time")
         )
-        rows = list(positions.values_list("point", "source", "late"))
+        # An impossible jump (stored flagged) is not drawn: the line would cross the map to a place the
+        # person cannot have been; the caption counts it.
+        every = list(positions.values_list("point", "source", "late", "implausible"))
+        rows = [row[:3] for row in every if not row[3]]
+        implausible = len(every) - len(rows)
         fixes = [(p[0], p[1]) for p, _, _ in rows if p]
         zones = _zones(reader, person, cases)
         sources: dict[str, int] = {}
@@ -416,7 +421,8 @@ def render_person_file(reader: User, person_id: int, period: Period) -> PersonFi
             sources[source] = sources.get(source, 0) + 1
         summary = "、".join(f"{k or '未知'} {v} 个" for k, v in sorted(sources.items())) or "无"
         story.append(Spacer(1, 2 * mm))
-        story.append(Paragraph(escape(f"时段：{period.label()}；定位点 {len(fixes)} 个（{summary}）；适用区域 {len(zones)} 个。"
+        jumps = f"；另有异常跳变点 {implausible} 个未绘制" if implausible else ""
+        story.append(Paragraph(escape(f"时段：{period.label()}；定位点 {len(fixes)} 个（{summary}）{jumps}；适用区域 {len(zones)} 个。"
                                       "绿色为允许区域，红色为禁止区域，蓝线为按时间连接的定位点。"), s.small))  # fmt: skip
         story.append(Spacer(1, 1 * mm))
         story.append(track_map(zones, fixes, width=frame_width(), height=frame_width() * 0.72))
@@ -431,6 +437,7 @@ def render_person_file(reader: User, person_id: int, period: Period) -> PersonFi
         "health": health,
         "cases": [c.pk for c in cases],
         "points": len(fixes),
+        "implausible": implausible,
     }
     return PersonFile(build(meta, story), person, details)
 

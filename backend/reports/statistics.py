@@ -41,7 +41,7 @@ from backend.reports.periods import SHANGHAI, Period, midnight
 from backend.supervision.custody import custody_spells, excused_by_custody
 from backend.supervision.models import HOUR_KINDS, Checkin, CheckinKind, CheckinPlan, FollowUp, FollowUpKind
 from backend.supervision.models import Period as Every
-from backend.supervision.plans import COUNTS_TOWARD, window_by_key, windows_overlapping
+from backend.supervision.plans import COUNTS_TOWARD, counted_since, window_by_key, windows_overlapping
 
 
 @dataclass(frozen=True)
@@ -346,8 +346,8 @@ def _checkin_compliance(path: str, period: Period, as_of: dt.datetime) -> tuple[
     for case_id, kind, every, required, since, reported_on, closed_on in plans:
         for window in windows.get(every, []):
             last_day = (window.end - dt.timedelta(days=1)).astimezone(SHANGHAI).date()
-            if since is not None and since > window.start:
-                continue  # the grace window the duty came into force in
+            if not counted_since(since, window):
+                continue  # the grace window the duty came into force in (plans.counted)
             if reported_on > last_day or (closed_on is not None and closed_on < last_day):
                 continue
             held[(kind, window.key)].append((case_id, required, window))
@@ -355,12 +355,16 @@ def _checkin_compliance(path: str, period: Period, as_of: dt.datetime) -> tuple[
     total: dict[str, int] = defaultdict(int)
     for (kind, _), items in held.items():
         window = items[0][2]
-        done = Checkin.objects.filter(
-            case__jurisdiction__path__startswith=path,
-            kind__in=COUNTS_TOWARD[kind],
-            at__gte=window.start,
-            at__lt=window.end,
-        ).values("case_id")
+        done = (
+            Checkin.objects.counting()
+            .filter(
+                case__jurisdiction__path__startswith=path,
+                kind__in=COUNTS_TOWARD[kind],
+                at__gte=window.start,
+                at__lt=window.end,
+            )
+            .values("case_id")
+        )
         measure = Sum("hours") if kind in HOUR_KINDS else Count("pk")
         totals = dict(done.annotate(total=measure).values_list("case_id", "total"))
         for case_id, required, _ in items:

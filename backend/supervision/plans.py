@@ -7,8 +7,11 @@ service ≥ 12 h a month; 普管 = in person monthly + phone/app weekly; 宽管 
 without a category yet counts as 严管 (new subjects are 严管 for their first months).
 
 Windows are ISO weeks from Monday 00:00 or calendar months, on the Asia/Shanghai wall clock, end exclusive.
-The window in which a duty comes into force (``CheckinPlan.active_since``) is a grace window; the first
-window counted is the next one.  Rows an officer overrode (``override=True``) are never touched here.
+The window in which a duty comes into force (``CheckinPlan.active_since``) is held against it when at least
+``checkin_first_window_min_share`` of it is left — planned at once, its opening reminder sent when the duty
+comes into force — and is otherwise a grace window (the first window counted is the next one); the planner,
+the handlers and compliance all ask ``counted``.  Rows an officer overrode (``override=True``) are never
+touched here.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django.utils import timezone
 from backend.core.audit import record_audit
 from backend.core.rules import rules
 from backend.people.models import Case, CaseKind, CaseStatus, Category
+from backend.supervision.due import Plan, plan_for_case, plan_many
 from backend.supervision.models import (
     HOUR_KINDS,
     CheckinKind,
@@ -144,12 +148,29 @@ def windows_overlapping(period: str, start: dt.datetime, end: dt.datetime) -> li
 
 
 def counted(plan: CheckinPlan, window: Window) -> bool:
-    """Whether a window is held against the duty: not the grace window it came into force in."""
-    return plan.active_since is None or plan.active_since <= window.start
+    """Whether a window is held against the duty (see `counted_since`)."""
+    return counted_since(plan.active_since, window)
 
 
-def opens_at(window: Window) -> dt.datetime:
-    return window.start.replace(hour=rules().checkin_reminder_open_hour)
+def counted_since(active_since: dt.datetime | None, window: Window) -> bool:
+    """Whether a window is held against a duty in force since ``active_since``: every window from then on,
+    and the window it came into force in when at least ``checkin_first_window_min_share`` of it was left —
+    otherwise that one is a grace window (宽限), as is any window before."""
+    if active_since is None or active_since <= window.start:
+        return True
+    if active_since >= window.end:
+        return False
+    left = (window.end - active_since) / (window.end - window.start)
+    return left >= rules().checkin_first_window_min_share
+
+
+def opens_at(window: Window, active_since: dt.datetime | None = None) -> dt.datetime:
+    """The opening reminder's moment: the window's first day at the opening hour — or, in the window the
+    duty came into force in after that, the moment it did (the reminder that the duty begins)."""
+    opening = window.start.replace(hour=rules().checkin_reminder_open_hour)
+    if active_since is not None and opening < active_since < window.end:
+        return active_since
+    return opening
 
 
 def closing_at(window: Window) -> dt.datetime:
@@ -166,6 +187,46 @@ def tally(plan_kind: str, rows: Iterable[tuple[str, Decimal | None]]) -> int | D
 
 def as_number(value: int | Decimal) -> int | float:
     return value if isinstance(value, int) else (int(value) if value == value.to_integral() else float(value))
+
+
+# --- due items of a plan's windows ----------------------------------------------------------------------
+
+
+def plans_for_window(case: Case, plan: CheckinPlan, window: Window) -> list[Plan]:
+    subject = f"plan:{plan.pk}:{window.key}"
+    details = {"plan": plan.pk, "duty": plan.kind, "period": plan.period, "window": window.key}
+    opening = opens_at(window, plan.active_since)
+    items = [plan_for_case(case, DueKind.CHECKIN_OPENS, subject, opening, **details)]
+    if closing_at(window) > opening:  # a province's long lead time (or a late start) must not remind twice
+        items.append(plan_for_case(case, DueKind.CHECKIN_CLOSING, subject, closing_at(window), **details))
+    items.append(plan_for_case(case, DueKind.CHECKIN_WINDOW_END, subject, window.end, **details))
+    return items
+
+
+def plans_due(case: Case, plan: CheckinPlan, now: dt.datetime) -> list[Plan]:
+    """The items of an active duty's current and next window, those held against it (``counted``)."""
+    if not plan.active:
+        return []
+    current = window_of(plan.period, now)
+    return [
+        item
+        for w in (current, current.next())
+        if counted(plan, w)
+        for item in plans_for_window(case, plan, w)
+    ]
+
+
+def plan_now(cases: Iterable[Case], now: dt.datetime) -> int:
+    """Plan the current and next windows of these cases' active duties at once (a plan made or changed):
+    the hourly planner would do the same within the hour, idempotently."""
+    by_pk = {c.pk: c for c in cases}
+    rows = [
+        item
+        for plan in CheckinPlan.objects.filter(case_id__in=list(by_pk), active=True)
+        for item in plans_due(by_pk[plan.case_id], plan, now)
+    ]
+    plan_many(rows)
+    return len(rows)
 
 
 # --- keeping plan rows in line with the category -------------------------------------------------------
@@ -191,10 +252,11 @@ def _wanted(case_category: str, row: CheckinPlan | None, kind: str, now: dt.date
     return changes or None
 
 
-def refresh_plans(cases: Iterable[Case], now: dt.datetime | None = None) -> int:
+def refresh_plans(cases: Iterable[Case], now: dt.datetime | None = None, *, plan: bool = True) -> int:
     """Create or refresh the default rows of these cases (active correction cases only; overridden rows
-    are kept).  Pending due items of a duty that ended or changed its period are cancelled.  Returns the
-    number of cases whose rows changed; each such change writes one audit row."""
+    are kept).  Pending due items of a duty that ended or changed its period are cancelled, and — unless
+    ``plan`` is False (the hourly planner plans every case itself) — the changed cases' current windows are
+    planned at once.  Returns the number of cases whose rows changed; each such change writes one audit row."""
     now = now or timezone.now()
     cases = [c for c in cases if c.kind == CaseKind.CORRECTION and c.status == CaseStatus.ACTIVE]
     if not cases:
@@ -236,6 +298,8 @@ def refresh_plans(cases: Iterable[Case], now: dt.datetime | None = None) -> int:
                 details={"category": case.category or Category.STRICT, "created": sorted(p.kind for p in created),
                          "updated": sorted(p.kind for p in updated)},
             )  # fmt: skip
+        if plan:
+            plan_now([case for case, *_ in changes], now)
     return len(changes)
 
 
@@ -276,9 +340,9 @@ def compliance(case: Case, month: str, now: dt.datetime | None = None) -> list[d
     rows: list[tuple[str, dt.datetime, Decimal | None]] = []
     if spans:
         rows = list(
-            Checkin.objects.filter(
-                case=case, at__gte=min(w.start for w in spans), at__lt=max(w.end for w in spans)
-            ).values_list("kind", "at", "hours")
+            Checkin.objects.counting()
+            .filter(case=case, at__gte=min(w.start for w in spans), at__lt=max(w.end for w in spans))
+            .values_list("kind", "at", "hours")
         )
     spells = custody_spells({case.pk}).get(case.pk)
     result = []
@@ -288,12 +352,12 @@ def compliance(case: Case, month: str, now: dt.datetime | None = None) -> list[d
             done = tally(plan.kind, [(k, h) for k, at, h in rows if window.start <= at < window.end])
             if done >= plan.required:
                 status = "met"
+            elif not counted(plan, window):
+                status = "grace"  # not held against the duty, running or over: the planner leaves it alone
             elif window.start > now:
                 status = "future"
             elif window.end > now:
                 status = "open"
-            elif not counted(plan, window):
-                status = "grace"
             else:
                 status = "custody" if excused_by_custody(spells, window) else "missed"
             out.append({"window": window.key, "start": window.start, "end": window.end,

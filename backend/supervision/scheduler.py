@@ -5,8 +5,8 @@
 | sweep | 30 s | due items whose time has come (backend/supervision/sweep.py) |
 | detectors | 60 s | signal lost, suspected absconding, alert escalation (backend/monitoring/detectors.py) |
 | planners | 1 h | make sure every deadline of the coming weeks has its due item (idempotent) |
-| nightly | 02:30 | the audit chain head, written to the log and to <data dir>/audit-heads.log (for
-|  |  | ``verify_audit --expect-head``, so a truncated chain tail is caught); retention purge |
+| nightly | 02:30 | the audit chain head, written to the log and to <data dir>/audit-heads.log (which
+|  |  | ``verify_audit`` compares with, so a truncated or emptied chain is caught); retention purge |
 
 Deadlines live in database rows, never only in this process: a scheduler stopped for two hours finds, at
 its first sweep, everything that came due meanwhile and handles each item once.
@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from backend.core.actions.accounts import forget_idle_unknown_sign_ins
 from backend.core.models import AuditEvent
 from backend.core.rules import rules
 from backend.supervision.due import run_planners
@@ -61,7 +62,7 @@ def audit_head() -> tuple[int, str] | None:
     if head is None:
         return None
     line = f"{timezone.now().isoformat(timespec='seconds')} {head[0]}:{head[1]}\n"
-    with (settings.DATA_DIR / "audit-heads.log").open("a", encoding="utf-8") as out:
+    with settings.AUDIT_HEADS_FILE.open("a", encoding="utf-8") as out:
         out.write(line)
     logger.info("审计链头 %d:%s", head[0], head[1])
     return head
@@ -125,3 +126,5 @@ def job_nightly(now: dt.datetime | None = None) -> None:
         logger.info("清理已处理的到期事项 %d 条", removed)
     if removed := purge_positions(now):
         logger.info("按保存期限删除定位记录 %d 条", removed)
+    if removed := forget_idle_unknown_sign_ins(now):
+        logger.info("清理已失效的未知用户名登录记录 %d 条", removed)

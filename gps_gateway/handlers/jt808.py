@@ -2,6 +2,9 @@
 
 Before a valid 0x0102 only heartbeats, register and authenticate are accepted; anything else gets a
 0x8001 "failure" and is not stored.  An unprovisioned terminal gets 0x8100 result 4 (terminal unknown).
+Registration is bound to the first terminal: a registered terminal registering again, from any connection,
+gets result 3 (terminal already registered) and no code until an officer resets the registration
+(``backend.monitoring.actions.registration``); the code already issued keeps working.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
+import time
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -21,8 +26,11 @@ from gps_gateway.stats import GatewayCounters
 
 PROTOCOL = "jt808"
 REGISTER, AUTH, HEARTBEAT = 0x0100, 0x0102, 0x0002
-RESULT_OK, RESULT_FAILURE, REGISTER_UNKNOWN_TERMINAL = 0, 1, 4
+RESULT_OK, RESULT_FAILURE, REGISTER_ALREADY_REGISTERED, REGISTER_UNKNOWN_TERMINAL = 0, 1, 3, 4
 SESSION_MESSAGES = frozenset({REGISTER, AUTH, HEARTBEAT})
+REFUSAL_LOG_INTERVAL = 10.0  # seconds between log lines about one device's refused registrations
+
+logger = logging.getLogger("anbang.gateway")
 
 
 def _digest(code: str) -> str:
@@ -38,6 +46,24 @@ def _store_auth_code(device_id: int, digest: str) -> None:
     Device.objects.filter(pk=device_id).update(auth_code_digest=digest, registered_at=now, updated_at=now)
 
 
+def _claim_registration(device_id: int, details: dict, digest: str):
+    """Bind the registration in the database, or have it refused there (counted, alerted on repeats)."""
+    from backend.monitoring.actions.registration import register_terminal
+
+    close_old_connections()
+    return register_terminal(
+        device_id=device_id, maker=str(details.get("maker", "")), model=str(details.get("model", "")),
+        terminal_id=str(details.get("terminal_id", "")), code_digest=digest,
+    )  # fmt: skip
+
+
+def _close_registration(device_id: int) -> None:
+    from backend.monitoring.actions.registration import close_registration
+
+    close_old_connections()
+    close_registration(device_id)
+
+
 class Jt808Handler:
     protocol = PROTOCOL
     split = staticmethod(jt808.split_frames)
@@ -48,6 +74,7 @@ class Jt808Handler:
         self.directory = directory
         self.counters = counters
         self.unknown = unknown
+        self._refusals_logged: dict[int, tuple[float, int]] = {}  # device → (last logged, suppressed since)
 
     def _reply(self, conn: Connection, details: dict, result: int) -> bytes:
         serial = conn.session.extra.get("platform_serial", 0)
@@ -91,9 +118,28 @@ class Jt808Handler:
     async def _register(self, conn: Connection, details: dict, device) -> Outcome:
         code = secrets.token_hex(8)  # 64 random bits, shown to the terminal once; only its digest is kept
         digest = _digest(code)
-        await asyncio.to_thread(_store_auth_code, device.id, digest)
-        device.auth_code_digest = digest
+        registration = await asyncio.to_thread(_claim_registration, device.id, details, digest)
+        if not registration.accepted:
+            self.counters.registrations_refused += 1
+            self._log_refusal(device.id, registration)
+            return Outcome(reply_now=self._register_reply(conn, details, REGISTER_ALREADY_REGISTERED, None))
+        device.auth_code_digest, device.registered = digest, True
         return Outcome(reply_now=self._register_reply(conn, details, RESULT_OK, code))
+
+    def _log_refusal(self, device_id: int, registration) -> None:
+        """At most one line per device per interval (a flood must not flood the log), and nothing that
+        names the terminal: the phone number, maker, model and terminal id stay out of the log."""
+        now = time.monotonic()
+        last, suppressed = self._refusals_logged.get(device_id, (-REFUSAL_LOG_INTERVAL, 0))
+        if now - last < REFUSAL_LOG_INTERVAL and not registration.alerted:
+            self._refusals_logged[device_id] = (last, suppressed + 1)
+            return
+        self._refusals_logged[device_id] = (now, 0)
+        logger.warning(
+            "gateway: jt808 re-registration of device %d refused: already registered (%s terminal; "
+            "%d more since last notice%s)", device_id, "same" if registration.same_terminal else "another",
+            suppressed, "; device alert raised" if registration.alerted else "",
+        )  # fmt: skip
 
     def _register_reply(self, conn: Connection, details: dict, result: int, code: str | None) -> bytes:
         serial = conn.session.extra.get("platform_serial", 0)
@@ -122,6 +168,9 @@ class Jt808Handler:
         ):
             self.counters.auth_failures[PROTOCOL] += 1
             return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
+        if not device.registered:  # authenticated with the provisioned code: it is the registered terminal
+            await asyncio.to_thread(_close_registration, device.id)
+            device.registered = True
         conn.device, conn.authenticated = device, True
         device.last_seen, device.dirty = timezone.now(), True
         return Outcome(reply_now=self._reply(conn, details, RESULT_OK))

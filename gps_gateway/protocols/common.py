@@ -16,7 +16,14 @@ KNOT_KMH = 1.852
 
 
 class FrameError(ValueError):
-    """A frame that cannot be decoded: bad checksum, truncated, unknown layout.  Counted, never fatal."""
+    """A frame that cannot be decoded: bad checksum, truncated, unknown layout.  Counted, never fatal.
+
+    ``reason`` names a refusal the gateway counts on its own (``frames_refused``, e.g. a length field that
+    disagrees with the frame): a frame that decodes but must not be believed."""
+
+    def __init__(self, message: str = "", *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Alarm:

@@ -168,7 +168,7 @@ def _position(text: _Text, now: dt.datetime) -> Result:
     if text.kind == "V4":
         fields = _split_response(text, fields)
     if len(fields) < 8:
-        raise FrameError(f"H02 {text.kind}: too few fields")
+        raise FrameError(f"H02 {text.kind}: too few fields", reason="cut_short")
     time, validity = fields[0], fields[1]
     if validity not in ("A", "B", "V", "") and not validity.isdigit():
         return "other", [], None
@@ -193,12 +193,23 @@ def _position(text: _Text, now: dt.datetime) -> Result:
     rest = fields[8:]
     if rest and not re.fullmatch(r"\d{6}|", rest[0]) and len(rest) > 1 and re.fullmatch(r"\d{6}|", rest[1]):
         rest = rest[1:]  # an optional battery field before the date
-    date = rest[0] if rest else ""
+    if not rest or not _has_status(rest[1:]):
+        # Every position carries its date field (empty on some firmware) and the 8-hex-digit status
+        # word; without them the message was cut short, and its time would be taken as "now".
+        raise FrameError(f"H02 {text.kind}: cut short before the status word", reason="cut_short")
+    date = rest[0]
     fix.fix_time = _datetime(date, time) if date else now
     if not date:
         text.details["time"] = "received"
     _status_and_extras(fix, rest[1:])
     return "location", [fix], None
+
+
+def _has_status(rest: list[str]) -> bool:
+    """The status word comes first, or after three SIM fields (V19), as ``_status_and_extras`` reads it."""
+    return bool(rest) and (
+        _HEX8.fullmatch(rest[0]) is not None or (len(rest) >= 4 and _HEX8.fullmatch(rest[3]) is not None)
+    )
 
 
 def _split_response(text: _Text, fields: list[str]) -> list[str]:

@@ -60,11 +60,18 @@ def decode(
     *,
     model: str | None = None,
     verify_checksum: bool = True,
+    verify_length: bool = True,
 ) -> Decoded:
     """Decode one unescaped frame (flags removed, checksum last), or an ASCII ``( … )`` lock sentence.
 
+    A frame whose body-length field (the low 10 bits of the message body attributes) disagrees with the
+    body it carries is refused (``FrameError`` with reason ``length_mismatch``): a body cut short, or
+    bytes that do not belong to it, still pass an XOR checksum computed over what arrived.
+
     With ``verify_checksum=False`` a frame whose checksum fails is still read; if it only checks with
-    its 7D bytes taken literally (a terminal that does not escape), that reading is used.
+    its 7D bytes taken literally (a terminal that does not escape), that reading is used.  With
+    ``verify_length=False`` a length field that disagrees is tolerated, as Traccar does.  Both are for
+    replaying the captures (tests/conformance), never for the gateway.
     """
     if frame[:1] == b"(":
         return _lock_sentence(frame, session)
@@ -73,11 +80,16 @@ def decode(
     session.device_id = device_id_from_phone(header)
     session.protocol_version = header.protocol_version
     body = frame[header.header_length : -1]
+    mismatch = header.body_length != len(body)
+    if mismatch and verify_length:
+        raise FrameError(
+            f"body length field {header.body_length} != body of {len(body)} bytes", reason="length_mismatch"
+        )
     if header.subpackage:
         return _fragment(header, body, session)
     result = decode_message(header, body, session, model=model)
-    if header.header_length + header.body_length != len(frame) - 1:
-        result.details["length_mismatch"] = True  # tolerated, as Traccar does: the checksum decides
+    if mismatch:
+        result.details["length_mismatch"] = True
     return result
 
 

@@ -19,16 +19,18 @@ from gps_gateway.protocols.common import KNOT_KMH, Alarm, Decoded, Fix, FrameErr
 MS_KMH = 3.6
 _EPOCH_MS_FROM = 2**31 - 1  # below this a numeric timestamp is seconds, as Traccar decides
 
-# Alarm words apps send, to our codes; anything else is kept as sent (Traccar passes it through).
-_ALARMS = {
-    "sos": Alarm.SOS,
-    "fall": Alarm.FALL_DOWN,
-    "falldown": Alarm.FALL_DOWN,
-    "lowbattery": Alarm.LOW_BATTERY,
-    "geofence": Alarm.GEOFENCE,
-    "tampering": Alarm.TAMPERING,
-    "removing": Alarm.REMOVING,
-}
+# Traccar's alarm names (org.traccar.model.Position.ALARM_*); ours (common.Alarm) are among them.  An app's
+# ``alarm=`` is matched ignoring case, "_" and "-", and may list several, comma-separated, as Traccar
+# stores them.  Anything else is free text: it is dropped and counted (``details["unknown_alarms"]``),
+# never stored, while the fix itself is kept: a position must not be lost to a bad alarm word.
+TRACCAR_ALARMS = (
+    "general", "sos", "vibration", "movement", "lowspeed", "overspeed", "fallDown", "lowPower", "lowBattery",
+    "fault", "powerOff", "powerOn", "door", "lock", "unlock", "geofence", "geofenceEnter", "geofenceExit",
+    "gpsAntennaCut", "accident", "tow", "idle", "highRpm", "hardAcceleration", "hardBraking", "hardCornering",
+    "laneChange", "fatigueDriving", "powerCut", "powerRestored", "jamming", "temperature", "parking", "bonnet",
+    "footBrake", "fuelLeak", "tampering", "removing",
+)  # fmt: skip
+_ALARMS = {name.lower(): name for name in TRACCAR_ALARMS} | {"fall": Alarm.FALL_DOWN}
 
 
 def decode_request(
@@ -71,12 +73,15 @@ def _decode_query(pairs: list[tuple[str, str]], received_at: dt.datetime | None)
     device_id = None
     cells: list[dict[str, int]] = []
     wifi: list[dict[str, Any]] = []
+    dropped = 0
     for key, value in pairs:
         try:
             if key in ("id", "deviceid"):
                 device_id = value
             elif key == "cell":
                 cells.append(_cell(value))
+            elif key == "alarm":
+                dropped += _alarms(fix, value)
             elif key == "wifi":
                 mac, rssi = value.split(",")[:2]
                 wifi.append({"macAddress": mac.replace("-", ":").lower(), "signalStrength": int(rssi)})
@@ -87,7 +92,7 @@ def _decode_query(pairs: list[tuple[str, str]], received_at: dt.datetime | None)
     if not device_id:
         raise FrameError("no id or deviceid")
     _finish(fix, cells, wifi)
-    return _result(device_id, [fix], received_at, is_json=False)
+    return _result(device_id, [fix], received_at, is_json=False, unknown_alarms=dropped)
 
 
 def _query_value(fix: Fix, key: str, value: str) -> None:
@@ -112,8 +117,6 @@ def _query_value(fix: Fix, key: str, value: str) -> None:
         fix.accuracy_m = float(value)
     elif key == "batt":
         _battery(fix, float(value))
-    elif key == "alarm":
-        fix.alarms.add(_alarm(value))
     elif key == "driverUniqueId":
         fix.attributes[key] = value  # an id, even when it looks like a number
     else:
@@ -173,11 +176,15 @@ def _decode_json(body: bytes, received_at: dt.datetime | None) -> Decoded:
         raise FrameError("no device_id")
     locations = root.get("location")
     items = locations if isinstance(locations, list) else [locations or {}]
+    fixes, dropped = [], 0
     try:
-        fixes = [_json_fix(item) for item in items if isinstance(item, dict)]
+        for item in items:
+            if isinstance(item, dict):
+                fixes.append(fix := _json_fix(item))
+                dropped += _alarms(fix, str(item["alarm"])) if item.get("alarm") else 0
     except (TypeError, ValueError) as exc:
         raise FrameError(f"bad location: {exc}") from exc
-    return _result(str(device_id), fixes, received_at, is_json=True)
+    return _result(str(device_id), fixes, received_at, is_json=True, unknown_alarms=dropped)
 
 
 def _json_fix(location: dict[str, Any]) -> Fix:
@@ -219,8 +226,6 @@ def _json_attributes(fix: Fix, location: dict[str, Any]) -> None:
             _battery(fix, float(round(float(battery["level"]) * 100)))
         if "is_charging" in battery:
             attrs["charge"] = bool(battery["is_charging"])
-    if location.get("alarm"):
-        fix.alarms.add(_alarm(str(location["alarm"])))
     extras = location.get("extras")
     if isinstance(extras, dict):
         attrs.update(extras)
@@ -241,8 +246,16 @@ def _battery(fix: Fix, percent: float) -> None:
         fix.battery_pct = round(percent)
 
 
-def _alarm(value: str) -> str:
-    return _ALARMS.get(value.lower().replace("_", ""), value)
+def _alarms(fix: Fix, value: str) -> int:
+    """Add the alarms ``value`` names; the number of words that name none (dropped, never stored)."""
+    dropped = 0
+    for word in value.split(","):
+        alarm = _ALARMS.get(word.strip().lower().replace("_", "").replace("-", ""))
+        if alarm is None:
+            dropped += 1
+        else:
+            fix.alarms.add(alarm)
+    return dropped
 
 
 def _finish(fix: Fix, cells: list[dict[str, int]], wifi: list[dict[str, Any]]) -> None:
@@ -259,8 +272,12 @@ def _finish(fix: Fix, cells: list[dict[str, int]], wifi: list[dict[str, Any]]) -
         fix.source = Source.WIFI if wifi else Source.CELL if cells else Source.UNKNOWN
 
 
-def _result(device_id: str, fixes: list[Fix], received_at: dt.datetime | None, *, is_json: bool) -> Decoded:
+def _result(
+    device_id: str, fixes: list[Fix], received_at: dt.datetime | None, *, is_json: bool, unknown_alarms: int
+) -> Decoded:
     details: dict[str, Any] = {"json": is_json}
+    if unknown_alarms:
+        details["unknown_alarms"] = unknown_alarms
     for fix in fixes:
         if fix.fix_time is None:
             details["time_missing"] = True

@@ -3,8 +3,13 @@
 Pure functions over bytes.  ``split_frames`` cuts a TCP stream and undoes the escapes binary payloads
 need (``7D 01..05`` → ``} [ ] , *``); ``decode`` reads one unescaped frame; ``reply`` builds an
 answer.  Some makers put a 4-hex-digit index before the length (``[ZJ*id*0033*0064*UD,…]``); the
-answer then carries it too.  The length field is often off by a few bytes: the splitter only uses it
-to find the right ``]`` nearby, and ``decode`` reports the difference rather than refusing the frame.
+answer then carries it too.  The length field is often off by a few bytes (real captures: -13 to +8):
+the splitter only uses it to find the right ``]`` nearby, and ``decode`` tolerates up to
+``_LENGTH_SLACK`` either way and reports the difference.  Beyond that the frame is refused: content
+shorter than the field says is a message cut short (``cut_short``); a field far below the content, or
+0000/0001, which no command fits, is not a length at all (``length_field``).  Voice parts (``JXTK``)
+are exempt from the second check: their field does not count the audio (a real capture says 1,081 of
+5,671 bytes).
 
 Voice messages (``TK``) and multi-part recordings (``JXTK``) are not written anywhere here: the
 decoded fix names the clip under ``details["media"]`` (exactly one entry per finished clip) and
@@ -176,10 +181,25 @@ def _parse(frame: bytes) -> _Message:
         command.decode("ascii", "replace"),
         args,
     )
-    if int(length, 16) != len(rest):
-        # Known firmware sloppiness: reported for the metrics, never a reason to drop the frame.
-        message.details["length_mismatch"] = len(rest) - int(length, 16)
+    declared = int(length, 16)
+    if declared != len(rest):
+        _check_length(declared, len(rest), message.command)
+        message.details["length_mismatch"] = len(rest) - declared  # within the known sloppiness
     return message
+
+
+def _check_length(declared: int, actual: int, command: str) -> None:
+    if declared < 2:
+        raise FrameError(f"watch length field {declared:04x}: no command fits", reason="length_field")
+    if actual < declared - _LENGTH_SLACK:
+        raise FrameError(f"watch {command}: {actual} of {declared} bytes: cut short", reason="cut_short")
+    if actual > declared + _LENGTH_SLACK and command not in _UNCOUNTED:
+        raise FrameError(
+            f"watch {command}: length field {declared} for {actual} bytes", reason="length_field"
+        )
+
+
+_UNCOUNTED = frozenset({"JXTK"})  # multi-part voice: the length field does not count the audio
 
 
 Result = tuple[str, list[Fix], bytes | None]
@@ -236,7 +256,7 @@ def _float(value: str) -> float:
 def _location(message: _Message, session: SessionState, now: dt.datetime) -> Result:
     values = message.values()
     if len(values) < 16:
-        raise FrameError(f"watch {message.command}: too few fields")
+        raise FrameError(f"watch {message.command}: too few fields", reason="cut_short")
     fix = _position(values)
     if message.command == "UD2":
         fix.archive = True  # blind-area re-upload (盲区补传)

@@ -37,7 +37,8 @@ class World:
     leave: LeaveRequest
 
 
-def build(tree, officers: Trio, *, name: str = "测试张三") -> World:
+def build(tree, officers: Trio, *, name: str = "测试张三", terminal: str = TERMINAL_PHONE) -> World:
+    """A second world in the same office needs its own ``terminal`` (the county head is shared)."""
     today = timezone.localdate()
     owner = officers.owner
     person = factories.person(
@@ -50,14 +51,16 @@ def build(tree, officers: Trio, *, name: str = "测试张三") -> World:
         term_start=today - dt.timedelta(days=60),
     )
     case = transition_case(by=owner, case=case, action="report", effective_on=today - dt.timedelta(days=55))
-    head = make_user("head_a", tree.county_a, Role.COUNTY_HEAD)
+    head = User.objects.filter(username="head_a").first() or make_user(
+        "head_a", tree.county_a, Role.COUNTY_HEAD
+    )
     order = grant_order(
         by=owner, case=case, ground="2", facts="未经批准离开本县（测试）", approved_by=head, approved_on=today,
         starts_on=today, ends_on=add_months(today, 3), notice_signed_on=today,
     )  # fmt: skip
     provisioned = provision_device(
         by=owner, jurisdiction=tree.township_a1, kind="tag", protocol="jt808",
-        identifier=TERMINAL_PHONE.lstrip("0"), model="C5", label="脚环一号",
+        identifier=terminal.lstrip("0"), model="C5", label="脚环一号",
     )  # fmt: skip
     tag = assign_device(by=owner, device=provisioned.device, person=person)
     zone = create_zone(

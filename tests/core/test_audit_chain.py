@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import itertools
 import threading
 
@@ -110,3 +111,40 @@ def test_concurrent_appends_from_many_threads_keep_one_gap_free_chain():
         thread.join()
     assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 61))
     assert verify_chain().ok
+
+
+def test_an_emptied_chain_fails_when_the_nightly_job_has_recorded_a_head(settings, tmp_path):
+    from backend.supervision.scheduler import audit_head
+
+    settings.AUDIT_HEADS_FILE = tmp_path / "audit-heads.log"
+    call_command("verify_audit", stdout=io.StringIO())  # a fresh install: nothing recorded, nothing to miss
+    append(3)
+    audit_head()  # what the nightly job does
+    call_command("verify_audit", stdout=io.StringIO())
+    remove_guards(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent")
+    assert verify_chain().ok  # an empty chain has no broken link…
+    with pytest.raises(CommandError, match=r"审计链为空.*已记录的链头 3:"):
+        call_command("verify_audit")  # …but the recorded head says there were three
+
+
+def test_a_truncated_tail_fails_against_the_recorded_head_without_being_told(settings, tmp_path):
+    from backend.supervision.scheduler import audit_head
+
+    settings.AUDIT_HEADS_FILE = tmp_path / "audit-heads.log"
+    append(5)
+    audit_head()
+    remove_guards(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE seq >= 4")
+    with pytest.raises(CommandError, match="审计记录被截断"):
+        call_command("verify_audit")
+    kept = tmp_path / "heads-kept-elsewhere.log"
+    kept.write_text("2026-12-01T02:30:00+08:00 2:" + AuditEvent.objects.get(seq=2).hash + "\n")
+    call_command(
+        "verify_audit", "--heads-file", str(kept), stdout=io.StringIO()
+    )  # a copy kept off the machine
+    kept.write_text("garbage\n")
+    with pytest.raises(CommandError, match="链头文件"):
+        call_command("verify_audit", "--heads-file", str(kept))

@@ -125,6 +125,7 @@ def test_after_an_order_ends_the_tags_fixes_are_refused_and_the_officer_is_told_
     assert Position.objects.count() == 1
     alert = Alert.objects.get(kind="order_ended_tag")
     assert alert.person == case.person and alert.owner == case.officer
+    assert (alert.case, alert.device) == (order.case, tag)  # the case the tag was worn under, and the tag
     assert GatewayStats.objects.get().counters["rejected"]["no_location_order"] == 1
 
 

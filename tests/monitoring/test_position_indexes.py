@@ -90,15 +90,20 @@ def test_a_persons_track_pages_through_both_devices_in_time_order(handed_on):
 
 
 def test_the_console_map_shows_a_persons_fixes_from_both_devices_in_time_order_and_the_last_ones_up_to_an_alert(
-    handed_on,
+    handed_on, officers
 ):
     a, _, fixes_of_a = handed_on
     times = [p.fix_time.isoformat() for p in fixes_of_a]
-    track = maps.fixes(a, START - dt.timedelta(hours=1), START + dt.timedelta(hours=1))
+    reader = officers.owner
+    track = maps.fixes(a, START - dt.timedelta(hours=1), START + dt.timedelta(hours=1), seen_by=reader)
     assert [f["t"] for f in track] == times
     assert track[0]["lon"] == 120.0 and not track[0]["late"]
-    assert [f["t"] for f in maps.fixes(a, START, START + dt.timedelta(hours=1), limit=2)] == times[:2]
-    recent = maps.recent_fixes(a, START - dt.timedelta(minutes=20), limit=2)  # up to 10 min in
+    assert [
+        f["t"] for f in maps.fixes(a, START, START + dt.timedelta(hours=1), seen_by=reader, limit=2)
+    ] == times[:2]
+    recent = maps.recent_fixes(
+        a, START - dt.timedelta(minutes=20), seen_by=reader, limit=2
+    )  # up to 10 min in
     assert [f["t"] for f in recent] == times[1:3]  # the last two up to half an hour after the sighting
 
 

@@ -124,8 +124,9 @@ def october(tree, officers, head, doctor) -> October:
     """甲县 in October 2026.  Everything in 甲一/甲二 counts for 甲县; the 乙县 copies must not."""
     o = officers.owner
     # Correction: C1 reported on time (deadline 5 Oct), C2 late (deadline 8 Oct, reported 12 Oct), C3 never
-    # (deadline 30 Oct).  Plans start on the report day: C1's first counted weeks are 5–11, 12–18, 19–25 Oct;
-    # C2's is 19–25 Oct; the month of October is a grace window for both.
+    # (deadline 30 Oct).  Plans start on the report day at noon: C1's first counted weeks are 5–11, 12–18,
+    # 19–25 Oct (Saturday 3 Oct left under half of its week: grace); C2's are 12–18 and 19–25 Oct; the month
+    # of October counts for both (more than half of it left: plans.counted).
     c1 = correction_case(o, tree.township_a1, dt.date(2026, 9, 25), reported=dt.date(2026, 10, 3))
     c2 = correction_case(
         officers.colleague, tree.township_a2, dt.date(2026, 9, 28), reported=dt.date(2026, 10, 12)

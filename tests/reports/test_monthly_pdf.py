@@ -34,7 +34,7 @@ def test_the_pdf_holds_the_headings_the_figures_and_every_definition(october, tr
     assert "必接必送率 1 2 50.0%" in text
     assert "帮教率 2 4 50.0%" in text
     assert "规范管理率（严重精神障碍） 2 3 66.7%" in text
-    assert "签到与报告完成率 6 8 75.0%" in text
+    assert "签到与报告完成率 6 14 42.9%" in text
     assert "签收时长中位数 20 分钟" in text and "办结时长中位数 120 分钟" in text
     assert "佩戴电子定位装置人数（可穿戴设备） 1" in text and "手机信息化核查人数（另行统计） 1" in text
     for name in (
@@ -93,10 +93,10 @@ def test_the_command_writes_the_file_reports_progress_and_is_audited_as_the_comm
         "monthly_report", jurisdiction=tree.county_a.code, month="2026-10", out=str(target), stdout=out
     )
     assert target.read_bytes().startswith(b"%PDF")
-    assert "正在统计" in out.getvalue() and "签到与报告完成率 6 / 8 = 75.0%" in out.getvalue()
+    assert "正在统计" in out.getvalue() and "签到与报告完成率 6 / 14 = 42.9%" in out.getvalue()
     event = AuditEvent.objects.filter(action="report.monthly").get()
     assert event.actor_id is None and event.actor_label == "command:monthly_report"
-    assert "签到与报告完成率 6 8 75.0%" in pdf_text(target.read_bytes(), tmp_path)
+    assert "签到与报告完成率 6 14 42.9%" in pdf_text(target.read_bytes(), tmp_path)
 
 
 def test_the_command_as_a_named_user_uses_their_scope(october, tree, officers, tmp_path):

@@ -43,14 +43,18 @@ def test_the_rates_follow_the_definitions_in_domain_md(stats):
 
 
 def test_check_in_compliance_counts_the_windows_that_closed_in_the_month(stats):
-    assert stats.checkin_by_duty == {"in_person": Rate(3, 4), "written": Rate(3, 4)}
-    assert stats.checkin == Rate(6, 8)
-    assert stats.checkin.text() == "6 / 8 = 75.0%"
+    # C1: three weeks (met, met, in person missed); C2: two weeks (its first, from Monday 12 Oct, counts:
+    # plans.counted), in person once; October (education, service) for both, nothing done.
+    assert stats.checkin_by_duty == {"in_person": Rate(3, 5), "written": Rate(3, 5), "education": Rate(0, 2),
+                                     "community_service": Rate(0, 2)}  # fmt: skip
+    assert stats.checkin == Rate(6, 14)
+    assert stats.checkin.text() == "6 / 14 = 42.9%"
 
 
 def test_windows_not_over_when_the_report_is_made_are_left_out(october, tree):
     early = compute_monthly(tree.county_a, parse_month("2026-10"), as_of=at(2026, 10, 19, 12))
-    assert early.checkin == Rate(4, 4)  # only 5–11 and 12–18 Oct had ended: C1 met both duties twice
+    # Only 5–11 and 12–18 Oct had ended: C1 met both duties twice, C2 neither in its first week.
+    assert early.checkin == Rate(4, 6)
 
 
 def test_alerts_by_kind_with_median_times_and_escalations(stats):
@@ -71,7 +75,8 @@ def test_location_orders_and_wearables_are_reported_apart_from_phone_checks(stat
 def test_a_township_sees_only_its_own_figures(october, tree):
     township = compute_monthly(tree.township_a2, parse_month("2026-10"), as_of=at(2026, 12, 1))
     assert township.register == {"correction": 1}
-    assert township.checkin == Rate(1, 2)
+    # C2: in person 1 of 2 weeks, written 0 of 2, October's hours 0 of 2.
+    assert township.checkin == Rate(1, 6)
     assert township.alerts_total == 1
 
 
@@ -85,5 +90,7 @@ def test_a_week_short_while_in_custody_is_left_out_of_check_in_compliance_and_a_
         by=officers.colleague, case=october.c2, action="detain", effective_on=dt.date(2026, 10, 22)
     )
     stats = compute_monthly(tree.county_a, parse_month("2026-10"), as_of=at(2026, 12, 1))
-    assert stats.checkin_by_duty == {"in_person": Rate(3, 4), "written": Rate(3, 3)}
-    assert stats.checkin == Rate(6, 7)
+    # C2's written week of 19 Oct and its October hours are excused; its first week (12–18 Oct) is not.
+    assert stats.checkin_by_duty == {"in_person": Rate(3, 5), "written": Rate(3, 4), "education": Rate(0, 1),
+                                     "community_service": Rate(0, 1)}  # fmt: skip
+    assert stats.checkin == Rate(6, 11)

@@ -137,7 +137,8 @@ def test_changing_a_duty_from_weekly_to_monthly_cancels_its_weekly_items(officer
     subjects = set(DueItem.objects.filter(details__plan=plan.pk).values_list("subject", flat=True))
     assert subjects == {f"plan:{plan.pk}:2026-W45"}
     override_plan(by=officers.owner, case=case, kind="in_person", period="month")
-    assert not DueItem.objects.filter(details__plan=plan.pk, state=DueState.PENDING).exists()
+    weekly = DueItem.objects.filter(details__plan=plan.pk, details__period="week")
+    assert set(weekly.values_list("state", flat=True)) == {DueState.CANCELLED}
 
 
 def test_plans_are_only_for_active_correction_cases_and_office_staff(officers, tree):
@@ -155,25 +156,26 @@ def test_a_case_that_ends_has_its_pending_check_in_items_cancelled(officers, tre
     case = active_case(officers, tree)
     run_planners(at(2026, 11, 1, 12))
     kinds = [DueKind.CHECKIN_OPENS, DueKind.CHECKIN_CLOSING, DueKind.CHECKIN_WINDOW_END]
-    assert DueItem.objects.filter(case=case, kind__in=kinds, state=DueState.PENDING).count() == 12
+    assert DueItem.objects.filter(case=case, kind__in=kinds, state=DueState.PENDING).count() == 18
     transition_case(by=officers.owner, case=case, action="terminate", reason="committed")
     run_planners(at(2026, 11, 1, 13))
     assert DueItem.objects.filter(case=case, kind__in=kinds, state=DueState.PENDING).count() == 0
-    assert DueItem.objects.filter(case=case, kind__in=kinds, outcome="case_inactive").count() == 12
+    assert DueItem.objects.filter(case=case, kind__in=kinds, outcome="case_inactive").count() == 18
 
 
 def test_the_planner_plans_the_current_and_next_window_once_and_skips_the_grace_window(officers, tree):
     case = active_case(officers, tree)
-    run_planners(
-        at(2026, 11, 1, 12)
-    )  # plans come into force on Sunday 1 November: W44 and November are grace
+    # Plans come into force at noon on Sunday 1 November: W44 (half a day left) is grace, November is held
+    # against them at once (plans.counted).
+    run_planners(at(2026, 11, 1, 12))
     run_planners(at(2026, 11, 1, 13))
     kinds = [DueKind.CHECKIN_OPENS, DueKind.CHECKIN_CLOSING, DueKind.CHECKIN_WINDOW_END]
     items = DueItem.objects.filter(case=case, kind__in=kinds)
     windows = {(i.details["duty"], i.details["window"]) for i in items}
-    assert windows == {("in_person", "2026-W45"), ("written", "2026-W45"), ("education", "2026-12"),
+    assert windows == {("in_person", "2026-W45"), ("written", "2026-W45"), ("education", "2026-11"),
+                       ("community_service", "2026-11"), ("education", "2026-12"),
                        ("community_service", "2026-12")}  # fmt: skip
-    assert items.count() == 12
+    assert items.count() == 18
     plan = CheckinPlan.objects.get(case=case, kind="in_person")
     due = {i.kind: i.due_at for i in items.filter(details__plan=plan.pk)}
     assert due == {

@@ -77,8 +77,12 @@ def test_every_job_coalesces_missed_runs_and_runs_however_late():
     assert {job.id for job in scheduler.get_jobs()} == {"sweep", "detectors", "planners", "nightly"}
 
 
-def test_the_nightly_job_writes_the_audit_head_and_purges_old_handled_items(tree, settings):
+def test_the_nightly_job_writes_the_audit_head_and_purges_old_handled_items(tree, settings, tmp_path):
     from backend.core.audit import record_audit
+
+    settings.AUDIT_HEADS_FILE = (
+        tmp_path / "audit-heads.log"
+    )  # not the session's data dir: verify_audit reads it
 
     record_audit(actor=None, actor_label="test", action="test.event")
     now = timezone.now()
@@ -87,7 +91,7 @@ def test_the_nightly_job_writes_the_audit_head_and_purges_old_handled_items(tree
     DueItem.objects.update(done_at=now - dt.timedelta(days=401))
     jobs.job_nightly(now)
     head = AuditEvent.objects.order_by("-seq").first()
-    assert f"{head.seq}:{head.hash}" in (settings.DATA_DIR / "audit-heads.log").read_text()
+    assert f"{head.seq}:{head.hash}" in settings.AUDIT_HEADS_FILE.read_text()
     assert not DueItem.objects.exists()
 
 

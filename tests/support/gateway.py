@@ -121,9 +121,13 @@ class Jt808Terminal:
                 return None
             self.buffer += data
 
-    def register(self) -> tuple[int, str | None]:
-        body = (11).to_bytes(2, "big") + (1).to_bytes(2, "big") + b"TEST0" + b"TESTMODEL".ljust(20, b"\0")
-        body += b"T000001" + b"\x01" + "测A00001".encode("gbk")
+    def register(
+        self, maker: str = "TEST0", model: str = "TESTMODEL", terminal_id: str = "T000001"
+    ) -> tuple[int, str | None]:
+        """0x0100 (2013): maker[5], model[20], terminal id[7], plate colour, plate; (result, auth code)."""
+        body = (11).to_bytes(2, "big") + (1).to_bytes(2, "big") + maker.encode().ljust(5, b"\0")[:5]
+        body += model.encode().ljust(20, b"\0")[:20] + terminal_id.encode().ljust(7, b"\0")[:7]
+        body += b"\x01" + "测A00001".encode("gbk")
         serial = self.send(0x0100, body)
         header, reply = self.receive()
         assert header.msg_id == 0x8100 and int.from_bytes(reply[:2], "big") == serial
@@ -148,11 +152,21 @@ class Jt808Terminal:
         )
 
 
+_issued_codes: dict[tuple[int, str], str] = {}
+
+
 def authenticated_terminal(port: int, phone: str = "013800138001") -> Jt808Terminal:
-    """A JT/T 808 terminal that has registered (0x0100) and authenticated (0x0102), ready to send data."""
+    """A JT/T 808 terminal that has registered (0x0100) and authenticated (0x0102), ready to send data.
+    Like a real terminal it keeps the code it was issued: called again for the same gateway port and phone,
+    its registration is refused (result 3, already registered) and it authenticates with that code."""
     terminal = Jt808Terminal(port, phone=phone)
     result, code = terminal.register()
-    assert result == 0 and terminal.authenticate(code) == 0
+    if result == 3 and (port, phone) in _issued_codes:
+        code = _issued_codes[(port, phone)]
+    else:
+        assert result == 0, result
+        _issued_codes[(port, phone)] = code
+    assert terminal.authenticate(code) == 0
     return terminal
 
 

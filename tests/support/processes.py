@@ -93,3 +93,39 @@ def wait_for(predicate, *, timeout: float, what: str, log: Path | None = None) -
         time.sleep(0.1)
     tail = log.read_text()[-3000:] if log and log.exists() else ""
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """The live (not zombie) child processes of ``pid`` with their command lines, read from /proc."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(ppid) == pid and state != "Z" and cmdline:
+            children[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+    return children
+
+
+def listening_pids(port: int) -> set[int]:
+    """The processes holding a listening TCP socket on ``port`` (IPv4), read from /proc."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+            inodes.add(fields[9])
+    holders = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue
+        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in links):
+            holders.add(int(entry.name))
+    return holders

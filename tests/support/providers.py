@@ -15,6 +15,7 @@ import email
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 import urllib.parse
@@ -39,9 +40,11 @@ class _Server:
         self.lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
         self.port = 0
+        self.host, self.scheme = "127.0.0.1", "http"
 
-    def start(self, port: int = 0) -> _Server:
+    def start(self, port: int = 0, *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> _Server:
         outer = self
+        self.host, self.scheme = host, "https" if tls else "http"
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -74,8 +77,10 @@ class _Server:
                 except OSError:
                     pass  # the client was killed while we held its request
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
@@ -89,7 +94,7 @@ class _Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"{self.scheme}://{self.host}:{self.port}/"
 
     def handle(self, headers, body: bytes) -> tuple[int, dict]:
         raise NotImplementedError
@@ -180,8 +185,10 @@ class WebhookReceiver(_Server):
         self.tolerance_s = tolerance_s
         self.processed: dict[str, dict] = {}
         self.refused: Counter[str] = Counter()
+        self.hosts: list[str] = []  # the Host header of each request
 
     def handle(self, headers, body: bytes) -> tuple[int, dict]:
+        self.hosts.append(headers.get("Host", ""))
         stamp, signature = headers.get("X-Anbang-Timestamp", ""), headers.get("X-Anbang-Signature", "")
         macs = [
             hmac.new(s.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()

@@ -13,6 +13,7 @@ from backend.people.models import (
     Stability,
     SubStatus,
 )
+from backend.people.transitions import status_label
 from backend.supervision.models import FollowUpKind
 
 register = template.Library()
@@ -32,3 +33,9 @@ _LABELS = {
 @register.filter
 def label(value: str, vocabulary: str) -> str:
     return _LABELS.get(vocabulary, {}).get(value, value or "—")
+
+
+@register.filter
+def case_status(case: dict) -> str:
+    """``{{ c|case_status }}``: the case's status in its kind's words (在矫 / 帮教中 / 在管)."""
+    return status_label(case.get("kind", ""), case.get("status", ""))

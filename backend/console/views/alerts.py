@@ -10,7 +10,9 @@ from django.views.decorators.http import require_POST
 from backend.core.audit import record_audit
 from backend.core.models import User
 from backend.monitoring.actions import alerts as actions
-from backend.monitoring.models import Alert, AlertKind, AlertState, Resolution, Severity
+from backend.monitoring.assignees import assignees as alert_assignees
+from backend.monitoring.models import Alert, AlertEvent, AlertKind, AlertState, Device, Resolution, Severity
+from backend.monitoring.restricted import shown_events, withhold_out_of_reach
 
 from .. import maps
 from ..conf import map_config
@@ -48,29 +50,51 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 def alert_page(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _alert(request, alert_id)
-    events = list(alert.events.select_related("actor"))
-    fixes, zones = [], []
+    fixes, zones, breach, focus = [], [], None, None
     person = in_reach(request.user, alert.person_id)  # a file the user may not open: no name, no fixes
+    withhold_out_of_reach(request.user, [alert])  # …no details, no notes
+    events = shown_events(alert, alert.events.select_related("actor"))
     if alert.person_id:
         alert.person = person or restricted(alert.person_id)
     if person is not None and maps.may_see_locations(request.user):
-        fixes = maps.recent_fixes(person, alert.last_seen_at)
+        fixes = maps.recent_fixes(person, alert.last_seen_at, seen_by=request.user)
         zones = maps.zones_for(person, request.user)
+        if (found := maps.breached_zone(alert, person, request.user, fixes)) is not None:
+            zone, last = found
+            focus = zone.pk  # the map opens on the breached zone (and the fixes)
+            if zone.pk not in {z["id"] for z in zones}:
+                zones.append(maps.feature(zone))  # no longer active, or a leave's destination
+            breach = {"zone": zone, "fix": last}
+    _describe(events, {z["id"]: z["properties"]["name"] for z in zones})
     record_audit(
         actor=request.user, action="alert.read", target=alert,
         details={"page": "console", "fixes": len(fixes), "zones": [z["id"] for z in zones]},
     )  # fmt: skip
     assignees = []
     if alert.state != AlertState.RESOLVED:
-        assignees = list(
-            User.objects.visible_to(request.user).filter(is_active=True).order_by("display_name", "id")[:200]
-        )
+        assignees = alert_assignees(alert, request.user)  # who may see the person and their fixes
     return render(request, "console/alert.html", {
         "alert": alert, "events": events, "assignees": assignees,
         "resolutions": [(v, label) for v, label in Resolution.choices if v != Resolution.CLEARED],
-        "map_data": {"zones": zones, "fixes": fixes, "config": map_config().as_dict()},
-        "nav": "alerts",
+        "map_data": {"zones": zones, "fixes": fixes, "focus": focus, "config": map_config().as_dict()},
+        "breach": breach, "device": _device(request.user, alert), "nav": "alerts",
     })  # fmt: skip
+
+
+def _describe(events: list[AlertEvent], zone_names: dict[int, str]) -> None:
+    """Each event's text for the timeline: its note, or what a note of the system says (a return written
+    before it carried a text), and the zone's name where the reader may see zones."""
+    for event in events:
+        back = event.kind == AlertEvent.Kind.NOTE and "violation_ended_at" in event.details
+        event.text = event.note or ("已返回区域" if back else "")
+        event.zone_name = zone_names.get(event.details.get("zone")) if back else None
+
+
+def _device(user: User, alert: Alert) -> Device | None:
+    """The alert's device, if the reader may see it (the devices page's rule)."""
+    if alert.device_id is None:
+        return None
+    return Device.objects.visible_to(user).filter(pk=alert.device_id).first()
 
 
 @require_POST

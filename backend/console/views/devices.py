@@ -1,23 +1,29 @@
 """设备: the list with last fix, battery and status, and provisioning (the JT/T 808 auth code or the OsmAnd
-identifier is shown once, on the page that answers the form, and never stored in plaintext)."""
+identifier is shown once, on the page that answers the form, and never stored in plaintext); one device's
+page: its JT/T 808 registration (who registered, refused re-registrations, the officer's reset) and how
+many impossible jumps it reported lately (counts and times only, no positions)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from backend.core.errors import DomainError
 from backend.core.models import Jurisdiction
 from backend.monitoring.actions import devices as actions
+from backend.monitoring.actions.registration import reset_registration
 from backend.monitoring.api.devices import ONLINE_MINUTES
-from backend.monitoring.models import Device, DeviceKind, Protocol
+from backend.monitoring.models import Device, DeviceKind, Position, Protocol
 
 from ..names import give_names
-from .common import int_or_none, staff_page
+from .common import act, int_or_none, staff_page
+
+IMPLAUSIBLE_DAYS = 7  # the device page counts impossible jumps over the last week
 
 STATUSES = (("online", "在线"), ("offline", "离线"), ("never", "从未上线"))
 
@@ -75,3 +81,41 @@ def provision_page(request: HttpRequest) -> HttpResponse:
         response["Cache-Control"] = "no-store"  # the credential must not come back from a cache
         return response
     return render(request, "console/device_new.html", context)
+
+
+def _device(request: HttpRequest, device_id: int) -> Device:
+    actions.may_manage_devices(request.user)
+    return get_object_or_404(Device.objects.visible_to(request.user), pk=device_id)  # out of reach → 404
+
+
+@staff_page
+def device_page(request: HttpRequest, device_id: int) -> HttpResponse:
+    try:
+        device = _device(request, device_id)
+    except DomainError as exc:
+        return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
+    give_names(request.user, [device])
+    device.state = device.status(online_minutes=ONLINE_MINUTES)
+    since = timezone.now() - dt.timedelta(days=IMPLAUSIBLE_DAYS)
+    implausible = (
+        Position.objects.on_device_seen_by(device, request.user)
+        .filter(fix_time__gte=since, implausible=True)
+        .aggregate(count=Count("id"), last=Max("fix_time"))
+    )
+    return render(request, "console/device.html", {
+        "device": device, "implausible": implausible, "implausible_days": IMPLAUSIBLE_DAYS, "nav": "devices",
+    })  # fmt: skip
+
+
+@require_POST
+@staff_page
+def reset_device_registration(request: HttpRequest, device_id: int) -> HttpResponse:
+    try:
+        device = _device(request, device_id)
+    except DomainError as exc:
+        return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
+    return act(
+        request, f"/console/devices/{device.pk}/",
+        lambda: reset_registration(by=request.user, device=device),
+        "已重置终端注册：下一次注册将被接受并重新绑定",
+    )  # fmt: skip

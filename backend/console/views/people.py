@@ -129,7 +129,7 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     start, end, track_note = _track_period(request)
     track, zones, locations = [], [], maps.may_see_locations(user)
     if locations:
-        track = maps.fixes(person, *day_range(start, end))
+        track = maps.fixes(person, *day_range(start, end), seen_by=user)
         if len(track) >= maps.TRACK_LIMIT:
             track_note = f"仅显示前 {maps.TRACK_LIMIT} 个定位点，请缩短时段"
         zones = maps.zones_for(person, user)

@@ -16,8 +16,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.crypto.blind_index import blind_index
 from backend.core.errors import Invalid, Locked, Unauthenticated
-from backend.core.models import ApiToken, User
+from backend.core.models import ApiToken, UnknownSignIn, User
 
 TOKEN_PREFIX = "ab_"  # noqa: S105 (a prefix, not a secret)
 
@@ -31,53 +32,72 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
 
     The lock is per account, and a wrong password on a locked account does not extend it — so a stranger
     can delay an officer by at most LOGIN_LOCKOUT_MINUTES at a time, never lock them out for good.
+    A username no account has is counted and locked the same way (``UnknownSignIn``), and its password
+    is hashed like a real one (Django's backend does), so no answer tells which usernames exist.
     """
     now = timezone.now()
-    user = User.objects.filter(username=username).first()
-    if user is not None and user.locked_until and user.locked_until > now:
-        record_audit(actor=None, action="auth.login_refused_locked", target=user)
+    account = User.objects.filter(username=username).first() or _unknown_account(username)
+    if account.locked_until and account.locked_until > now:
+        _audit_attempt(account, "auth.login_refused_locked")
         raise Locked(
-            f"账户已锁定，请于 {_local(user.locked_until)} 后重试",
-            {"locked_until": user.locked_until.isoformat()},
+            f"账户已锁定，请于 {_local(account.locked_until)} 后重试",
+            {"locked_until": account.locked_until.isoformat()},
         )
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
-        if user is None:
-            record_audit(actor=None, action="auth.login_failed", details={"reason": "unknown_user"})
-            raise Unauthenticated("用户名或密码错误")
-        return _count_failure(user, now)
+        return _count_failure(account, now)
     User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
     login(request, authenticated)
     record_audit(actor=authenticated, action="auth.login", target=authenticated)
     return authenticated
 
 
-def _count_failure(user: User, now: dt.datetime) -> User:
+def _unknown_account(username: str) -> UnknownSignIn:
+    digest = blind_index("username", username, normalizer="text")
+    return UnknownSignIn.objects.filter(username_digest=digest).first() or UnknownSignIn(
+        username_digest=digest
+    )
+
+
+def _audit_attempt(account: User | UnknownSignIn, action: str, **details: int) -> None:
+    if isinstance(account, User):
+        record_audit(actor=None, action=action, target=account, details=details or None)
+    else:  # no target and no name: only that it was a username without an account
+        record_audit(actor=None, action=action, details={"reason": "unknown_user", **details})
+
+
+def _count_failure(account: User | UnknownSignIn, now: dt.datetime) -> User:
+    model = type(account)
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        user.refresh_from_db(fields=["failed_logins", "is_active"])
-        if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+        if account.pk is None:
+            account, _ = UnknownSignIn.objects.get_or_create(username_digest=account.username_digest)
+        model.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
+        account.refresh_from_db(fields=["failed_logins"])
+        if account.failed_logins >= settings.LOGIN_MAX_FAILURES:
             until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=until)
-            record_audit(
-                actor=None,
-                action="auth.locked",
-                target=user,
-                details={"minutes": settings.LOGIN_LOCKOUT_MINUTES},
-            )
+            model.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=until)
+            _audit_attempt(account, "auth.locked", minutes=settings.LOGIN_LOCKOUT_MINUTES)
             locked = True
         else:
-            record_audit(
-                actor=None, action="auth.login_failed", target=user, details={"failures": user.failed_logins}
-            )
+            _audit_attempt(account, "auth.login_failed", failures=account.failed_logins)
             locked = False
     if locked:
         raise Locked(
             f"连续 {settings.LOGIN_MAX_FAILURES} 次密码错误，账户已锁定 {settings.LOGIN_LOCKOUT_MINUTES} 分钟",
             {"locked_until": until.isoformat()},
         )
-    left = settings.LOGIN_MAX_FAILURES - user.failed_logins
+    left = settings.LOGIN_MAX_FAILURES - account.failed_logins
     raise Unauthenticated("用户名或密码错误", {"attempts_left": left})
+
+
+def forget_idle_unknown_sign_ins(now: dt.datetime) -> int:
+    """Delete ``UnknownSignIn`` rows that say nothing any more: no failure counted and no lock in force.
+
+    Such a row answers exactly as no row does, so forgetting it cannot tell an unknown username from a
+    real one; rows still counting failures stay, as an account's counter does.  Run nightly.
+    """
+    idle = UnknownSignIn.objects.filter(failed_logins=0).exclude(locked_until__gt=now)
+    return idle.delete()[0]
 
 
 def sign_out(request: HttpRequest) -> None:

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Id
 from backend.core.actions import accounts, directory
 from backend.core.api.schemas import (
     JurisdictionIn,
@@ -42,7 +43,7 @@ def _admin(request: HttpRequest) -> User:
 def list_jurisdictions(
     request: HttpRequest,
     page: Query[CursorParams],
-    parent_id: int | None = None,
+    parent_id: Id | None = None,
     level: Jurisdiction.Level | None = None,
 ):
     queryset = Jurisdiction.objects.visible_to(request.auth)
@@ -54,7 +55,7 @@ def list_jurisdictions(
 
 
 @jurisdictions.get("/{int:jurisdiction_id}", response=JurisdictionOut)
-def get_jurisdiction(request: HttpRequest, jurisdiction_id: int):
+def get_jurisdiction(request: HttpRequest, jurisdiction_id: Id):
     return get_object_or_404(Jurisdiction.objects.visible_to(request.auth), pk=jurisdiction_id)
 
 
@@ -69,7 +70,7 @@ def create_jurisdiction(request: HttpRequest, payload: JurisdictionIn):
 
 
 @jurisdictions.patch("/{int:jurisdiction_id}", response=JurisdictionOut, summary="更名（管理员）")
-def rename_jurisdiction(request: HttpRequest, jurisdiction_id: int, payload: JurisdictionPatch):
+def rename_jurisdiction(request: HttpRequest, jurisdiction_id: Id, payload: JurisdictionPatch):
     node = get_object_or_404(Jurisdiction.objects.visible_to(request.auth), pk=jurisdiction_id)
     return directory.rename_jurisdiction(by=_admin(request), node=node, name=payload.name)
 
@@ -77,13 +78,13 @@ def rename_jurisdiction(request: HttpRequest, jurisdiction_id: int, payload: Jur
 # --- Users ----------------------------------------------------------------------------------------------
 
 
-def _visible_user(request: HttpRequest, user_id: int) -> User:
+def _visible_user(request: HttpRequest, user_id: Id) -> User:
     by = _admin(request)
     return get_object_or_404(User.objects.visible_to(by), pk=user_id)
 
 
 @users.get("", response=Page[UserOut], summary="本辖区用户（管理员）")
-def list_users(request: HttpRequest, page: Query[CursorParams], jurisdiction_id: int | None = None):
+def list_users(request: HttpRequest, page: Query[CursorParams], jurisdiction_id: Id | None = None):
     queryset = User.objects.visible_to(_admin(request)).prefetch_related("roles")
     if jurisdiction_id is not None:
         queryset = queryset.filter(jurisdiction_id=jurisdiction_id)
@@ -91,7 +92,7 @@ def list_users(request: HttpRequest, page: Query[CursorParams], jurisdiction_id:
 
 
 @users.get("/{int:user_id}", response=UserDetailOut, summary="用户详情（含联系方式，读取留痕）")
-def get_user(request: HttpRequest, user_id: int):
+def get_user(request: HttpRequest, user_id: Id):
     user = _visible_user(request, user_id)
     record_audit(actor=request.auth, action="user.read", target=user)
     return user
@@ -115,7 +116,7 @@ def create_user(request: HttpRequest, payload: UserIn):
 
 
 @users.patch("/{int:user_id}", response=UserDetailOut, summary="修改用户（管理员）")
-def update_user(request: HttpRequest, user_id: int, payload: UserPatch):
+def update_user(request: HttpRequest, user_id: Id, payload: UserPatch):
     user = _visible_user(request, user_id)
     return directory.update_user(
         by=request.auth,
@@ -129,12 +130,12 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch):
 
 
 @users.post("/{int:user_id}/unlock", response=UserOut, summary="解除登录锁定（管理员）")
-def unlock_user(request: HttpRequest, user_id: int):
+def unlock_user(request: HttpRequest, user_id: Id):
     return accounts.unlock_user(user=_visible_user(request, user_id), by=request.auth)
 
 
 @users.get("/{int:user_id}/tokens", response=Page[TokenOut], summary="某用户的令牌（管理员）")
-def list_user_tokens(request: HttpRequest, user_id: int, page: Query[CursorParams]):
+def list_user_tokens(request: HttpRequest, user_id: Id, page: Query[CursorParams]):
     user = _visible_user(request, user_id)
     return paginate(ApiToken.objects.visible_to(request.auth).filter(user=user), page)
 
@@ -155,6 +156,6 @@ def create_my_token(request: HttpRequest, payload: TokenIn):
 
 
 @tokens.delete("/{int:token_id}", response=TokenOut, summary="吊销令牌（本人，或管理员吊销辖区内用户的令牌）")
-def revoke_token(request: HttpRequest, token_id: int):
+def revoke_token(request: HttpRequest, token_id: Id):
     token = get_object_or_404(ApiToken.objects.visible_to(request.auth), pk=token_id)
     return accounts.revoke_token(token=token, by=request.auth)

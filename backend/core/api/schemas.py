@@ -5,6 +5,7 @@ import datetime as dt
 from ninja import Schema
 from pydantic import Field
 
+from backend.api.types import Id, Int64
 from backend.core.models import Jurisdiction, Role
 
 
@@ -17,7 +18,7 @@ class JurisdictionOut(Schema):
 
 
 class JurisdictionIn(Schema):
-    parent_id: int
+    parent_id: Id
     code: str = Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")
     name: str = Field(min_length=1, max_length=100)
     level: Jurisdiction.Level
@@ -56,7 +57,7 @@ class UserIn(Schema):
     username: str = Field(min_length=3, max_length=150, pattern=r"^[A-Za-z0-9._@+-]+$")
     password: str = Field(min_length=1, max_length=128)
     display_name: str = Field(min_length=1, max_length=64)
-    jurisdiction_id: int
+    jurisdiction_id: Id
     roles: list[Role] = Field(min_length=1)
     mobile: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=254)
@@ -86,7 +87,7 @@ class LoginOut(Schema):
 
 class TokenIn(Schema):
     name: str = Field(min_length=1, max_length=100)
-    days: int | None = Field(None, ge=1, description="有效期（天），默认 90")
+    days: Int64 | None = Field(None, ge=1, description="有效期（天），默认 90")
 
 
 class TokenOut(Schema):

@@ -98,6 +98,7 @@ def main(argv: list[str]) -> int:
         print("用法: python -m backend.core.crypto.root_keys init 目录", file=sys.stderr)
         return 2
     directory = Path(argv[2])
+    os.umask(0o077)  # the data folder, when this creates it (`make keys` on a first run), is private too
     written = write_new_keys(directory)
     for path in written:
         print(f"已生成密钥 {path}")

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from backend.core.audit import record_audit
 from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import Jurisdiction, User
 from backend.core.rules import rules
+from backend.monitoring.assignees import may_be_assigned
 from backend.monitoring.models import (
     NEVER_AUTO_RESOLVED,
     SEVERITY_RANK,
@@ -27,10 +28,11 @@ from backend.monitoring.models import (
     AlertEvent,
     AlertState,
     Device,
+    LocationOrder,
     Resolution,
     Severity,
 )
-from backend.people.models import Case, Person
+from backend.people.models import Case, CaseKind, Person
 from backend.people.models.person import OFFICE_ROLES
 from notifications.outbox import plan_deliveries
 
@@ -55,6 +57,22 @@ def _owner(person: Person | None, case: Case | None) -> User | None:
     return None
 
 
+def supervising_case(person: Person, on: dt.date) -> Case | None:
+    """The open case ``person`` is supervised under for a location alert: the case of a location order in
+    force on ``on``, else their correction case, else their latest open case (a phone check or a watch
+    needs no order).  One query."""
+    in_force = LocationOrder.objects.in_force(on).filter(case=OuterRef("pk"))
+    is_correction = models.Case(models.When(kind=CaseKind.CORRECTION, then=1), default=0)
+    return (
+        Case.objects.open()
+        .filter(person=person)
+        .annotate(under_order=Exists(in_force), is_correction=is_correction)
+        .select_related("officer")
+        .order_by("-under_order", "-is_correction", "-opened_on", "-pk")
+        .first()
+    )
+
+
 def raise_alert(
     *,
     kind: str,
@@ -68,17 +86,22 @@ def raise_alert(
     late: bool = False,
     route_to: Jurisdiction | None = None,
     level: int = 0,
+    repeat_note: str = "",
 ) -> tuple[Alert, bool]:
     """Open an alert, or count a repeat of the one already unresolved.  Returns (alert, created).
 
     A new alert's deliveries are queued in the same transaction (notifications.outbox), so no alert is
     committed without them.  ``route_to``/``level`` open it already escalated (告警未能送达 goes to the
-    level above the recipient who could not be reached).
+    level above the recipient who could not be reached).  Every repeat counted leaves a timeline entry
+    (AlertEvent ``repeated``) saying what happened: ``repeat_note``, or 再次发生 with the time and whether
+    it came from late data.
     """
     if person is None and device is None:
         raise ValueError("an alert needs a person or a device")
     now = timezone.now()
     seen = at or now
+    if case is None and person is not None:
+        case = supervising_case(person, timezone.localdate(seen))
     jurisdiction = person.jurisdiction if person is not None else device.jurisdiction
     key = f"{person.pk if person else 'device:' + str(device.pk)}|{kind}|{subject}"
     for _ in range(3):  # the unresolved one may be resolved between our insert and our update: try again
@@ -112,9 +135,30 @@ def raise_alert(
                 AlertEvent.objects.create(alert=alert, kind=AlertEvent.Kind.SEVERITY_RAISED, at=now,
                                           details={"from": alert.severity, "to": severity})  # fmt: skip
             Alert.objects.filter(pk=alert.pk).update(**changes)
+            if repeat_note or late or not _repeated_lately(alert, now):
+                AlertEvent.objects.create(
+                    alert=alert, kind=AlertEvent.Kind.REPEATED, at=now, note=repeat_note or _repeat_note(at, late),
+                    details={"late": late, **({"fix_time": at.isoformat()} if at is not None else {})},
+                )  # fmt: skip
         alert.refresh_from_db()
         return alert, False
     raise RuntimeError(f"could not open or update the alert {key!r}")
+
+
+def _repeated_lately(alert: Alert, now: dt.datetime) -> bool:
+    """A plain repeat already on the timeline within ``alert_repeat_entry_minutes`` (the count still rises)."""
+    since = now - dt.timedelta(minutes=rules().alert_repeat_entry_minutes)
+    return AlertEvent.objects.filter(alert=alert, kind=AlertEvent.Kind.REPEATED, at__gte=since).exists()
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A moment as an officer reads it on a timeline: local (China) time, to the second."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _repeat_note(at: dt.datetime | None, late: bool) -> str:
+    when = f"，时间 {local_time(at)}" if at is not None else ""
+    return f"再次发生{when}{'（补传数据）' if late else ''}"
 
 
 def _may_act(user: User, alert: Alert) -> None:
@@ -142,7 +186,10 @@ def acknowledge_alert(*, alert: Alert, by: User, note: str = "") -> Alert:
 
 
 def assign_alert(*, alert: Alert, by: User, assignee: User, note: str = "") -> Alert:
+    """指派 to someone who may see the alert, open its person's file and see location data (assignees.py)."""
     _may_act(by, alert)
+    if not may_be_assigned(alert, assignee):
+        raise Invalid("指派对象无权查看该告警对象的档案或定位信息", {"field": "user_id"})
     if alert.state == AlertState.RESOLVED:
         raise Conflict("告警已办结，不能指派")
     now = timezone.now()

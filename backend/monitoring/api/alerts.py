@@ -10,10 +10,13 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Id
 from backend.core.audit import record_audit
 from backend.core.models import User
 from backend.monitoring.actions import alerts as actions
+from backend.monitoring.assignees import assignees
 from backend.monitoring.models import Alert
+from backend.monitoring.restricted import shown_events, withhold_out_of_reach
 
 router = Router(tags=["告警"])
 
@@ -22,7 +25,7 @@ class AlertFilters(Schema):
     state: str | None = None
     kind: str | None = None
     severity: str | None = None
-    person_id: int | None = None
+    person_id: Id | None = None
     mine: bool = Field(False, description="只看我负责或指派给我的")
 
 
@@ -50,6 +53,7 @@ class AlertOut(Schema):
     resolved_at: dt.datetime | None
     resolution: str
     details: dict
+    restricted: bool = Field(False, description="对象为未成年人或封存档案且本人无查阅授权：不含详情与备注")
 
 
 class EventOut(Schema):
@@ -66,15 +70,21 @@ class AlertDetailOut(AlertOut):
 
     @staticmethod
     def resolve_events(obj) -> list:
-        return list(obj.events.all())
+        return shown_events(obj, obj.events.all())
 
 
 class NoteIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class AssignIn(NoteIn):
-    user_id: int
+class AlertAssignIn(NoteIn):
+    user_id: Id
+
+
+class AlertAssigneeOut(Schema):
+    id: int
+    username: str
+    display_name: str
 
 
 class ResolveIn(Schema):
@@ -82,8 +92,13 @@ class ResolveIn(Schema):
     note: str = Field(min_length=1, max_length=2000)
 
 
-def _alert(request: HttpRequest, alert_id: int) -> Alert:
+def _alert(request: HttpRequest, alert_id: Id) -> Alert:
     return get_object_or_404(Alert.objects.visible_to(request.auth), pk=alert_id)
+
+
+def _shown(request: HttpRequest, alert: Alert) -> Alert:
+    """The alert as its reader may see it: without its person's data when the file is out of reach."""
+    return withhold_out_of_reach(request.auth, [alert])[0]
 
 
 @router.get("", response=Page[AlertOut], summary="告警列表")
@@ -97,30 +112,45 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters], page: Query[
         from django.db.models import Q
 
         queryset = queryset.filter(Q(owner=request.auth) | Q(assignee=request.auth))
-    return paginate(queryset, page)
+    result = paginate(queryset, page)
+    withhold_out_of_reach(request.auth, result["items"])
+    return result
 
 
 @router.get("/{int:alert_id}", response=AlertDetailOut, summary="告警详情与处理记录（读取留痕）")
-def get_alert(request: HttpRequest, alert_id: int):
+def get_alert(request: HttpRequest, alert_id: Id):
     alert = _alert(request, alert_id)
     record_audit(actor=request.auth, action="alert.read", target=alert)
-    return alert
+    return _shown(request, alert)
 
 
 @router.post("/{int:alert_id}/acknowledge", response=AlertOut, summary="签收")
-def acknowledge(request: HttpRequest, alert_id: int, payload: NoteIn):
-    return actions.acknowledge_alert(alert=_alert(request, alert_id), by=request.auth, note=payload.note)
+def acknowledge(request: HttpRequest, alert_id: Id, payload: NoteIn):
+    alert = actions.acknowledge_alert(alert=_alert(request, alert_id), by=request.auth, note=payload.note)
+    return _shown(request, alert)
 
 
 @router.post("/{int:alert_id}/assign", response=AlertOut, summary="指派")
-def assign(request: HttpRequest, alert_id: int, payload: AssignIn):
+def assign(request: HttpRequest, alert_id: Id, payload: AlertAssignIn):
     alert = _alert(request, alert_id)
     assignee = get_object_or_404(User.objects.visible_to(request.auth), pk=payload.user_id)
-    return actions.assign_alert(alert=alert, by=request.auth, assignee=assignee, note=payload.note)
+    return _shown(
+        request, actions.assign_alert(alert=alert, by=request.auth, assignee=assignee, note=payload.note)
+    )
+
+
+@router.get(
+    "/{int:alert_id}/assignees",
+    response=list[AlertAssigneeOut],
+    summary="可指派的人员（能查看该对象档案与定位信息的司法所、县级工作人员）",
+)
+def list_assignees(request: HttpRequest, alert_id: Id):
+    return assignees(_alert(request, alert_id), request.auth)
 
 
 @router.post("/{int:alert_id}/resolve", response=AlertOut, summary="办结（须填写结论与处置情况）")
-def resolve(request: HttpRequest, alert_id: int, payload: ResolveIn):
-    return actions.resolve_alert(
+def resolve(request: HttpRequest, alert_id: Id, payload: ResolveIn):
+    alert = actions.resolve_alert(
         alert=_alert(request, alert_id), by=request.auth, resolution=payload.resolution, note=payload.note
     )
+    return _shown(request, alert)

@@ -13,10 +13,12 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate, paginate_by_time
+from backend.api.types import Id, Moment
 from backend.core.audit import record_audit
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction
 from backend.monitoring.actions import devices as actions
+from backend.monitoring.actions.registration import reset_registration
 from backend.monitoring.models import Device, GatewayStats, Position
 from backend.people.models import Person
 
@@ -25,7 +27,7 @@ gateway_router = Router(tags=["定位网关"])
 
 
 class DeviceIn(Schema):
-    jurisdiction_id: int
+    jurisdiction_id: Id
     kind: Literal["tag", "phone", "watch"]
     protocol: Literal["osmand", "jt808", "gt06", "h02", "watch"]
     identifier: str | None = Field(
@@ -56,6 +58,10 @@ class DeviceOut(Schema):
     last_fix_at: dt.datetime | None
     battery_pct: int | None
     registered_at: dt.datetime | None
+    registered_maker: str = Field(description="JT/T 808：首次注册时终端报告的制造商 ID（此后重复注册被拒）")
+    registered_model: str = Field(description="JT/T 808：首次注册时的终端型号")
+    registered_terminal_id: str = Field(description="JT/T 808：首次注册时的终端 ID")
+    refused_registrations: int = Field(description="当前统计窗口内被拒的重复注册次数")
 
     @staticmethod
     def resolve_identifier(obj) -> str | None:
@@ -70,14 +76,14 @@ class ProvisionedOut(DeviceOut):
     credential: str | None = Field(description="OsmAnd 设备标识或 JT/T 808 鉴权码，仅此一次显示")
 
 
-class AssignIn(Schema):
-    person_id: int
+class DeviceAssignIn(Schema):
+    person_id: Id
 
 
 class DeviceFilters(Schema):
     protocol: str | None = None
     kind: str | None = None
-    person_id: int | None = None
+    person_id: Id | None = None
     status: Literal["online", "offline", "never"] | None = None
 
 
@@ -98,6 +104,7 @@ class PositionOut(Schema):
     alarms: list[str]
     late: bool
     archive: bool
+    implausible: bool = Field(description="异常跳变：相对上一个可信定位点不可能到达；不参与区域判断")
 
     @staticmethod
     def resolve_lat(obj) -> float | None:
@@ -113,11 +120,11 @@ class PositionOut(Schema):
 
 
 class PositionRange(CursorParams):
-    from_: dt.datetime = Field(alias="from")
-    to: dt.datetime
+    from_: Moment = Field(alias="from")
+    to: Moment
 
 
-def _device(request: HttpRequest, device_id: int) -> Device:
+def _device(request: HttpRequest, device_id: Id) -> Device:
     actions.may_manage_devices(request.auth)
     return get_object_or_404(Device.objects.visible_to(request.auth), pk=device_id)
 
@@ -157,12 +164,12 @@ def provision(request: HttpRequest, payload: DeviceIn):
 
 
 @router.get("/{int:device_id}", response=DeviceOut, summary="设备详情")
-def get_device(request: HttpRequest, device_id: int):
+def get_device(request: HttpRequest, device_id: Id):
     return _device(request, device_id)
 
 
 @router.patch("/{int:device_id}", response=DeviceOut, summary="修改型号或备注名")
-def update_device(request: HttpRequest, device_id: int, payload: DevicePatch):
+def update_device(request: HttpRequest, device_id: Id, payload: DevicePatch):
     device = _device(request, device_id)
     changed = {k: v for k, v in payload.dict().items() if v is not None}
     if changed:
@@ -175,25 +182,37 @@ def update_device(request: HttpRequest, device_id: int, payload: DevicePatch):
 
 
 @router.post("/{int:device_id}/assign", response=DeviceOut, summary="绑定到人员")
-def assign(request: HttpRequest, device_id: int, payload: AssignIn):
+def assign(request: HttpRequest, device_id: Id, payload: DeviceAssignIn):
     device = _device(request, device_id)
     person = get_object_or_404(Person.objects.visible_to(request.auth), pk=payload.person_id)
     return actions.assign_device(by=request.auth, device=device, person=person)
 
 
 @router.post("/{int:device_id}/unassign", response=DeviceOut, summary="解除绑定")
-def unassign(request: HttpRequest, device_id: int):
+def unassign(request: HttpRequest, device_id: Id):
     return actions.unassign_device(by=request.auth, device=_device(request, device_id))
 
 
+@router.post(
+    "/{int:device_id}/reset-registration",
+    response=DeviceOut,
+    summary="重置终端注册（允许下一次注册并重新绑定）",
+)
+def reset_device_registration(request: HttpRequest, device_id: Id):
+    return reset_registration(by=request.auth, device=_device(request, device_id))
+
+
 @router.get("/{int:device_id}/positions", response=Page[PositionOut], summary="轨迹（按时间，读取留痕）")
-def positions(request: HttpRequest, device_id: int, period: Query[PositionRange]):
+def positions(request: HttpRequest, device_id: Id, period: Query[PositionRange]):
     device = _device(request, device_id)
     if period.to <= period.from_:
         raise Invalid("结束时间必须晚于开始时间", {"field": "to"})
     if period.to - period.from_ > dt.timedelta(days=93):
         raise Invalid("一次最多查询 93 天的轨迹", {"field": "to"})
-    queryset = Position.objects.filter(device=device, fix_time__gte=period.from_, fix_time__lt=period.to)
+    # Only the fixes of people the reader may open (a minor's or sealed file needs a grant), and of no one.
+    queryset = Position.objects.on_device_seen_by(device, request.auth).filter(
+        fix_time__gte=period.from_, fix_time__lt=period.to
+    )
     page = paginate_by_time(queryset, period, "fix_time")
     record_audit(
         actor=request.auth, action="device.read_positions", target=device,

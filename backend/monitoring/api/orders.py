@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Day, Id
 from backend.core.models import User
 from backend.monitoring.actions import orders as actions
 from backend.monitoring.models import LocationOrder
@@ -20,26 +21,26 @@ router = Router(tags=["电子定位"])
 
 
 class OrderIn(Schema):
-    case_id: int
+    case_id: Id
     ground: str = Field(description="适用情形 1–5（社区矫正法第二十九条）")
     facts: str = Field(min_length=1, max_length=4000)
-    approved_by_id: int
-    approved_on: dt.date
-    starts_on: dt.date
-    ends_on: dt.date
-    notice_signed_on: dt.date
-    procuratorate_copy_sent_on: dt.date | None = None
+    approved_by_id: Id
+    approved_on: Day
+    starts_on: Day
+    ends_on: Day
+    notice_signed_on: Day
+    procuratorate_copy_sent_on: Day | None = None
 
 
 class RenewIn(Schema):
-    new_end: dt.date
+    new_end: Day
     reassessment: str = Field(min_length=1, max_length=4000)
-    approved_by_id: int
-    approved_on: dt.date
+    approved_by_id: Id
+    approved_on: Day
 
 
 class EndIn(Schema):
-    on: dt.date | None = None
+    on: Day | None = None
     reason: str = Field(min_length=1, max_length=200)
 
 
@@ -75,11 +76,11 @@ class OrderOut(Schema):
 
 
 class OrderFilters(Schema):
-    person_id: int | None = None
+    person_id: Id | None = None
     status: str | None = Field(None, description="active / pending / ended")
 
 
-def _order(request: HttpRequest, order_id: int) -> LocationOrder:
+def _order(request: HttpRequest, order_id: Id) -> LocationOrder:
     return get_object_or_404(LocationOrder.objects.visible_to(request.auth), pk=order_id)
 
 
@@ -110,12 +111,12 @@ def grant(request: HttpRequest, payload: OrderIn):
 
 
 @router.get("/{int:order_id}", response=OrderOut, summary="电子定位决定详情")
-def get_order(request: HttpRequest, order_id: int):
+def get_order(request: HttpRequest, order_id: Id):
     return _order(request, order_id)
 
 
 @router.post("/{int:order_id}/renew", response=OrderOut, summary="延长（须复查评估，每次不超过 3 个月）")
-def renew(request: HttpRequest, order_id: int, payload: RenewIn):
+def renew(request: HttpRequest, order_id: Id, payload: RenewIn):
     order = _order(request, order_id)
     approver = get_object_or_404(
         User.objects.filter(jurisdiction__in=order.person.jurisdiction.ancestors()), pk=payload.approved_by_id
@@ -127,7 +128,7 @@ def renew(request: HttpRequest, order_id: int, payload: RenewIn):
 
 
 @router.post("/{int:order_id}/end", response=OrderOut, summary="提前解除")
-def end(request: HttpRequest, order_id: int, payload: EndIn):
+def end(request: HttpRequest, order_id: Id, payload: EndIn):
     return actions.end_order(
         by=request.auth,
         order=_order(request, order_id),

@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, paginate, paginate_by_time
+from backend.api.types import Id, Int64, Moment
 from backend.core.audit import record_audit
 from backend.core.errors import Forbidden, Invalid
 from backend.monitoring.actions import zones as actions
@@ -34,12 +35,12 @@ class ZoneIn(Schema):
     geometry: dict[str, Any] = Field(
         description='{"type": "circle", "lat", "lon", "radius_m"} 或 GeoJSON Polygon/MultiPolygon'
     )
-    person_id: int | None = None
-    layer_id: int | None = None
+    person_id: Id | None = None
+    layer_id: Id | None = None
     schedule: list[WindowIn] = []
-    confirm_fixes: int = 2
-    confirm_seconds: int = 60
-    clear_fixes: int = 2
+    confirm_fixes: Int64 = 2
+    confirm_seconds: Int64 = 60
+    clear_fixes: Int64 = 2
     margin_m: float | None = Field(
         None,
         description="缓冲距离（米）；不填：允许区域按默认容差（150 米，且不超过区域等效半径的四分之一），禁止区域为 0",
@@ -50,9 +51,9 @@ class ZonePatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=100)
     geometry: dict[str, Any] | None = None
     schedule: list[WindowIn] | None = None
-    confirm_fixes: int | None = None
-    confirm_seconds: int | None = None
-    clear_fixes: int | None = None
+    confirm_fixes: Int64 | None = None
+    confirm_seconds: Int64 | None = None
+    clear_fixes: Int64 | None = None
     margin_m: float | None = Field(None, description="缓冲距离（米）；传 null 恢复默认容差")
     active: bool | None = None
 
@@ -78,12 +79,12 @@ def feature(zone: Zone) -> dict:
     }  # fmt: skip
 
 
-def _zone(request: HttpRequest, zone_id: int) -> Zone:
+def _zone(request: HttpRequest, zone_id: Id) -> Zone:
     return get_object_or_404(Zone.objects.visible_to(request.auth), pk=zone_id)
 
 
 @router.get("", summary="区域（GeoJSON FeatureCollection）")
-def list_zones(request: HttpRequest, page: Query[CursorParams], person_id: int | None = None):
+def list_zones(request: HttpRequest, page: Query[CursorParams], person_id: Id | None = None):
     queryset = Zone.objects.visible_to(request.auth)
     if person_id is not None:
         queryset = queryset.filter(person_id=person_id)
@@ -118,25 +119,25 @@ def create_zone(request: HttpRequest, payload: ZoneIn):
 
 
 @router.get("/{int:zone_id}", summary="区域详情（GeoJSON Feature，读取留痕）")
-def get_zone(request: HttpRequest, zone_id: int):
+def get_zone(request: HttpRequest, zone_id: Id):
     zone = _zone(request, zone_id)
     record_audit(actor=request.auth, action="zone.read", target=zone)
     return feature(zone)
 
 
 @router.patch("/{int:zone_id}", summary="修改区域（停用：active=false）")
-def update_zone(request: HttpRequest, zone_id: int, payload: ZonePatch):
+def update_zone(request: HttpRequest, zone_id: Id, payload: ZonePatch):
     values = payload.dict(exclude_unset=True)
     return feature(actions.update_zone(by=request.auth, zone=_zone(request, zone_id), **values))
 
 
 class TrackQuery(CursorParams):
-    from_: dt.datetime = Field(alias="from")
-    to: dt.datetime
+    from_: Moment = Field(alias="from")
+    to: Moment
 
 
 @track_router.get("/{int:person_id}/track", summary="人员轨迹（GeoJSON，按时间分页，读取留痕）")
-def track(request: HttpRequest, person_id: int, period: Query[TrackQuery]):
+def track(request: HttpRequest, person_id: Id, period: Query[TrackQuery]):
     if not request.auth.has_role(*OFFICE_ROLES):
         raise Forbidden("定位信息仅用于社区矫正工作，仅限司法所与县级工作人员查看")
     person = get_object_or_404(Person.objects.visible_to(request.auth), pk=person_id)
@@ -144,7 +145,7 @@ def track(request: HttpRequest, person_id: int, period: Query[TrackQuery]):
         raise Invalid("时间范围须为 93 天以内且结束晚于开始", {"field": "to"})
     positions = [
         device.filter(fix_time__gte=period.from_, fix_time__lt=period.to, point__isnull=False)
-        for device in Position.objects.of_person_by_device(person)
+        for device in Position.objects.of_person_by_device(person, seen_by=request.auth)
     ]
     page = paginate_by_time(positions, period, "fix_time")
     record_audit(
@@ -162,6 +163,7 @@ def track(request: HttpRequest, person_id: int, period: Query[TrackQuery]):
                 "device_id": p.device_id,
                 "late": p.late,
                 "archive": p.archive,
+                "implausible": p.implausible,  # an impossible jump: not part of the track (docs/monitoring.md)
                 "alarms": p.alarms,
             },
         }

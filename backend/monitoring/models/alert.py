@@ -18,8 +18,11 @@ class AlertKind(models.TextChoices):
     SEPARATION = "separation", "疑似人机分离"
     ABSCONDING = "absconding", "疑似脱管"
     ORDER_ENDED_TAG = "order_ended_tag", "电子定位期限已满，须拆除设备"
+    REGISTRATION_REFUSED = "registration_refused", "终端被重复注册（疑似冒用）"
+    IMPLAUSIBLE_FIXES = "implausible_fixes", "定位反复异常跳变（疑似伪造定位或设备故障）"
     MISSED_INTAKE = "missed_intake", "逾期未报到（漏管）"
     MISSED_CHECKIN = "missed_checkin", "未按时签到或报告"
+    CHECKIN_UNVERIFIED = "checkin_unverified", "手机签到位置不在允许区域"
     LEAVE_OVERDUE = "leave_overdue", "外出逾期未销假"
     FOLLOWUP_DUE = "followup_due", "随访逾期"
     NOTIFY_FAILED = "notify_failed", "告警未能送达"
@@ -155,6 +158,7 @@ class AlertEvent(models.Model):
         NOTE = "note", "备注"
         RESOLVED = "resolved", "办结"
         SEVERITY_RAISED = "severity_raised", "升级严重程度"
+        REPEATED = "repeated", "再次发生"  # one per occurrence counted on the open alert
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

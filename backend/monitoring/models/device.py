@@ -57,6 +57,15 @@ class Device(models.Model):
     # JT/T 808: SHA-256 of the auth code issued in the 0x8100 reply; the terminal presents it in 0x0102.
     auth_code_digest = models.CharField(max_length=64, blank=True, default="")
     registered_at = models.DateTimeField(null=True, blank=True)
+    # JT/T 808: who registered (0x0100 maker, model, terminal id), bound on the first registration.  A
+    # second 0x0100 is refused (0x8100 result 3) until an officer resets it (``reset_registration``);
+    # a terminal that authenticates with its provisioned code counts as registered too.
+    registered_maker = models.CharField("注册制造商", max_length=64, blank=True, default="")
+    registered_model = models.CharField("注册终端型号", max_length=64, blank=True, default="")
+    registered_terminal_id = models.CharField("注册终端 ID", max_length=64, blank=True, default="")
+    # Refused re-registrations in the current window (rules().jt808_reregistration_alert_*).
+    refused_registrations = models.PositiveIntegerField(default=0)
+    refused_registrations_since = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_fix_at = models.DateTimeField(null=True, blank=True)
     battery_pct = models.PositiveSmallIntegerField(null=True, blank=True)

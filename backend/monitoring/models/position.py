@@ -20,18 +20,69 @@ class PositionQuerySet(models.QuerySet):
     Each range covers only the time the person can have fixes on that device (``worn_devices``), so a
     tag worn by others for years after is not read through."""
 
-    def of_person(self, person) -> PositionQuerySet:
-        """One queryset, for reads of everything in a period."""
-        person_id, ranges = _ranges(person)
+    def of_person(self, person, seen_by=None) -> PositionQuerySet:
+        """One queryset, for reads of everything in a period; with ``seen_by`` (a reader), only the fixes
+        that reader may see (``seen_on_devices_q``)."""
+        person_id, ranges = _ranges(person, seen_by)
         if not ranges:
             return self.none()
         return self.filter(functools.reduce(operator.or_, ranges), person_id=person_id)
 
-    def of_person_by_device(self, person) -> list[PositionQuerySet]:
+    def of_person_by_device(self, person, seen_by=None) -> list[PositionQuerySet]:
         """One queryset per device, for reads in time order with a limit: each is a short ordered scan
         of the index, merged by ``backend.api.pagination.first_in_order`` / ``paginate_by_time``."""
-        person_id, ranges = _ranges(person)
+        person_id, ranges = _ranges(person, seen_by)
         return [self.filter(on_device, person_id=person_id) for on_device in ranges]
+
+    def on_device_seen_by(self, device, user) -> PositionQuerySet:
+        """A device's fixes that ``user`` may see (``seen_on_devices_q``)."""
+        return self.filter(seen_on_devices_q(user, [device.pk])[device.pk], device_id=device.pk)
+
+
+def seen_on_devices_q(user, device_ids) -> dict[int, models.Q]:
+    """Per device, the fixes ``user`` may see (docs/security.md, "Scoping"): a fix is its wearer's — the
+    person whose wearing spell (佩戴记录) covers its fix time, and the person the gateway attributed it to
+    (the two differ when a device uploads buffered fixes after it changed hands, or for the few seconds
+    the gateway's directory lags an assignment).  It is shown only when every one of them is a person
+    ``user`` may open (``Person.objects.visible_to``: a minor's or sealed file needs a grant); a fix of no
+    one (the device in a drawer) is shown to whoever may see the device, which the caller has checked."""
+    from backend.monitoring.models.device import Device, DeviceAssignment
+    from backend.people.models import Person
+
+    spells: dict[int, list[tuple[int, dt.datetime | None, dt.datetime | None]]] = {d: [] for d in device_ids}
+    for device, person, started, ended in DeviceAssignment.objects.filter(
+        device_id__in=device_ids
+    ).values_list("device_id", "person_id", "started_at", "ended_at"):
+        spells[device].append((person, started, ended))
+    holders = Device.objects.filter(pk__in=device_ids, person__isnull=False).values_list(
+        "pk", "person_id", "assigned_at"
+    )
+    for device, person, since in holders:  # a holder set without a wearing record still wears it
+        if not any(p == person and ended is None for p, _, ended in spells[device]):
+            spells[device].append((person, since, None))
+    wearers = {person for rows in spells.values() for person, _, _ in rows}
+    seen = (
+        set(Person.objects.visible_to(user).filter(pk__in=wearers).values_list("pk", flat=True))
+        if wearers
+        else set()
+    )
+    result = {}
+    for device, rows in spells.items():
+        q = models.Q(person__isnull=True) | models.Q(person_id__in=sorted(seen))
+        for person, started, ended in rows:
+            if person in seen:
+                continue
+            if started is None and ended is None:
+                q = models.Q(pk__in=[])
+                break
+            spell = models.Q()
+            if started is not None:
+                spell &= models.Q(fix_time__gte=started)
+            if ended is not None:
+                spell &= models.Q(fix_time__lt=ended)
+            q &= ~spell
+        result[device] = q
+    return result
 
 
 Window = tuple[dt.datetime | None, dt.datetime | None]
@@ -69,10 +120,16 @@ def worn_devices(person_id: int) -> dict[int, Window]:
     return windows
 
 
-def _ranges(person) -> tuple[int, list[models.Q]]:
-    """The person's id, and one range of the (device, fix_time) index per device they have worn."""
+def _ranges(person, seen_by=None) -> tuple[int, list[models.Q]]:
+    """The person's id, and one range of the (device, fix_time) index per device they have worn (with
+    ``seen_by``, narrowed to the fixes that reader may see)."""
     person_id = getattr(person, "pk", person)
-    return person_id, [_in_range(device, window) for device, window in worn_devices(person_id).items()]
+    windows = worn_devices(person_id)
+    ranges = [_in_range(device, window) for device, window in windows.items()]
+    if seen_by is not None and windows:
+        seen = seen_on_devices_q(seen_by, list(windows))
+        ranges = [q & seen[device] for q, device in zip(ranges, windows, strict=True)]
+    return person_id, ranges
 
 
 def _in_range(device: int, window: Window) -> models.Q:
@@ -116,6 +173,9 @@ class Position(models.Model):
     alarms = models.CharField(max_length=200, blank=True, default="")
     late = models.BooleanField(default=False)
     archive = models.BooleanField(default=False)
+    # An impossible jump from the device's last plausible fix (filters.reject_reason, "impossible_jump"):
+    # stored to be seen, never judged against zones nor drawn as part of the track.
+    implausible = models.BooleanField(default=False)
     attributes = EncryptedJSONField(null=True)
 
     objects = PositionQuerySet.as_manager()

@@ -106,6 +106,12 @@ class ZoneState(models.Model):
     late_breach_fixes = models.PositiveIntegerField(default=0)
     late_breach_since = models.DateTimeField(null=True, blank=True)
     late_fix_time = models.DateTimeField(null=True, blank=True)
+    # Excursions counted once each (docs/monitoring.md, "Repeats"): the live violation's span (from its
+    # first breaching fix to the fix that cleared it; open while it lasts), and the start of the last
+    # late streak counted — a back-fill inside the one, or the same streak sent again, adds nothing.
+    violation_since = models.DateTimeField(null=True, blank=True)
+    violation_until = models.DateTimeField(null=True, blank=True)
+    late_counted_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "zone"], name="zone_state_once")]

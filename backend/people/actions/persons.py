@@ -140,7 +140,8 @@ def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -
             person.save()
             _replace_children(person, data)
             if person.is_restricted:
-                _grant(person=person, user=by, by=by, reason="建档人", days=3650)
+                # As long as any grant may run; then a county head renews it with a reason.
+                _grant(person=person, user=by, by=by, reason="建档人", days=rules().access_grant_max_days)
             record_audit(
                 actor=by, action="person.create", target=person, details={"restricted": person.is_restricted}
             )
@@ -187,8 +188,9 @@ def grant_access(*, by: User, person: Person, user: User, reason: str, days: int
         raise Conflict("该档案不是未成年人或封存档案，无需授权")
     if not reason.strip():
         raise Invalid("请填写授权依据", {"field": "reason"})
-    if not 1 <= days <= 366:
-        raise Invalid("授权期限应在 1 到 366 天之间", {"field": "days"})
+    longest = rules().access_grant_max_days
+    if not 1 <= days <= longest:
+        raise Invalid(f"授权期限应在 1 到 {longest} 天之间", {"field": "days"})
     if user.jurisdiction is None or not by.jurisdiction.contains(user.jurisdiction):
         raise Forbidden("只能授权本辖区的工作人员")
     with transaction.atomic():

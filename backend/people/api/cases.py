@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Id
 from backend.core.audit import record_audit
 from backend.core.errors import Invalid
 from backend.core.models import User
@@ -38,13 +39,13 @@ _RELATED = ("correction", "aftercare", "mental_health", "team")
 
 
 class CaseFilters(Schema):
-    person_id: int | None = None
+    person_id: Id | None = None
     kind: str | None = None
     status: str | None = None
     category: str | None = None
 
 
-def _case(request: HttpRequest, case_id: int) -> Case:
+def _case(request: HttpRequest, case_id: Id) -> Case:
     return get_object_or_404(
         Case.objects.visible_to(request.auth).select_related(*_RELATED, "person"), pk=case_id
     )
@@ -60,7 +61,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters], page: Query[Cu
 
 
 @router.get("/{int:case_id}", response=CaseOut, summary="案件详情（读取留痕）")
-def get_case(request: HttpRequest, case_id: int):
+def get_case(request: HttpRequest, case_id: Id):
     case = _case(request, case_id)
     record_audit(
         actor=request.auth,
@@ -90,7 +91,7 @@ def open_case(request: HttpRequest, payload: CaseIn):
 
 
 @router.patch("/{int:case_id}", response=CaseOut, summary="修改案件信息（状态变更请用 transitions）")
-def update_case(request: HttpRequest, case_id: int, payload: CasePatch):
+def update_case(request: HttpRequest, case_id: Id, payload: CasePatch):
     case = _case(request, case_id)
     officer = None
     if payload.officer_id is not None:
@@ -107,45 +108,45 @@ def update_case(request: HttpRequest, case_id: int, payload: CasePatch):
 
 
 @router.post("/{int:case_id}/transitions", response=CaseOut, summary="状态变更（报到、外出、解除、终止 …）")
-def transition(request: HttpRequest, case_id: int, payload: TransitionIn):
+def transition(request: HttpRequest, case_id: Id, payload: TransitionIn):
     case = transition_case(by=request.auth, case=_case(request, case_id), **payload.dict())
     return case_view(_case(request, case.pk), request.auth)
 
 
 @router.get("/{int:case_id}/transitions", response=list[TransitionOut], summary="状态变更记录")
-def list_transitions(request: HttpRequest, case_id: int):
+def list_transitions(request: HttpRequest, case_id: Id):
     return list(_case(request, case_id).transitions.order_by("at", "id"))
 
 
 @router.post("/{int:case_id}/marks", response={201: MarkOut}, summary="分类调整 / 风险评估")
-def add_mark(request: HttpRequest, case_id: int, payload: MarkIn):
+def add_mark(request: HttpRequest, case_id: Id, payload: MarkIn):
     return Status(201, actions.record_mark(by=request.auth, case=_case(request, case_id), **payload.dict()))
 
 
 @router.get("/{int:case_id}/marks", response=list[MarkOut], summary="分类与风险历史")
-def list_marks(request: HttpRequest, case_id: int):
+def list_marks(request: HttpRequest, case_id: Id):
     case = _case(request, case_id)
     record_audit(actor=request.auth, action="case.read_marks", target=case)
     return list(case.marks.all())
 
 
 @router.post("/{int:case_id}/placements", response={201: PlacementOut}, summary="安置记录")
-def add_placement(request: HttpRequest, case_id: int, payload: PlacementIn):
+def add_placement(request: HttpRequest, case_id: Id, payload: PlacementIn):
     return Status(201, actions.add_placement(by=request.auth, case=_case(request, case_id), **payload.dict()))
 
 
 @router.get("/{int:case_id}/placements", response=list[PlacementOut], summary="安置记录列表")
-def list_placements(request: HttpRequest, case_id: int):
+def list_placements(request: HttpRequest, case_id: Id):
     return list(_case(request, case_id).placements.order_by("start_on", "id"))
 
 
 @router.post("/{int:case_id}/emergencies", response={201: EmergencyOut}, summary="应急处置记录")
-def add_emergency(request: HttpRequest, case_id: int, payload: EmergencyIn):
+def add_emergency(request: HttpRequest, case_id: Id, payload: EmergencyIn):
     return Status(201, actions.add_emergency(by=request.auth, case=_case(request, case_id), **payload.dict()))
 
 
 @router.get("/{int:case_id}/emergencies", response=list[EmergencyOut], summary="应急处置记录列表（卫生人员）")
-def list_emergencies(request: HttpRequest, case_id: int):
+def list_emergencies(request: HttpRequest, case_id: Id):
     case = _case(request, case_id)
     if not sees_health_fields(request.auth):
         from backend.core.errors import Forbidden

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Id, Int64
 from backend.core.audit import record_audit
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction, User
@@ -34,12 +35,12 @@ router = Router(tags=["人员"])
 
 
 class PersonFilters(Schema):
-    jurisdiction_id: int | None = None
+    jurisdiction_id: Id | None = None
     case_kind: str | None = None
     status: str | None = None
     category: str | None = None
     aftercare_risk: str | None = None
-    risk_level: int | None = None
+    risk_level: Int64 | None = None
     colour: str | None = None
     # Exact search (also as POST /persons/search, which keeps the value out of URLs and proxy logs).
     id_number: str | None = None
@@ -123,7 +124,7 @@ def search_persons(request: HttpRequest, payload: SearchIn, page: Query[CursorPa
     return _page(request, queryset, page, "person.search", used)
 
 
-def person_in_reach(user: User, person_id: int, *, cases=None) -> Person:
+def person_in_reach(user: User, person_id: Id, *, cases=None) -> Person:
     """One person ``user`` may see, with phones, contacts and cases; out of reach → 404.
 
     A case is visible exactly when its person is (``CaseQuerySet.scope_q``), so the person's cases come
@@ -144,7 +145,7 @@ def person_in_reach(user: User, person_id: int, *, cases=None) -> Person:
 
 
 @router.get("/{int:person_id}", response=PersonOut, summary="人员档案（读取留痕）")
-def get_person(request: HttpRequest, person_id: int):
+def get_person(request: HttpRequest, person_id: Id):
     person = person_in_reach(request.auth, person_id)
     view = person_view(person, request.auth)
     record_audit(actor=request.auth, action="person.read", target=person, details={"access": view["access"]})
@@ -170,21 +171,21 @@ def create_person(request: HttpRequest, payload: PersonIn):
 
 
 @router.patch("/{int:person_id}", response=PersonOut, summary="修改档案")
-def update_person(request: HttpRequest, person_id: int, payload: PersonFields):
+def update_person(request: HttpRequest, person_id: Id, payload: PersonFields):
     person = person_in_reach(request.auth, person_id)
     actions.update_person(by=request.auth, person=person, data=_data(payload))
     return person_view(person_in_reach(request.auth, person_id), request.auth)
 
 
 @router.get("/{int:person_id}/grants", response=list[GrantOut], summary="查阅授权（未成年人/封存档案）")
-def list_grants(request: HttpRequest, person_id: int):
+def list_grants(request: HttpRequest, person_id: Id):
     actions.may_grant(request.auth)  # before the lookup: others must not learn that a restricted file exists
     person = get_object_or_404(Person.objects.in_subtree_of(request.auth), pk=person_id)
     return list(AccessGrant.objects.filter(person=person).order_by("-granted_at"))
 
 
 @router.post("/{int:person_id}/grants", response={201: GrantOut}, summary="授权查阅未成年人或封存档案")
-def create_grant(request: HttpRequest, person_id: int, payload: GrantIn):
+def create_grant(request: HttpRequest, person_id: Id, payload: GrantIn):
     # The county head finds the file by its place in the tree, not through visible_to (which hides it).
     actions.may_grant(request.auth)  # before the lookup: others must not learn that a restricted file exists
     person = get_object_or_404(Person.objects.in_subtree_of(request.auth), pk=person_id)
@@ -198,7 +199,7 @@ def create_grant(request: HttpRequest, person_id: int, payload: GrantIn):
 
 
 @router.delete("/{int:person_id}/grants/{int:grant_id}", response=GrantOut, summary="撤销查阅授权")
-def revoke_grant(request: HttpRequest, person_id: int, grant_id: int):
+def revoke_grant(request: HttpRequest, person_id: Id, grant_id: Id):
     actions.may_grant(request.auth)  # before the lookup: others must not learn that a restricted file exists
     person = get_object_or_404(Person.objects.in_subtree_of(request.auth), pk=person_id)
     return actions.revoke_grant(

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from backend.api.types import Day, Id, Int64, Moment
 from backend.people.idcard import DocumentType
 
 DocType = Literal[
@@ -38,7 +39,7 @@ class PersonFields(Schema):
     id_type: DocType | None = None
     id_number: str | None = Field(None, min_length=3, max_length=40)
     gender: GenderIn | None = None
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     ethnicity: str | None = Field(None, max_length=16)
     household_address: str | None = Field(None, max_length=200)
     residence_address: str | None = Field(None, max_length=200)
@@ -51,7 +52,7 @@ class PersonFields(Schema):
 
 
 class PersonIn(PersonFields):
-    jurisdiction_id: int
+    jurisdiction_id: Id
     name: str = Field(min_length=1, max_length=64)
     id_number: str = Field(min_length=3, max_length=40)
 
@@ -127,9 +128,9 @@ class PersonOut(Schema):
 
 
 class GrantIn(Schema):
-    user_id: int
+    user_id: Id
     reason: str = Field(min_length=1, max_length=500)
-    days: int = Field(30, ge=1, le=366)
+    days: Int64 = Field(30, ge=1, description="授权天数（1 至规则 access_grant_max_days，默认 366 天）")
 
 
 class GrantOut(Schema):
@@ -148,17 +149,17 @@ class CorrectionIn(Schema):
     sentence_type: Literal["01", "02", "03", "04"]
     crime: str = Field(min_length=1, max_length=200)
     court: str = Field(min_length=1, max_length=100)
-    judgment_effective_on: dt.date
-    term_start: dt.date
-    term_end: dt.date
+    judgment_effective_on: Day
+    term_start: Day
+    term_end: Day
     judgment: dict[str, Any] | None = None
     prohibition_orders: str | None = Field(None, max_length=2000)
 
 
 class AftercareIn(Schema):
     origin: Literal["prison_release", "correction_end"] = "prison_release"
-    release_on: dt.date
-    release_notice_on: dt.date | None = None
+    release_on: Day
+    release_notice_on: Day | None = None
     prison: str = Field("", max_length=100)
     key_person: bool = False
 
@@ -168,15 +169,15 @@ class MentalHealthIn(Schema):
         "schizophrenia", "schizoaffective", "delusional", "bipolar", "epilepsy", "intellectual"
     ]
     risk_level: int = Field(ge=0, le=5)
-    opened_on: dt.date
+    opened_on: Day
     treatment: dict[str, Any] | None = None
     medication: dict[str, Any] | None = None
 
 
 class CaseIn(Schema):
-    person_id: int
+    person_id: Id
     kind: Literal["correction", "aftercare", "mental_health"]
-    officer_id: int | None = None
+    officer_id: Id | None = None
     correction: CorrectionIn | None = None
     aftercare: AftercareIn | None = None
     mental_health: MentalHealthIn | None = None
@@ -237,7 +238,7 @@ class CaseOut(CaseSummary):
 
 
 class CasePatch(Schema):
-    officer_id: int | None = None
+    officer_id: Id | None = None
     details: dict[str, Any] | None = Field(
         None,
         description="矫正：crime, judgment, court, prohibition_orders, term_end；帮教：prison, key_person, "
@@ -247,7 +248,7 @@ class CasePatch(Schema):
 
 class TransitionIn(Schema):
     action: str = Field(min_length=1, max_length=32)
-    effective_on: dt.date | None = None
+    effective_on: Day | None = None
     reason: str = Field("", max_length=32)
     note: str | None = Field(None, max_length=2000)
     handover: dict[str, Any] | None = None
@@ -269,7 +270,7 @@ class TransitionOut(Schema):
 class MarkIn(Schema):
     kind: Literal["category", "aftercare_risk", "risk_level"]
     value: str = Field(min_length=1, max_length=16)
-    effective_on: dt.date
+    effective_on: Day
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -284,8 +285,8 @@ class MarkOut(Schema):
 
 class PlacementIn(Schema):
     kind: Literal["job", "self_employed", "school", "relief", "transitional_base"]
-    start_on: dt.date
-    end_on: dt.date | None = None
+    start_on: Day
+    end_on: Day | None = None
     note: str | None = Field(None, max_length=1000)
 
 
@@ -298,7 +299,7 @@ class PlacementOut(Schema):
 
 
 class EmergencyIn(Schema):
-    occurred_at: dt.datetime
+    occurred_at: Moment
     description: str = Field(min_length=1, max_length=4000)
 
 
@@ -315,7 +316,7 @@ class EmergencyOut(Schema):
 class MemberIn(Schema):
     role: str = Field(min_length=1, max_length=24)
     gender: Literal["male", "female"]
-    user_id: int | None = None
+    user_id: Id | None = None
     name: str | None = Field(None, max_length=64)
     phone: str | None = Field(None, max_length=32)
     trained_for_minors: bool = False

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Id
 from backend.core.audit import record_audit
 from backend.core.models import User
 from backend.people.actions import teams as actions
@@ -17,11 +18,11 @@ router = Router(tags=["小组"])
 
 
 class TeamFilters(Schema):
-    case_id: int | None = None
-    person_id: int | None = None
+    case_id: Id | None = None
+    person_id: Id | None = None
 
 
-def _team(request: HttpRequest, team_id: int) -> Team:
+def _team(request: HttpRequest, team_id: Id) -> Team:
     return get_object_or_404(Team.objects.visible_to(request.auth).select_related("case__person"), pk=team_id)
 
 
@@ -51,14 +52,14 @@ def list_teams(request: HttpRequest, filters: Query[TeamFilters], page: Query[Cu
 
 
 @router.get("/{int:team_id}", response=TeamOut, summary="小组详情（成员联系方式，读取留痕）")
-def get_team(request: HttpRequest, team_id: int):
+def get_team(request: HttpRequest, team_id: Id):
     team = _team(request, team_id)
     record_audit(actor=request.auth, action="team.read", target=team)
     return team_view(team)
 
 
 @router.post("/{int:team_id}/members", response={201: MemberOut}, summary="添加成员")
-def add_member(request: HttpRequest, team_id: int, payload: MemberIn):
+def add_member(request: HttpRequest, team_id: Id, payload: MemberIn):
     team = _team(request, team_id)
     user = None
     if payload.user_id is not None:
@@ -68,7 +69,7 @@ def add_member(request: HttpRequest, team_id: int, payload: MemberIn):
 
 
 @router.delete("/{int:team_id}/members/{int:member_id}", response=MemberOut, summary="移除成员")
-def remove_member(request: HttpRequest, team_id: int, member_id: int):
+def remove_member(request: HttpRequest, team_id: Id, member_id: Id):
     team = _team(request, team_id)
     return actions.remove_member(
         by=request.auth, member=get_object_or_404(TeamMember, pk=member_id, team=team)
@@ -76,5 +77,5 @@ def remove_member(request: HttpRequest, team_id: int, member_id: int):
 
 
 @router.post("/{int:team_id}/activate", response=TeamOut, summary="启用小组（检查成员构成要求）")
-def activate(request: HttpRequest, team_id: int):
+def activate(request: HttpRequest, team_id: Id):
     return team_view(actions.activate_team(by=request.auth, team=_team(request, team_id)))

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from backend.api.types import Id
 from backend.reports import exports
 
 router = Router(tags=["报表"])
@@ -40,7 +41,7 @@ def _download(export: exports.Export) -> HttpResponse:
 
 
 @router.get("/person/{int:person_id}.pdf", summary="个人档案 PDF（含所选时段的活动轨迹图；导出留痕）")
-def person_file(request: HttpRequest, person_id: int, period: Query[TrackPeriod]):
+def person_file(request: HttpRequest, person_id: Id, period: Query[TrackPeriod]):
     return _download(exports.export_person_file(by=request.auth, person_id=person_id, first=period.from_,
                                                 last=period.to))  # fmt: skip
 

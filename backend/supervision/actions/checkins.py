@@ -20,11 +20,14 @@ from django.utils import timezone
 from backend.core.audit import record_audit
 from backend.core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from backend.core.models import User
+from backend.core.rules import rules
+from backend.monitoring.actions.alerts import raise_alert
 from backend.monitoring.geo.classify import INSIDE, OUTSIDE, classify
-from backend.monitoring.models import Device, Protocol, Zone, ZoneKind
+from backend.monitoring.models import AlertKind, Device, Protocol, Severity, Zone, ZoneKind
 from backend.monitoring.zone_watch import prepare, schedule_of
 from backend.people.models import Case, CaseKind, CaseStatus, Person
 from backend.people.permissions import may_manage_case
+from backend.supervision.due import plan_many
 from backend.supervision.models import (
     HOUR_KINDS,
     Checkin,
@@ -34,7 +37,7 @@ from backend.supervision.models import (
     LeaveState,
     Period,
 )
-from backend.supervision.plans import SHANGHAI, cancel_plan_items, ensure_default_plan
+from backend.supervision.plans import SHANGHAI, cancel_plan_items, ensure_default_plan, plans_due
 from gps_gateway.directory import osmand_digest
 
 OFFICER_KINDS = (
@@ -196,7 +199,25 @@ def app_checkin(*, identifier: str, lat: float, lon: float, accuracy_m: float | 
             actor=None, actor_label=f"device:{device.pk}", action="checkin.app", target=checkin,
             details={"case": case.pk, "device": device.pk, "verified": verified},
         )  # fmt: skip
+        if verified is False:
+            _alert_unverified(checkin, case, device)
     return checkin
+
+
+UNVERIFIED_SEVERITY = {1: Severity.LOW, 2: Severity.MEDIUM, 3: Severity.HIGH, 4: Severity.CRITICAL}
+
+
+def _alert_unverified(checkin: Checkin, case: Case, device: Device) -> None:
+    """A check-in confidently outside the permitted area meets no duty (Checkin.objects.counting) and
+    tells the officer, at the severity the rules set; repeats count on the open alert of the case."""
+    severity = UNVERIFIED_SEVERITY.get(rules().checkin_unverified_alert_level)
+    if severity is None:
+        return
+    raise_alert(
+        kind=AlertKind.CHECKIN_UNVERIFIED, severity=severity, person=case.person, case=case, device=device,
+        subject=f"case:{case.pk}", at=checkin.at,
+        details={"checkin": checkin.pk, "case": case.pk, "device": device.pk, "at": checkin.at.isoformat()},
+    )  # fmt: skip
 
 
 # --- plan overrides ------------------------------------------------------------------------------------
@@ -214,7 +235,8 @@ def override_plan(
 ) -> CheckinPlan:
     """An officer sets one duty for one person (override=True; the category no longer changes it), or
     ``reset`` hands it back to the category default.  A new period or a stopped duty cancels its pending
-    reminders and checks; a new period, or a duty put back in force, starts with a grace window."""
+    reminders and checks; a new period, or a duty put back in force, starts again from now (plans.counted:
+    its current window is held against it when enough of it is left) and is planned at once."""
     may_manage_case(by, case)
     _require_active_correction(case)
     if kind not in CheckinKind.values:
@@ -266,6 +288,7 @@ def override_plan(
             actor=by, action="checkin_plan.reset" if reset else "checkin_plan.override", target=case,
             details={"plan": plan.pk, "kind": kind, "from": before, "to": _state(plan)},
         )  # fmt: skip
+        plan_many(plans_due(case, plan, now))  # the current window at once, not at the next hourly run
     return plan
 
 

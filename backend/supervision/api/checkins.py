@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -12,8 +11,9 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.security import DEVICE
+from backend.api.types import Day, Id, Int64, Moment, Month
 from backend.core.audit import record_audit
-from backend.core.errors import Invalid
 from backend.people.models import Case
 from backend.supervision.actions import checkins as actions
 from backend.supervision.models import Checkin
@@ -23,10 +23,10 @@ router = Router(tags=["签到与报告"])
 
 
 class CheckinFilters(Schema):
-    case_id: int | None = None
+    case_id: Id | None = None
     kind: str | None = None
-    from_: dt.date | None = Field(None, alias="from", description="起始日期（含，北京时间）")
-    to: dt.date | None = Field(None, description="截止日期（含，北京时间）")
+    from_: Day | None = Field(None, alias="from", description="起始日期（含，北京时间）")
+    to: Day | None = Field(None, description="截止日期（含，北京时间）")
 
 
 class CheckinOut(Schema):
@@ -66,9 +66,9 @@ class CheckinDetailOut(CheckinOut):
 
 
 class CheckinIn(Schema):
-    case_id: int
+    case_id: Id
     kind: str = Field(description="phone / in_person / written / education / community_service")
-    at: dt.datetime | None = Field(None, description="签到时间（默认现在）")
+    at: Moment | None = Field(None, description="签到时间（默认现在）")
     hours: float | None = Field(None, description="教育学习、社区服务的小时数")
     note: str | None = Field(None, max_length=2000)
 
@@ -98,7 +98,7 @@ class PlanOut(Schema):
 
 
 class PlanIn(Schema):
-    required: int | None = Field(None, description="每个周期要求的次数（教育、社区服务为小时数）")
+    required: Int64 | None = Field(None, description="每个周期要求的次数（教育、社区服务为小时数）")
     period: str | None = Field(None, description="week / month")
     active: bool | None = None
     reset: bool = Field(False, description="恢复为管理类别的默认要求")
@@ -124,7 +124,7 @@ class DutyOut(Schema):
     windows: list[WindowOut]
 
 
-def _case(request: HttpRequest, case_id: int) -> Case:
+def _case(request: HttpRequest, case_id: Id) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.auth), pk=case_id)
 
 
@@ -157,48 +157,40 @@ def record(request: HttpRequest, payload: CheckinIn):
 
 @router.post(
     "/app",
-    auth=None,
+    auth=DEVICE,
     response={201: AppCheckinOut},
     summary="手机签到（设备认证：Authorization: Device <设备标识>）",
 )
 def app_checkin(request: HttpRequest, payload: AppCheckinIn):
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "device":
-        credential = ""
     checkin = actions.app_checkin(
-        identifier=credential, lat=payload.lat, lon=payload.lon, accuracy_m=payload.accuracy
+        identifier=request.auth, lat=payload.lat, lon=payload.lon, accuracy_m=payload.accuracy
     )
     return Status(201, checkin)
 
 
 @router.get("/plans", response=list[PlanOut], summary="签到计划（按管理类别的默认要求与个别调整）")
-def list_plans(request: HttpRequest, case_id: int):
+def list_plans(request: HttpRequest, case_id: Id):
     # Refreshing first means a category changed a minute ago already shows its duties.
     return ensure_default_plan(_case(request, case_id))
 
 
 @router.put("/plans/{int:case_id}/{kind}", response=PlanOut, summary="调整某人的一项签到要求（留痕）")
-def put_plan(request: HttpRequest, case_id: int, kind: str, payload: PlanIn):
+def put_plan(request: HttpRequest, case_id: Id, kind: str, payload: PlanIn):
     return actions.override_plan(
         by=request.auth, case=_case(request, case_id), kind=kind, required=payload.required,
         period=payload.period, active=payload.active, reset=payload.reset,
     )  # fmt: skip
 
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
 @router.get("/compliance", response=list[DutyOut], summary="按月查看各项签到要求的完成情况")
-def get_compliance(request: HttpRequest, case_id: int, month: str):
+def get_compliance(request: HttpRequest, case_id: Id, month: Month):
     case = _case(request, case_id)
-    if not MONTH.fullmatch(month):
-        raise Invalid("月份格式应为 YYYY-MM", {"field": "month"})
     ensure_default_plan(case)
     return compliance(case, month)
 
 
 @router.get("/{int:checkin_id}", response=CheckinDetailOut, summary="签到详情（含位置，读取留痕）")
-def get_checkin(request: HttpRequest, checkin_id: int):
+def get_checkin(request: HttpRequest, checkin_id: Id):
     checkin = get_object_or_404(Checkin.objects.visible_to(request.auth), pk=checkin_id)
     record_audit(actor=request.auth, action="checkin.read", target=checkin, details={"case": checkin.case_id})
     return checkin

@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate_by_time
+from backend.api.types import Day, Id
 from backend.people.models import Case
 from backend.supervision import calendar
 from backend.supervision.models import DueItem
@@ -19,11 +20,11 @@ router = Router(tags=["到期事项"])
 
 
 class DueItemFilters(Schema):
-    case_id: int | None = None
+    case_id: Id | None = None
     kind: str | None = None
     state: str | None = Field(None, description="pending / claimed / done / cancelled")
-    from_: dt.date | None = Field(None, alias="from", description="到期日不早于（北京时间，含）")
-    to: dt.date | None = Field(None, description="到期日不晚于（北京时间，含）")
+    from_: Day | None = Field(None, alias="from", description="到期日不早于（北京时间，含）")
+    to: Day | None = Field(None, description="到期日不晚于（北京时间，含）")
 
 
 class DueItemOut(Schema):

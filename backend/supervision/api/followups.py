@@ -15,6 +15,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Id, Moment, Year
 from backend.core.audit import record_audit
 from backend.core.models import User
 from backend.people.models import Case
@@ -27,18 +28,20 @@ router = Router(tags=["随访与走访"])
 
 
 class FollowUpFilters(Schema):
-    case_id: int | None = None
+    case_id: Id | None = None
     kind: str | None = None
 
 
 class FollowUpIn(Schema):
-    case_id: int
+    case_id: Id
     kind: str = Field(
         description="mh_followup / mh_health_check / incident / emergency_record（卫生人员）；"
         "aftercare_contact / aftercare_risk_review / aftercare_pickup；category_review / self_summary / written_assessment"
     )
-    at: dt.datetime
-    risk_level: int | None = Field(None, description="精神障碍患者随访：危险性评估等级 0–5（必填）")
+    at: Moment
+    risk_level: int | None = Field(
+        None, ge=0, le=5, description="精神障碍患者随访：危险性评估等级 0–5（必填）"
+    )
     aftercare_risk: str = Field("", description="帮教风险复评：high / medium / low（必填）")
     findings: dict | None = Field(None, description="精神障碍类记录的情况（加密，仅卫生人员可见）")
     note: str | None = Field(None, max_length=2000)
@@ -83,7 +86,7 @@ def followup_view(followup: FollowUp, reader: User) -> dict:
     }
 
 
-def _case(request: HttpRequest, case_id: int) -> Case:
+def _case(request: HttpRequest, case_id: Id) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.auth), pk=case_id)
 
 
@@ -120,7 +123,7 @@ def record_followup(request: HttpRequest, payload: FollowUpIn):
     response=ComplianceOut,
     summary="年度规范管理情况（随访 ≥4 次、体检 ≥1 次；卫生人员与矫正机构）",
 )
-def compliance(request: HttpRequest, case_id: int, year: int | None = None):
+def compliance(request: HttpRequest, case_id: Id, year: Year | None = None):
     case = _case(request, case_id)
     year = year or calendar.local_date(timezone.now()).year
     return actions.compliance(by=request.auth, case=case, year=year)

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Day, Id, Moment
 from backend.core.audit import record_audit
 from backend.people.models import Case
 from backend.supervision.actions import leave as actions
@@ -19,9 +20,9 @@ router = Router(tags=["外出"])
 
 
 class LeaveIn(Schema):
-    case_id: int
-    starts_on: dt.date
-    ends_on: dt.date
+    case_id: Id
+    starts_on: Day
+    ends_on: Day
     destination: str = Field(max_length=500, description="目的地（加密保存）")
     reason: str = Field(max_length=2000, description="事由（加密保存）")
     frequent: bool = Field(False, description="经常性跨市县活动（一次审批最长六个月）")
@@ -31,7 +32,7 @@ class LeaveIn(Schema):
 
 
 class LeaveFilters(Schema):
-    case_id: int | None = None
+    case_id: Id | None = None
     state: str | None = None
     tier: str | None = None
     awaiting_me: bool = Field(False, description="只看待我审批的（按我的层级与辖区）")
@@ -39,7 +40,7 @@ class LeaveFilters(Schema):
 
 class ApproveIn(Schema):
     note: str = Field("", max_length=2000)
-    procuratorate_notified_on: dt.date | None = Field(None, description="通报检察院日期（上一级审批时必填）")
+    procuratorate_notified_on: Day | None = Field(None, description="通报检察院日期（上一级审批时必填）")
 
 
 class RejectIn(Schema):
@@ -47,7 +48,7 @@ class RejectIn(Schema):
 
 
 class ReturnIn(Schema):
-    returned_at: dt.datetime | None = Field(None, description="销假时间（默认当前时间）")
+    returned_at: Moment | None = Field(None, description="销假时间（默认当前时间）")
 
 
 class LeaveSummary(Schema):
@@ -77,7 +78,7 @@ class LeaveOut(LeaveSummary):
     return_recorded_by_id: int | None
 
 
-def _leave(request: HttpRequest, leave_id: int) -> LeaveRequest:
+def _leave(request: HttpRequest, leave_id: Id) -> LeaveRequest:
     return get_object_or_404(
         LeaveRequest.objects.visible_to(request.auth).select_related("case"), pk=leave_id
     )
@@ -103,29 +104,29 @@ def create_leave(request: HttpRequest, payload: LeaveIn):
 
 
 @router.get("/{int:leave_id}", response=LeaveOut, summary="外出申请详情（读取留痕）")
-def get_leave(request: HttpRequest, leave_id: int):
+def get_leave(request: HttpRequest, leave_id: Id):
     leave = _leave(request, leave_id)
     record_audit(actor=request.auth, action="leave.read", target=leave)
     return leave
 
 
 @router.post("/{int:leave_id}/approve", response=LeaveOut, summary="批准（按层级：司法所 / 县级 / 上一级）")
-def approve(request: HttpRequest, leave_id: int, payload: ApproveIn):
+def approve(request: HttpRequest, leave_id: Id, payload: ApproveIn):
     return actions.approve_leave(by=request.auth, leave=_leave(request, leave_id), **payload.dict())
 
 
 @router.post("/{int:leave_id}/reject", response=LeaveOut, summary="不予批准（须说明理由）")
-def reject(request: HttpRequest, leave_id: int, payload: RejectIn):
+def reject(request: HttpRequest, leave_id: Id, payload: RejectIn):
     return actions.reject_leave(by=request.auth, leave=_leave(request, leave_id), note=payload.note)
 
 
 @router.post("/{int:leave_id}/cancel", response=LeaveOut, summary="撤回（提交人，审批前）")
-def cancel(request: HttpRequest, leave_id: int):
+def cancel(request: HttpRequest, leave_id: Id):
     return actions.cancel_leave(by=request.auth, leave=_leave(request, leave_id))
 
 
 @router.post("/{int:leave_id}/return", response=LeaveOut, summary="销假")
-def return_leave(request: HttpRequest, leave_id: int, payload: ReturnIn):
+def return_leave(request: HttpRequest, leave_id: Id, payload: ReturnIn):
     return actions.return_leave(
         by=request.auth, leave=_leave(request, leave_id), returned_at=payload.returned_at
     )

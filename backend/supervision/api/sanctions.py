@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.api.pagination import CursorParams, Page, paginate
+from backend.api.types import Day, Id
 from backend.core.audit import record_audit
 from backend.people.models import Case
 from backend.supervision.actions import sanctions as actions
@@ -19,12 +20,12 @@ router = Router(tags=["考核奖惩"])
 
 
 class SanctionIn(Schema):
-    case_id: int
+    case_id: Id
     kind: str = Field(
         description="praise / admonition / warning / police_penalty_request / revocation_request"
     )
     reason: str = Field(max_length=4000, description="事实与理由（加密保存）")
-    decided_on: dt.date | None = None
+    decided_on: Day | None = None
     basis: str = Field(
         "", max_length=64, description="依据（规则代码，如 missed_report、lost_contact_gt_10d）"
     )
@@ -44,7 +45,7 @@ class SanctionOut(Schema):
 
 
 class SanctionFilters(Schema):
-    case_id: int | None = None
+    case_id: Id | None = None
     kind: str | None = None
 
 
@@ -61,13 +62,13 @@ class SuggestionOut(Schema):
 
 
 class SuggestionFilters(Schema):
-    case_id: int | None = None
+    case_id: Id | None = None
     state: str | None = Field(None, description="open / accepted / dismissed")
 
 
 class AcceptIn(Schema):
     reason: str = Field("", max_length=4000, description="事实与理由（必填）")
-    decided_on: dt.date | None = None
+    decided_on: Day | None = None
 
 
 class AcceptOut(Schema):
@@ -79,7 +80,7 @@ class DismissIn(Schema):
     note: str = Field("", max_length=2000, description="不采纳的理由（必填）")
 
 
-def _suggestion(request: HttpRequest, suggestion_id: int) -> SanctionSuggestion:
+def _suggestion(request: HttpRequest, suggestion_id: Id) -> SanctionSuggestion:
     return get_object_or_404(
         SanctionSuggestion.objects.visible_to(request.auth).select_related("case"), pk=suggestion_id
     )
@@ -107,7 +108,7 @@ def create_sanction(request: HttpRequest, payload: SanctionIn):
 
 
 @router.post("/{int:sanction_id}/remedy", response=SanctionOut, summary="训诫已改正")
-def remedy(request: HttpRequest, sanction_id: int):
+def remedy(request: HttpRequest, sanction_id: Id):
     sanction = get_object_or_404(Sanction.objects.visible_to(request.auth), pk=sanction_id)
     return actions.remedy_sanction(by=request.auth, sanction=sanction)
 
@@ -123,7 +124,7 @@ def list_suggestions(request: HttpRequest, filters: Query[SuggestionFilters], pa
 
 
 @router.post("/suggestions/{int:suggestion_id}/accept", response=AcceptOut, summary="采纳建议（作出决定）")
-def accept(request: HttpRequest, suggestion_id: int, payload: AcceptIn):
+def accept(request: HttpRequest, suggestion_id: Id, payload: AcceptIn):
     suggestion, sanction = actions.accept_suggestion(
         by=request.auth, suggestion=_suggestion(request, suggestion_id), **payload.dict()
     )
@@ -133,7 +134,7 @@ def accept(request: HttpRequest, suggestion_id: int, payload: AcceptIn):
 @router.post(
     "/suggestions/{int:suggestion_id}/dismiss", response=SuggestionOut, summary="不采纳（须说明理由）"
 )
-def dismiss(request: HttpRequest, suggestion_id: int, payload: DismissIn):
+def dismiss(request: HttpRequest, suggestion_id: Id, payload: DismissIn):
     return actions.dismiss_suggestion(
         by=request.auth, suggestion=_suggestion(request, suggestion_id), note=payload.note
     )

@@ -38,7 +38,6 @@ from backend.supervision.due import (
     finish_each,
     handler,
     mark_done,
-    plan_for_case,
     plan_many,
     planner,
     settler,
@@ -61,12 +60,11 @@ from backend.supervision.plans import (
     Window,
     as_number,
     cancel_plan_items,
-    closing_at,
     counted,
-    opens_at,
+    counted_since,
+    plans_due,
     refresh_plans,
     window_by_key,
-    window_of,
 )
 from notifications.reminders import remind_people
 
@@ -77,20 +75,11 @@ PLAN_FIELDS = ("id", "case_id", "kind", "period", "required", "override", "activ
 # --- planning ------------------------------------------------------------------------------------------
 
 
-def plans_for_window(case: Case, plan: CheckinPlan, window: Window) -> list[Plan]:
-    subject = f"plan:{plan.pk}:{window.key}"
-    details = {"plan": plan.pk, "duty": plan.kind, "period": plan.period, "window": window.key}
-    items = [plan_for_case(case, DueKind.CHECKIN_OPENS, subject, opens_at(window), **details)]
-    if closing_at(window) > opens_at(window):  # a province's long lead time must not remind before opening
-        items.append(plan_for_case(case, DueKind.CHECKIN_CLOSING, subject, closing_at(window), **details))
-    items.append(plan_for_case(case, DueKind.CHECKIN_WINDOW_END, subject, window.end, **details))
-    return items
-
-
 @planner
 def plan_checkins(now: dt.datetime) -> int:
     """Refresh every active correction case's default plan, then plan the current and next window of
-    every active duty; pending items of duties or cases no longer in force are cancelled."""
+    every active duty (the current one too when it is held against the duty: plans.counted); pending items
+    of duties or cases no longer in force are cancelled."""
     _cancel_ended_cases()
     cases = Case.objects.filter(kind=CaseKind.CORRECTION, status=CaseStatus.ACTIVE).only(
         "pk", "kind", "status", "category", "jurisdiction_id", "person_id"
@@ -98,7 +87,7 @@ def plan_checkins(now: dt.datetime) -> int:
     planned, last = 0, 0
     while chunk := list(cases.filter(pk__gt=last).order_by("pk")[:CHUNK]):
         last = chunk[-1].pk
-        refresh_plans(chunk, now)
+        refresh_plans(chunk, now, plan=False)
         by_pk = {c.pk: c for c in chunk}
         rows: list[Plan] = []
         stopped: list[CheckinPlan] = []
@@ -106,10 +95,7 @@ def plan_checkins(now: dt.datetime) -> int:
             if not plan.active:
                 stopped.append(plan)
                 continue
-            current = window_of(plan.period, now)
-            for window in (current, current.next()):
-                if counted(plan, window):
-                    rows += plans_for_window(by_pk[plan.case_id], plan, window)
+            rows += plans_due(by_pk[plan.case_id], plan, now)
         # Actions cancel a stopped duty's items themselves; this catches a plan switched off any other way.
         cancel_plan_items(stopped, reason="plan_inactive")
         plan_many(rows)
@@ -151,7 +137,7 @@ class _Batch:
             groups[(self.plans[item.details["plan"]].kind, item.details["window"])].append(item)
         for (kind, _), group in groups.items():
             window = self.windows[group[0].pk]
-            found = Checkin.objects.filter(
+            found = Checkin.objects.counting().filter(
                 case_id__in={i.case_id for i in group}, kind__in=COUNTS_TOWARD[kind],
                 at__gte=window.start, at__lt=window.end,
             ).values("case_id")  # fmt: skip
@@ -301,12 +287,12 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
         wanted: dict[str, set[int]] = defaultdict(set)  # duty → cases whose counts matter
         for _, _, _, case_id, plan_id in rows:
             plan = plans.get(plan_id)
-            if plan is not None and plan[2] == period and (plan[4] is None or plan[4] <= window.start):
+            if plan is not None and plan[2] == period and counted_since(plan[4], window):
                 wanted[plan[1]].add(case_id)
         done: dict[tuple[str, int], int | Decimal] = {}
         for duty, cases in wanted.items():
             measure = Sum("hours") if duty in HOUR_KINDS else Count("pk")
-            found = Checkin.objects.filter(
+            found = Checkin.objects.counting().filter(
                 kind__in=COUNTS_TOWARD[duty], at__gte=window.start, at__lt=window.end
             )
             for case_id, total in (
@@ -316,7 +302,7 @@ def settle_met_duties(now: dt.datetime) -> dict[str, int]:
                     done[(duty, case_id)] = total
         for pk, kind, fresh, case_id, plan_id in rows:
             plan = plans.get(plan_id)
-            if plan is None or plan[2] != period or not (plan[4] is None or plan[4] <= window.start):
+            if plan is None or plan[2] != period or not counted_since(plan[4], window):
                 continue  # inactive, changed or grace: the handler says which
             if (done.get((plan[1], case_id)) or 0) < plan[3]:
                 continue  # unmet: a reminder or an alert

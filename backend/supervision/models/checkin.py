@@ -57,6 +57,13 @@ class CheckinPlan(models.Model):
         return f"{self.case_id}:{self.kind}/{self.period}×{self.required}"
 
 
+class CheckinQuerySet(CaseScopedQuerySet):
+    def counting(self) -> CheckinQuerySet:
+        """The check-ins that meet a duty: all but an app check-in confidently outside the permitted area
+        (verified False); one not judged (None: no zone, or a fix straddling a boundary) still counts."""
+        return self.exclude(verified=False)
+
+
 class Checkin(models.Model):
     """One check-in or report.  App check-ins carry a location, verified against the inclusion zones."""
 
@@ -76,7 +83,7 @@ class Checkin(models.Model):
     note = EncryptedTextField("备注", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CaseScopedQuerySet.as_manager()
+    objects = CheckinQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -86,20 +86,27 @@
     } else {
       el.className += " plain";  // offline default: zones and track on a plain background
     }
+    // The map opens on the whole of every zone (or, on an alert's page, of the breached zone: data.focus)
+    // and on the fixes: a circle counts by its full extent, not its centre, so it is never cropped.
     var bounds = [];
-    function ll(lat, lon) { var p = shift(lat, lon); bounds.push(p); return p; }
-    function ring(coords) { return coords.map(function (c) { return ll(c[1], c[0]); }); }
     (data.zones || []).forEach(function (f) {
       var kind = f.properties.kind, style = { color: kind === "exclusion" ? "#b91c1c" : "#15803d", weight: 2, fillOpacity: 0.12 };
-      var g = f.geometry, layer = null;
-      if (g.type === "Point") layer = L.circle(ll(g.coordinates[1], g.coordinates[0]), Object.assign({ radius: f.properties.radius_m }, style));
+      var g = f.geometry, layer = null, extent = [];
+      function ring(coords) { return coords.map(function (c) { var p = shift(c[1], c[0]); extent.push(p); return p; }); }
+      if (g.type === "Point") {
+        var centre = L.latLng(shift(g.coordinates[1], g.coordinates[0])), box = centre.toBounds(2 * f.properties.radius_m);
+        extent.push(box.getSouthWest(), box.getNorthEast());
+        layer = L.circle(centre, Object.assign({ radius: f.properties.radius_m }, style));
+      }
       else if (g.type === "Polygon") layer = L.polygon(g.coordinates.map(ring), style);
       else if (g.type === "MultiPolygon") layer = L.polygon(g.coordinates.map(function (p) { return p.map(ring); }), style);
       if (layer) layer.bindTooltip(f.properties.name + (kind === "exclusion" ? "（禁止区域）" : "（允许区域）")).addTo(map);
+      if (!data.focus || f.id === data.focus) bounds = bounds.concat(extent);
     });
     var fixes = data.fixes || [], line = [];
     fixes.forEach(function (p, i) {
-      var at = ll(p.lat, p.lon), last = i === fixes.length - 1;
+      var at = shift(p.lat, p.lon), last = i === fixes.length - 1;
+      bounds.push(at);
       line.push(at);
       L.circleMarker(at, { radius: last ? 6 : 3, color: p.alarms ? "#b91c1c" : (last ? "#1d4ed8" : "#475569"), weight: 1, fillOpacity: 0.9 })
         .bindTooltip(new Date(p.t).toLocaleString("zh-CN") + (p.late ? "（补传）" : "") + (p.alarms ? " 报警：" + p.alarms : ""))
@@ -110,9 +117,11 @@
     else map.setView(shift(35.0, 105.0), 4);
     el.setAttribute("data-zones", String((data.zones || []).length));
     el.setAttribute("data-ready", String(fixes.length));
+    maps[el.id] = map;
     return map;
   }
 
+  var maps = {};  // by element id: the browser tests read what each map opened on
   function startMaps() {
     var els = document.querySelectorAll("[data-map]");
     for (var i = 0; i < els.length; i++) {
@@ -121,7 +130,7 @@
     }
   }
 
-  window.Anbang = { wgs84ToGcj02: wgs84ToGcj02, formatLeft: formatLeft };
+  window.Anbang = { wgs84ToGcj02: wgs84ToGcj02, formatLeft: formatLeft, maps: maps };
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 1000);

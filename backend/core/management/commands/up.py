@@ -1,16 +1,19 @@
 """``manage.py up``: the embedded default — migrate, seed demo data when empty, run every process.
 
-Children are supervised: if one dies, the others are stopped and ``up`` exits non-zero, so a service
-manager restarts the whole set instead of leaving a half-running product.
+Children are supervised (``backend.core.supervisor``): one that dies is logged and started again with
+capped exponential backoff (``ANBANG_RESTART_*``) while the others keep serving.  Ctrl+C or SIGTERM stops
+them all and ``up`` exits 0.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
+import os
 import signal
 import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -20,8 +23,12 @@ from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
 from backend.core.demo import has_demo_data, login_table
 from backend.core.models import User
+from backend.core.supervisor import Backoff, Supervisor, die_with_parent
 
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+logger = logging.getLogger("anbang.up")
+
+# The last field is the request id our middleware answers with (X-Request-ID), as in our own log lines.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 
 
 def gateway_ports() -> dict[str, int]:
@@ -43,6 +50,8 @@ def process_table(options: dict) -> list[tuple[str, list[str]]]:
                 "--graceful-timeout", "10", "--access-logfile", "-", "--no-control-socket",
                 # %(U)s is the path without the query string: a search value must never reach a log file.
                 "--access-logformat", ACCESS_LOG_FORMAT,
+                # Control bytes escaped in the access and error logs (a path can carry %0a).
+                "--logger-class", "backend.core.gunicorn_logger.SafeGunicornLogger",
             ],
         ),
         ("gateway", [sys.executable, "manage.py", "rungateway"]),
@@ -71,8 +80,19 @@ class Command(BaseCommand):
         if not options["no_seed"] and not User.objects.exists():
             self.stdout.write("数据库为空，写入演示数据（虚构）…")
             call_command("seed_demo", stdout=io.StringIO())  # the banner below lists the logins
-        children = {name: subprocess.Popen(argv) for name, argv in process_table(options)}  # noqa: S603
-        self.print_banner(options)
+        supervisor = Supervisor(
+            {
+                # SIGTERM when up itself dies (even by kill -9): the children stop cleanly, ports freed.
+                name: functools.partial(
+                    subprocess.Popen,
+                    argv,
+                    preexec_fn=functools.partial(die_with_parent, os.getpid(), signal.SIGTERM),
+                )
+                for name, argv in process_table(options)
+            },
+            backoff=Backoff.from_settings(settings),
+            logger=logger,
+        )
         stopping = False
 
         def stop(signum, frame):
@@ -81,23 +101,10 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        failed = None
-        while not stopping and failed is None:
-            time.sleep(0.5)
-            failed = next((name for name, proc in children.items() if proc.poll() is not None), None)
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + 15
-        for proc in children.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if failed is not None:
-            raise CommandError(
-                f"进程 {failed} 意外退出（代码 {children[failed].returncode}），已停止全部进程"
-            )
+        supervisor.start_all()
+        self.print_banner(options)
+        supervisor.run(lambda: stopping)
+        supervisor.stop(timeout=15)
         self.stdout.write("已停止。")
 
     def print_banner(self, options: dict) -> None:

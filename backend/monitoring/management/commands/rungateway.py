@@ -5,13 +5,15 @@ import asyncio
 import os
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
+from backend.core.supervisor import Backoff, die_with_parent
 from backend.env import env_int, env_str
 from gps_gateway.runner import DEFAULT_PORTS, GatewayOptions, run_gateway
-from gps_gateway.workers import die_with_parent, supervise
+from gps_gateway.workers import supervise
 
 
 def run(coroutine) -> None:
@@ -53,6 +55,18 @@ class Command(BaseCommand):
             default=env_int("GATEWAY_IDLE_TIMEOUT_S", 600, minimum=1),
             help="连接空闲超时（秒，默认 600，或 ANBANG_GATEWAY_IDLE_TIMEOUT_S）",
         )
+        parser.add_argument(
+            "--identify-timeout",
+            type=float,
+            default=settings.GATEWAY_IDENTIFY_SECONDS,
+            help="新连接须在此时间内证明设备身份，否则断开（秒，默认 30，或 ANBANG_GATEWAY_IDENTIFY_SECONDS）",
+        )
+        parser.add_argument(
+            "--max-connections-per-ip",
+            type=int,
+            default=settings.GATEWAY_MAX_CONNECTIONS_PER_IP,
+            help="每个工作进程中同一来源地址的连接上限（0 为不限；默认 1000，或 ANBANG_GATEWAY_MAX_CONNECTIONS_PER_IP）",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -63,7 +77,7 @@ class Command(BaseCommand):
         if len(set(ports.values())) != len(ports):
             raise CommandError(f"端口重复：{ports}")
         if options["workers"] > 1 and options["worker_index"] is None:
-            raise SystemExit(supervise(sys.argv, options["workers"]))
+            raise SystemExit(supervise(sys.argv, options["workers"], Backoff.from_settings(settings)))
         if options["worker_index"] is not None:
             die_with_parent(int(os.environ.get("ANBANG_GATEWAY_PARENT_PID", "0")))
         gateway_options = GatewayOptions(
@@ -72,6 +86,8 @@ class Command(BaseCommand):
             stats_interval=options["stats_interval"],
             refresh_interval=options["refresh_interval"],
             idle_timeout=options["idle_timeout"],
+            identify_timeout=options["identify_timeout"],
+            max_connections_per_ip=options["max_connections_per_ip"],
             reuse_port=options["workers"] > 1,
             node_suffix="" if options["worker_index"] is None else f"#{options['worker_index']}",
         )
