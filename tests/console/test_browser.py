@@ -87,7 +87,9 @@ def sign_in(page: Page, username: str, *, screenshot: bool = False) -> None:
     page.click("button[type=submit]")
     expect(page.locator("#my-alerts")).to_be_visible()
     # The body shows before the script at its end has run; on a busy machine a test could act first.
-    page.wait_for_function("window.Anbang !== undefined")
+    page.wait_for_function(
+        "() => window.Anbang !== undefined"
+    )  # a function: a string would be eval, refused by the CSP
 
 
 def wait_for(condition, timeout: float = 15) -> None:

@@ -123,7 +123,7 @@ def test_map_tiles_load_from_the_configured_server_and_from_no_other(watched, tr
             "url => { const i = new Image(); i.src = url; document.body.appendChild(i); }",
             f"http://127.0.0.1:{stranger.port}/leak.png",
         )
-        watched.wait_for_function("window.__violations.length > 0")
+        watched.wait_for_function("() => window.__violations.length > 0")
         assert stranger.requests == 0
         assert any(v.startswith("img-src") for v in violations(watched))
     finally:

@@ -62,3 +62,16 @@ def test_a_province_ceiling_caps_both_the_automatic_and_the_api_grant(
         api(county_head).post(grants, {"user_id": county_head.pk, "reason": "测试", "days": 30}).status_code
         == 201
     )
+
+
+def test_the_officer_who_seals_a_file_keeps_it_with_a_capped_grant_and_the_answer_is_the_file(
+    tree, officer, api
+):
+    person = factories.person(officer, tree.township_a1)
+    answer = api(officer).patch(f"/api/v1/persons/{person.pk}", {"is_sealed": True})
+    assert answer.status_code == 200 and answer.json()["is_sealed"] is True  # not a 404 for the change made
+    grant = AccessGrant.objects.get(person=person, user=officer)
+    assert 365.9 < days_left(grant) <= 366
+    assert api(officer).get(f"/api/v1/persons/{person.pk}").status_code == 200
+    again = api(officer).patch(f"/api/v1/persons/{person.pk}", {"is_sealed": True})
+    assert again.status_code == 200 and AccessGrant.objects.filter(person=person).count() == 1

@@ -151,16 +151,29 @@ def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -
 
 
 def update_person(*, by: User, person: Person, data: PersonData) -> Person:
+    """Change particulars.  A file that becomes restricted here (sealed, or a minor's) gets the officer who
+    made it so the same capped grant as at registration: sealing never locks its own officer out."""
     may_edit_people(by)
+    was_restricted = person.is_restricted
     changed = _apply(person, data)
     try:
         with transaction.atomic():
             person.save()
             changed += _replace_children(person, data)
+            if person.is_restricted and not was_restricted and not _holds_grant(by, person):
+                _grant(
+                    person=person, user=by, by=by, reason="封存/限制人", days=rules().access_grant_max_days
+                )
             record_audit(actor=by, action="person.update", target=person, details={"fields": changed})
     except IntegrityError:
         raise Conflict("该证件号码已建档", {"field": "id_number"}) from None
     return person
+
+
+def _holds_grant(user: User, person: Person) -> bool:
+    return AccessGrant.objects.filter(
+        person=person, user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).exists()
 
 
 def _grant(*, person: Person, user: User, by: User, reason: str, days: int) -> AccessGrant:
