@@ -7,7 +7,7 @@ the fixes are committed.  Vendor variants are told apart by protocol number and 
 give no other hint) and, where that is not enough, by the device ``model``.
 
 Layouts come from Concox manuals, Traccar's documented behaviour and the real frames in
-``shared/data/device-captures/gt06.tsv``.  Times are UTC unless the login declared a time zone, in
+``tests/conformance/device-captures/gt06.tsv``.  Times are UTC unless the login declared a time zone, in
 which case they are read as local time in that zone, as Traccar does for unconfigured devices.
 """
 

@@ -1,4 +1,4 @@
-"""Load ../shared/data/device-captures/*.tsv and parse each row's expectation.
+"""Load tests/conformance/device-captures/*.tsv (a copy kept in the repository) and parse each row's expectation.
 
 Rows come back in file order with their 1-based line number (the header is line 1, as in the README),
 so a failing test names the exact line.
@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# ../shared sits beside the repository, on developers' machines and in CI alike; ANBANG_DEVICE_CAPTURES
-# points elsewhere when a checkout lives on its own.
+# The repository's own copy, so a clone runs alone; ANBANG_DEVICE_CAPTURES points at another set.
 CAPTURES = Path(
-    os.environ.get("ANBANG_DEVICE_CAPTURES")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "device-captures"
+    os.environ.get("ANBANG_DEVICE_CAPTURES") or Path(__file__).resolve().parent / "device-captures"
 )
 
 
@@ -121,8 +119,7 @@ def load(protocol: str) -> list[Capture]:
     path = CAPTURES / f"{protocol}.tsv"
     if not path.exists():
         raise FileNotFoundError(
-            f"device captures not found at {path}: ../shared must sit beside the repository "
-            "(or set ANBANG_DEVICE_CAPTURES)"
+            f"device captures not found at {path} (tests/conformance/device-captures, or ANBANG_DEVICE_CAPTURES)"
         )
     lines = path.read_text(encoding="utf-8").split("\n")
     for number, line in enumerate(lines, start=1):

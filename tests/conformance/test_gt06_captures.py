@@ -1,4 +1,4 @@
-"""GT06 decoder against real frames (../shared/data/device-captures/gt06.tsv) and the protocol facts.
+"""GT06 decoder against real frames (tests/conformance/device-captures/gt06.tsv) and the protocol facts.
 
 The capture rows are replayed once, in file order, through one SessionState (tests/conformance/replay.py).
 """

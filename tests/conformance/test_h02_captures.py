@@ -1,4 +1,4 @@
-"""H02 decoder against real frames (../shared/data/device-captures/h02.tsv) and the protocol facts.
+"""H02 decoder against real frames (tests/conformance/device-captures/h02.tsv) and the protocol facts.
 
 Rows are replayed in file order through one SessionState, as Traccar feeds one decoder instance.
 """

@@ -1,4 +1,4 @@
-"""JT/T 808 decoder against real frames (../shared/data/device-captures/jt808.tsv) and the standard.
+"""JT/T 808 decoder against real frames (tests/conformance/device-captures/jt808.tsv) and the standard.
 
 The capture rows are replayed once, in file order, through one SessionState (tests/conformance/replay.py).
 """

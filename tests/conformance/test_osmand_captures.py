@@ -1,4 +1,4 @@
-"""OsmAnd / Traccar Client decoder against real requests (../shared/data/device-captures/osmand.tsv).
+"""OsmAnd / Traccar Client decoder against real requests (tests/conformance/device-captures/osmand.tsv).
 
 A row starting with ``/`` is the target of a GET; a row starting with ``{`` is the body of a
 ``POST /`` with ``Content-Type: application/json``.

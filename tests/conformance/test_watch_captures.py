@@ -1,4 +1,4 @@
-"""Watch ("3G") decoder against real frames (../shared/data/device-captures/watch.tsv) and the facts.
+"""Watch ("3G") decoder against real frames (tests/conformance/device-captures/watch.tsv) and the facts.
 
 Rows are replayed in file order through one SessionState, as Traccar feeds one decoder instance.
 """
