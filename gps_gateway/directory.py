@@ -113,6 +113,24 @@ class DeviceDirectory:
         self._since = started
         return count
 
+    def claim_registration(self, device_id: int, details: dict, digest: str):
+        """JT/T 808: bind the registration in the database, or have it refused there (counted, alerted on
+        repeats; ``backend.monitoring.actions.registration``).  From a worker thread."""
+        from backend.monitoring.actions.registration import register_terminal
+
+        close_old_connections()
+        return register_terminal(
+            device_id=device_id, maker=str(details.get("maker", "")), model=str(details.get("model", "")),
+            terminal_id=str(details.get("terminal_id", "")), code_digest=digest,
+        )  # fmt: skip
+
+    def close_registration(self, device_id: int) -> None:
+        """JT/T 808: the terminal authenticated with its provisioned code, so it is the registered one."""
+        from backend.monitoring.actions.registration import close_registration
+
+        close_old_connections()
+        close_registration(device_id)
+
     def sync(self, device: DeviceInfo) -> DeviceInfo | None:
         """Read one device again when a connection names it, before anything from that connection is
         judged.  The kernel hands each new connection to any of the worker processes (``SO_REUSEPORT``),

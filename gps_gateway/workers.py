@@ -1,7 +1,7 @@
 """Several gateway processes on the same ports (SO_REUSEPORT), so the gateway uses every core.
 
 The parent starts the workers, waits for each to say it is ready, and on SIGTERM stops them all.  A worker
-that dies is started again with backoff (``backend.core.supervisor``) while the others keep serving: the
+that dies is started again with backoff (``gps_gateway.supervisor``) while the others keep serving: the
 kernel hands new connections to the listeners that are left, and the new worker joins them.  Each worker
 asks the kernel to kill it when the parent dies, so a ``kill -9`` of the gateway leaves no orphans that
 keep the ports.
@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import replace
 
-from backend.core.supervisor import ENGLISH, Backoff, Supervisor
+from gps_gateway.supervisor import ENGLISH, Backoff, Supervisor
 
 logger = logging.getLogger("anbang.gateway")
 GATEWAY_MESSAGES = replace(

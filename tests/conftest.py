@@ -15,6 +15,7 @@ from backend.core.actions.directory import create_user
 from backend.core.audit_guard import install_guards, remove_guards
 from backend.core.crypto.keyring import reset_keyring_cache
 from backend.core.models import Jurisdiction, Role, User
+from backend.core.rules import rules
 
 PASSWORD = "correct horse battery staple 9"
 
@@ -153,3 +154,18 @@ class ApiClient:
 @pytest.fixture
 def api():
     return ApiClient
+
+
+@pytest.fixture
+def province_rules(tmp_path, monkeypatch):
+    """A province's rule file (ANBANG_RULES_FILE), applied for the rest of the test."""
+
+    def apply(**values) -> None:
+        path = tmp_path / "rules.json"
+        path.write_text(json.dumps(values), encoding="utf-8")
+        monkeypatch.setenv("ANBANG_RULES_FILE", str(path))
+        rules.cache_clear()
+
+    yield apply
+    monkeypatch.delenv("ANBANG_RULES_FILE", raising=False)
+    rules.cache_clear()

@@ -16,7 +16,6 @@ import logging
 import secrets
 import time
 
-from django.db import close_old_connections
 from django.utils import timezone
 
 from gps_gateway.directory import DeviceDirectory
@@ -35,33 +34,6 @@ logger = logging.getLogger("anbang.gateway")
 
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
-
-
-def _store_auth_code(device_id: int, digest: str) -> None:
-    from backend.monitoring.models import Device
-
-    close_old_connections()
-    now = timezone.now()
-    # updated_at too: the other workers' directories reload what changed (``DeviceDirectory.refresh``).
-    Device.objects.filter(pk=device_id).update(auth_code_digest=digest, registered_at=now, updated_at=now)
-
-
-def _claim_registration(device_id: int, details: dict, digest: str):
-    """Bind the registration in the database, or have it refused there (counted, alerted on repeats)."""
-    from backend.monitoring.actions.registration import register_terminal
-
-    close_old_connections()
-    return register_terminal(
-        device_id=device_id, maker=str(details.get("maker", "")), model=str(details.get("model", "")),
-        terminal_id=str(details.get("terminal_id", "")), code_digest=digest,
-    )  # fmt: skip
-
-
-def _close_registration(device_id: int) -> None:
-    from backend.monitoring.actions.registration import close_registration
-
-    close_old_connections()
-    close_registration(device_id)
 
 
 class Jt808Handler:
@@ -118,7 +90,7 @@ class Jt808Handler:
     async def _register(self, conn: Connection, details: dict, device) -> Outcome:
         code = secrets.token_hex(8)  # 64 random bits, shown to the terminal once; only its digest is kept
         digest = _digest(code)
-        registration = await asyncio.to_thread(_claim_registration, device.id, details, digest)
+        registration = await asyncio.to_thread(self.directory.claim_registration, device.id, details, digest)
         if not registration.accepted:
             self.counters.registrations_refused += 1
             self._log_refusal(device.id, registration)
@@ -169,7 +141,7 @@ class Jt808Handler:
             self.counters.auth_failures[PROTOCOL] += 1
             return Outcome(reply_now=self._reply(conn, details, RESULT_FAILURE))
         if not device.registered:  # authenticated with the provisioned code: it is the registered terminal
-            await asyncio.to_thread(_close_registration, device.id)
+            await asyncio.to_thread(self.directory.close_registration, device.id)
             device.registered = True
         conn.device, conn.authenticated = device, True
         device.last_seen, device.dirty = timezone.now(), True

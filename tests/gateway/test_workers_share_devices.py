@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from backend.monitoring.models import Device, Position
 from gps_gateway.directory import DeviceDirectory, osmand_digest
-from gps_gateway.handlers.jt808 import _store_auth_code
 from gps_gateway.simulate import gt06_location
 from tests.support.gateway import Jt808Terminal, running_gateway
 
@@ -113,7 +112,7 @@ def test_a_new_auth_code_reaches_a_directory_loaded_before_it_at_the_next_refres
     directory = DeviceDirectory()
     directory.refresh()
     digest = hashlib.sha256(b"fedcba9876543210").hexdigest()
-    _store_auth_code(device.pk, digest)  # as another worker's registration stores it
+    DeviceDirectory().claim_registration(device.pk, {}, digest)  # as another worker's registration
     directory.refresh()
     assert directory.get("jt808", PHONE.lstrip("0")).auth_code_digest == digest
 

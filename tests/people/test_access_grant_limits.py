@@ -5,7 +5,6 @@ registering officer gets automatically when the file is opened."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.utils import timezone
@@ -18,19 +17,6 @@ from tests.people import factories
 pytestmark = pytest.mark.django_db
 
 MINOR_BIRTH = dt.date.today().replace(year=dt.date.today().year - 15)
-
-
-@pytest.fixture
-def province_rules(tmp_path, monkeypatch):
-    def apply(**values: int) -> None:
-        path = tmp_path / "rules.json"
-        path.write_text(json.dumps(values), encoding="utf-8")
-        monkeypatch.setenv("ANBANG_RULES_FILE", str(path))
-        rules.cache_clear()
-
-    yield apply
-    monkeypatch.delenv("ANBANG_RULES_FILE", raising=False)
-    rules.cache_clear()
 
 
 def days_left(grant: AccessGrant) -> float:

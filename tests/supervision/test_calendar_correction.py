@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -23,21 +22,6 @@ from tests.people import factories
 from tests.supervision.calendar_helpers import MINUTE, followup_alerts, inbox, items, local, only
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def province_rules(tmp_path, monkeypatch):
-    """A province's rule file (ANBANG_RULES_FILE), applied for the rest of the test."""
-
-    def apply(**values: int) -> None:
-        path = tmp_path / "rules.json"
-        path.write_text(json.dumps(values), encoding="utf-8")
-        monkeypatch.setenv("ANBANG_RULES_FILE", str(path))
-        rules.cache_clear()
-
-    yield apply
-    monkeypatch.delenv("ANBANG_RULES_FILE", raising=False)
-    rules.cache_clear()
 
 
 def correction(officer, tree, *, opened: dt.date, term_end: dt.date, reported: dt.date | None = None):

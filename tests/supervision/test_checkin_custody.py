@@ -11,7 +11,6 @@ from backend.people.actions.transitions import transition_case
 from backend.supervision.due import run_planners
 from backend.supervision.models import DueItem, DueKind
 from backend.supervision.sweep import sweep
-from tests.supervision.test_calendar_correction import province_rules  # noqa: F401 (fixture)
 from tests.supervision.test_checkin_plans import active_case, at
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +58,7 @@ def test_a_custody_that_began_and_ended_within_the_week_excuses_it(officers, tre
     assert not Alert.objects.filter(kind="missed_checkin").exists()
 
 
-def test_a_province_may_excuse_only_windows_with_more_days_in_custody(officers, tree, province_rules):  # noqa: F811
+def test_a_province_may_excuse_only_windows_with_more_days_in_custody(officers, tree, province_rules):
     province_rules(checkin_custody_excuse_days=3)
     short, long = active_case(officers, tree), active_case(officers, tree)
     run_planners(at(2026, 11, 1, 12))

@@ -4,11 +4,8 @@ grace window that compliance shows as grace and the planner leaves alone.  Compl
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from backend.core.rules import rules
 from backend.monitoring.models import Alert
 from backend.supervision.actions.checkins import override_plan
 from backend.supervision.due import run_planners
@@ -74,16 +71,11 @@ def test_a_plan_made_late_in_the_week_leaves_it_as_grace_and_compliance_says_so(
     assert not Alert.objects.filter(kind="missed_checkin").exists()
 
 
-def test_the_share_left_that_makes_the_first_window_count_is_a_rule(officers, tree, tmp_path, monkeypatch):
-    path = tmp_path / "rules.json"
-    path.write_text(json.dumps({"checkin_first_window_min_share": 0.1}), encoding="utf-8")
-    monkeypatch.setenv("ANBANG_RULES_FILE", str(path))
-    rules.cache_clear()
+def test_the_share_left_that_makes_the_first_window_count_is_a_rule(officers, tree, province_rules):
+    province_rules(checkin_first_window_min_share=0.1)
     case = active_case(officers, tree)
     ensure_default_plan(case, at(2026, 11, 7, 10))  # 2 of 7 days left: enough at 10 %
     assert ("in_person", "2026-W45") in windows_planned(case)
-    monkeypatch.delenv("ANBANG_RULES_FILE")
-    rules.cache_clear()
 
 
 def test_a_duty_an_officer_adds_is_planned_at_once(officers, tree):

@@ -3,8 +3,6 @@ and raises a checkin_unverified alert for the officer, its severity a rule (issu
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from backend.core.rules import rules
@@ -19,19 +17,6 @@ from tests.supervision.test_checkin_plans import at
 pytestmark = pytest.mark.django_db
 case, home, phone = app.case, app.home, app.phone  # the same fixtures
 at_distance, check_in = app.at_distance, app.check_in
-
-
-@pytest.fixture
-def province_rules(tmp_path, monkeypatch):
-    def apply(**values) -> None:
-        path = tmp_path / "rules.json"
-        path.write_text(json.dumps(values), encoding="utf-8")
-        monkeypatch.setenv("ANBANG_RULES_FILE", str(path))
-        rules.cache_clear()
-
-    yield apply
-    monkeypatch.delenv("ANBANG_RULES_FILE", raising=False)
-    rules.cache_clear()
 
 
 def phone_week(of) -> tuple[str, str]:

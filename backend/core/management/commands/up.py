@@ -1,6 +1,6 @@
 """``manage.py up``: the embedded default — migrate, seed demo data when empty, run every process.
 
-Children are supervised (``backend.core.supervisor``): one that dies is logged and started again with
+Children are supervised (``gps_gateway.supervisor``): one that dies is logged and started again with
 capped exponential backoff (``ANBANG_RESTART_*``) while the others keep serving.  Ctrl+C or SIGTERM stops
 them all and ``up`` exits 0.
 """
@@ -23,7 +23,7 @@ from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
 from backend.core.demo import has_demo_data, login_table
 from backend.core.models import User
-from backend.core.supervisor import Backoff, Supervisor, die_with_parent
+from gps_gateway.supervisor import Backoff, Supervisor, die_with_parent
 
 logger = logging.getLogger("anbang.up")
 

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
-from backend.core.supervisor import Backoff, die_with_parent
 from backend.env import env_int, env_str
 from gps_gateway.runner import DEFAULT_PORTS, GatewayOptions, run_gateway
+from gps_gateway.supervisor import Backoff, die_with_parent
 from gps_gateway.workers import supervise
 
 

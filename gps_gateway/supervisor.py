@@ -4,7 +4,7 @@
 supervises its workers.  A child that dies is started again after ``base·2^(n−1)`` (at most ``max``), n
 counting its deaths in a row; one that ran ``stable_s`` before dying starts the count afresh, so a crash
 loop backs off while a rare crash restarts at once.  The other children keep running throughout.
-No Django here: the gateway's parent process uses it too.
+No Django here: it lives on the gateway's ground floor, and ``up`` (above) uses it too.
 """
 
 from __future__ import annotations

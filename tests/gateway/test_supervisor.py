@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from backend.core.supervisor import ENGLISH, Backoff, Supervisor
+from gps_gateway.supervisor import ENGLISH, Backoff, Supervisor
 
 logger = logging.getLogger("anbang.test_supervisor")
 
