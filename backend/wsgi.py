@@ -14,8 +14,8 @@ from backend.core.crypto.keyring import get_keyring  # noqa: E402
 get_keyring()  # a wrong key stops the worker here, with a message naming the variable
 
 # Everything loaded so far lives as long as the worker: move it out of the collector's sight.  Without
-# this, each full (generation 2) collection walks the whole of Django, ~130 ms every ~70 console
-# requests (profiled in-process), the maxima bench/api.py printed; with it, ~10 ms.  The URLconf is imported first so
+# this, each full (generation 2) collection walks the whole of Django, and those pauses were the maxima
+# bench/api.py printed.  The URLconf is imported first so
 # that the views and their modules are part of what is frozen.
 import gc  # noqa: E402
 

@@ -439,7 +439,7 @@ def replay(days: list[Day], batch_s: float) -> tuple[int, dict[int, float]]:
     from backend.monitoring.models import Alert, Resolution
     from backend.monitoring.zone_watch import ZoneEvaluator
     from gps_gateway.protocols.common import Fix
-    from gps_gateway.writer import FixRow
+    from gps_gateway.rows import FixRow
 
     officer = User.objects.get(username="demo_officer_dc")
     col = {name: np.concatenate([d.fixes[name] for d in days]) for name in days[0].fixes}

@@ -9,7 +9,8 @@ would on a small machine) and times each request from a client on loopback.  Fir
 tokens, then the staff console's pages as a browser would fetch them: a township officer signs in through
 the real /login/ form (CSRF cookie and field), and every page is requested with the session cookie.  Every
 timed request also writes its audit row, as in production, and every response is checked (status 200 and
-what the page must show) so an error page cannot be timed.  Target (design.md): p95 ≤ 50 ms for each.
+what the page must show) so an error page cannot be timed.  Target (docs/benchmarks.md, "Targets"): p95 ≤
+50 ms for each.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from backend.core.audit import record_audit, verify_chain
+    from backend.core.audit_actions import AuditAction
     from backend.core.crypto.blind_index import blind_index
     from backend.core.crypto.keyring import get_keyring
 
@@ -73,7 +74,7 @@ def main() -> None:
     started = time.perf_counter()
     for i in range(args.events):
         t0 = time.perf_counter()
-        record_audit(actor=None, action="bench.event", target=("bench.thing", i), details={"i": i})
+        record_audit(actor=None, action=AuditAction.DB_BACKUP, target=("bench.thing", i), details={"i": i})
         latencies.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - started
     latencies.sort()
@@ -85,7 +86,9 @@ def main() -> None:
     started = time.perf_counter()
     with transaction.atomic():
         for i in range(args.events):
-            record_audit(actor=None, action="bench.event", target=("bench.thing", i), details={"i": i})
+            record_audit(
+                actor=None, action=AuditAction.DB_BACKUP, target=("bench.thing", i), details={"i": i}
+            )
     print(
         f"audit append, {args.events} in one transaction {rate(args.events, time.perf_counter() - started)}"
     )

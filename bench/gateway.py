@@ -121,9 +121,10 @@ def insert_ceiling(db_path: str, count: int = 200_000) -> tuple[float, float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from backend.monitoring.ingest.encoder import COLUMNS, Encoder
     from backend.monitoring.models import Device
     from gps_gateway.protocols.common import Fix
-    from gps_gateway.writer import COLUMNS, Encoder, FixRow
+    from gps_gateway.rows import FixRow
 
     device_ids = list(Device.objects.values_list("id", flat=True)[:1000])
     base = timezone.now() - dt.timedelta(days=400)
@@ -236,7 +237,7 @@ class Load:
 
 def jt808_answered(buffer: bytes) -> int:
     """Bytes of one complete reply at the start of ``buffer`` (0: not complete yet)."""
-    from gps_gateway.protocols.jt808_frames import split_frames
+    from gps_gateway.protocols.jt808.frames import split_frames
 
     split = split_frames(buffer)
     return len(buffer) - len(split.rest) if split.frames else 0

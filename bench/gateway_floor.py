@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gps_gateway.protocols.jt808_frames import checksum, escape  # noqa: E402
+from gps_gateway.protocols.jt808.frames import checksum, escape  # noqa: E402
 from gps_gateway.simulate import jt808_location  # noqa: E402
 
 HEADER = struct.Struct(">HH6sH")  # 2013 header: message id, attributes, BCD phone, serial

@@ -23,15 +23,15 @@ sys.path.insert(0, str(ROOT))
 from gps_gateway.filters import FilterLimits, reject_reason  # noqa: E402
 from gps_gateway.protocols import gt06, jt808  # noqa: E402
 from gps_gateway.protocols.common import SessionState  # noqa: E402
-from gps_gateway.protocols.gt06_frames import crc_x25  # noqa: E402
-from gps_gateway.protocols.gt06_frames import split_frames as gt06_split  # noqa: E402
-from gps_gateway.protocols.jt808_frames import (  # noqa: E402
+from gps_gateway.protocols.gt06.frames import crc_x25  # noqa: E402
+from gps_gateway.protocols.gt06.frames import split_frames as gt06_split  # noqa: E402
+from gps_gateway.protocols.jt808.frames import (  # noqa: E402
     checksum_ok,
     china_time,
     general_response,
     parse_header,
 )
-from gps_gateway.protocols.jt808_frames import split_frames as jt808_split  # noqa: E402
+from gps_gateway.protocols.jt808.frames import split_frames as jt808_split  # noqa: E402
 from gps_gateway.simulate import gt06_location, jt808_location  # noqa: E402
 
 

@@ -30,22 +30,27 @@ ROOT = Path(__file__).resolve().parents[1]
 # part of its file's path, what it is).  A stack counts once for a step however often the step recurs.
 STEPS = (
     ("event loop", "TrackerProtocol.data_received", "tracker_protocol", "frames read, decoded and queued"),
-    ("event loop", "Jt808Handler.handle", "handlers/jt808", "JT/T 808: session check and decode"),
+    ("event loop", "Jt808Session.handle", "sessions/jt808", "JT/T 808: session check and decode"),
     ("event loop", "decode", "gps_gateway/protocols/", "  the decoders (JT/T 808, GT06), with the reply"),
     ("event loop", "prepare", "gps_gateway/ingest", "filters, late flag, device state"),
-    ("event loop", "BatchWriter.enqueue", "gps_gateway/writer", "handed to the writer"),
+    ("event loop", "BatchWriter.enqueue", "monitoring/ingest/writer", "handed to the writer"),
     ("event loop", "TrackerProtocol._flush", "tracker_protocol", "acks in order, written to the sockets"),
     ("event loop", "OsmAndServer.handle", "http_osmand", "OsmAnd HTTP requests"),
     (
         "writer",
         "Encoder.batch",
-        "gps_gateway/writer",
+        "monitoring/ingest/encoder",
         "parameters: dates, JSON, AES-GCM of point and attributes",
     ),
-    ("writer", "WriteLock.__enter__", "gps_gateway/writer", "waiting for the other worker's commit (flock)"),
-    ("writer", "BatchWriter._insert", "gps_gateway/writer", "INSERT statements (SQLite)"),
+    (
+        "writer",
+        "WriteLock.__enter__",
+        "monitoring/ingest/lock",
+        "waiting for the other worker's commit (flock)",
+    ),
+    ("writer", "BatchWriter._insert", "monitoring/ingest/writer", "INSERT statements (SQLite)"),
     ("writer", "BaseDatabaseWrapper._commit", "django/db", "COMMIT (WAL write and fsync)"),
-    ("writer", "BatchWriter._run_hooks", "gps_gateway/writer", "post-commit hooks"),
+    ("writer", "BatchWriter._run_hooks", "monitoring/ingest/writer", "post-commit hooks"),
 )
 PROGRESS = re.compile(r"^\s+([\d,]+) acked\s")
 FRAME = re.compile(r"^(.*) \((.*?):\d+\)$")

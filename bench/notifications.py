@@ -9,7 +9,7 @@ signature (50 ms per answer); every demo officer reachable on all three.  One se
 e-mail and webhook for the owner) from this process, which notes the moment each commit returned.
 Phase 1 paces --rate alerts/s for --seconds; phase 2 commits --burst alerts at once.  Printed per phase:
 commit → first attempt of the alert's first delivery and of every delivery (p50/p95/p99/max), time to
-drain, and duplicates seen by the providers (must be 0).  Target (design.md): p99 ≤ 5 s.
+drain, and duplicates seen by the providers (must be 0).  Target (docs/benchmarks.md, "Targets"): p99 ≤ 5 s.
 """
 
 from __future__ import annotations

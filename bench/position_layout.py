@@ -54,8 +54,9 @@ def product_schema(data: str) -> tuple[list[str], list[tuple]]:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from backend.monitoring.ingest.encoder import Encoder
     from gps_gateway.protocols.common import Fix
-    from gps_gateway.writer import Encoder, FixRow
+    from gps_gateway.rows import FixRow
 
     call_command("migrate", verbosity=0)
     db = sqlite3.connect(Path(data) / "anbang.sqlite3")
@@ -106,7 +107,7 @@ def fill(path: str, statements: list[str], pool: list[tuple], rows: int, devices
     for sql in statements:
         db.execute(sql)
     columns = ("device_id", "person_id", "fix_time", "received_at")  # the first four of gateway COLUMNS
-    from gps_gateway.writer import COLUMNS
+    from backend.monitoring.ingest.encoder import COLUMNS
 
     assert COLUMNS[:4] == columns
     one = "(" + ", ".join(["?"] * len(COLUMNS)) + ")"

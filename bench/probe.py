@@ -303,7 +303,7 @@ class Terminal:
         self.sock.close()
 
     def send(self, msg_id: int, body: bytes) -> int:
-        from gps_gateway.protocols.jt808_frames import build_frame
+        from gps_gateway.protocols.jt808.frames import build_frame
 
         self.serial += 1
         self.sock.sendall(build_frame(msg_id, self.phone, self.serial, body))
@@ -639,8 +639,8 @@ class Leak:
 def reach_of(user) -> dict[str, set]:
     from django.apps import apps
 
-    from backend.people.actions.persons import GRANT_ROLES
     from backend.people.models import Person
+    from backend.people.permissions import GRANT_ROLES
     from notifications.models import ContactPoint
 
     reach = {kind: set(apps.get_model(label).objects.visible_to(user).values_list("pk", flat=True))
@@ -1164,7 +1164,7 @@ def positions() -> int:
 
 def jt808_wire(phone: str, msg_id: int, serial: int, body: bytes, length_field: int) -> bytes:
     from gps_gateway.protocols import jt808
-    from gps_gateway.protocols.jt808_frames import checksum
+    from gps_gateway.protocols.jt808.frames import checksum
 
     payload = msg_id.to_bytes(2, "big") + length_field.to_bytes(2, "big") + bytes.fromhex(phone)
     payload += serial.to_bytes(2, "big") + body
@@ -1193,7 +1193,7 @@ def closed(sock: socket.socket, seconds: float) -> bool:
 
 
 def check_frames(product: Product, world: World) -> list[tuple]:
-    from gps_gateway.protocols.jt808_frames import build_frame
+    from gps_gateway.protocols.jt808.frames import build_frame
     from gps_gateway.simulate import gt06_login, jt808_location_body
 
     ports = product.ports

@@ -1,4 +1,4 @@
-"""Monthly county statistics PDF for a county of 5,000 persons (design.md target: ≤ 10 s).
+"""Monthly county statistics PDF for a county of 5,000 persons (target ≤ 10 s: docs/benchmarks.md, "Targets").
 
 Run: .venv/bin/python bench/reports.py [--persons 5000] [--month YYYY-MM]
 
@@ -57,7 +57,8 @@ def seed(count: int, first: dt.date, last: dt.date) -> None:
         Team,
     )  # fmt: skip
     from backend.supervision.models import Checkin, CheckinPlan, FollowUp
-    from backend.supervision.plans import default_duties, windows_overlapping
+    from backend.supervision.plans import default_duties
+    from backend.supervision.windows import windows_overlapping
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))

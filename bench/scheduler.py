@@ -11,7 +11,7 @@ moved into those two hours, so all of them are due, none stale, at the sweep.  T
 ``sweep(now)`` — claiming, the handlers' queries, SMS reminders queued for the unmet windows, one
 missed_checkin alert each (with its audit row and deliveries) — until nothing is due.  Then it checks that
 every item is done exactly once and that alerts and reminders match the unmet windows.
-Target (design.md): 1,000,000 items in ≤ 60 s, none missed, none doubled.
+Target (docs/benchmarks.md, "Targets"): 1,000,000 items in ≤ 60 s, none missed, none doubled.
 BENCH_PROFILE=<file> writes a cProfile of the sweep there.
 """
 
@@ -41,7 +41,8 @@ def seed(count: int, miss: float, now: dt.datetime) -> tuple[int, int]:
     from backend.people.idcard import check_character
     from backend.people.models import Case, CorrectionDetail, Person, PersonPhone
     from backend.supervision.models import Checkin, CheckinPlan
-    from backend.supervision.plans import default_duties, window_of
+    from backend.supervision.plans import default_duties
+    from backend.supervision.windows import window_of
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))

@@ -1,5 +1,5 @@
-"""Which decoded fixes are stored, which are rejected and why (protocols.md, "Semantics every protocol
-shares").  Pure functions; every rejection has a reason that the gateway counts and exposes.
+"""Which decoded fixes are stored, which are rejected and why (docs/protocols.md, "What happens to
+a fix").  Pure functions; every rejection has a reason that the gateway counts and exposes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class FilterLimits:
     max_speed_kmh: float = 1000.0  # faster than any car or train: a jump, not a journey
 
 
-class LastPoint(NamedTuple):  # one per stored fix: a tuple, 0.5 µs to build against a frozen dataclass's 0.8
+class LastPoint(NamedTuple):  # one per stored fix: a tuple is cheaper to build than a frozen dataclass
     lat: float
     lon: float
     time: dt.datetime

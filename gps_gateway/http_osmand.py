@@ -16,13 +16,12 @@ import json
 from functools import partial
 from typing import NamedTuple
 
-from django.utils import timezone
-
-from gps_gateway.directory import osmand_digest
-from gps_gateway.handlers import Outcome
+from gps_gateway.clock import now
+from gps_gateway.identifiers import osmand_digest
 from gps_gateway.listener import Admission
 from gps_gateway.protocols import osmand
 from gps_gateway.protocols.common import FrameError
+from gps_gateway.sessions.common import Outcome
 
 MAX_HEAD = 8192
 MAX_BODY = 64 * 1024
@@ -64,7 +63,7 @@ class OsmAndServer:
     ) -> None:
         self.counters.connections[PROTOCOL] += 1
         self.counters.connections_total[PROTOCOL] += 1
-        synced: set[int] = set()  # devices read again for this connection (DeviceDirectory.sync)
+        synced: set[int] = set()  # devices read again for this connection (DeviceSource.sync)
         loop = asyncio.get_running_loop()
         limits = self.gateway.limits
         identify_by, identified = loop.time() + limits.identify_timeout, False
@@ -145,7 +144,7 @@ class OsmAndServer:
         is_json = bool(content_type and "json" in content_type)
         try:
             decoded = osmand.decode_request(
-                request.method, request.target, content_type, request.body, received_at=timezone.now()
+                request.method, request.target, content_type, request.body, received_at=now()
             )
         except (FrameError, ValueError, KeyError, TypeError) as exc:
             self.counters.malformed[PROTOCOL] += 1

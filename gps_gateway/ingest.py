@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gps_gateway.directory import DeviceInfo
+from gps_gateway.devices import DeviceInfo
 from gps_gateway.filters import FilterLimits, LastPoint, has_point, reject_reason
 from gps_gateway.protocols.common import CHINA_TZ, Fix
+from gps_gateway.rows import FixRow
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import FixRow
 
 ALARM_REASONS = {"no_position", "null_island", "invalid_no_fallback", "out_of_range"}
 FLAGGED_REASONS = {"impossible_jump"}  # stored with the point, flagged

@@ -1,7 +1,8 @@
-"""Running the gateway: listeners, the writer thread, directory refresh, status flush and the stats line.
+"""Running the gateway: listeners, the storage's start and upkeep, and the stats line.
 
-``run_gateway`` is what ``manage.py rungateway`` calls; tests start it in a subprocess for real sockets.
-SIGTERM/SIGINT stop the listeners, let the writer commit what was queued, flush device status, and exit.
+``run_gateway`` is what ``manage.py rungateway`` calls, with the storage to build (``gps_gateway.ports``);
+tests start it in a subprocess for real sockets.  SIGTERM/SIGINT stop the listeners, let the storage
+commit what was queued and the devices' last status, and exit.
 """
 
 from __future__ import annotations
@@ -12,16 +13,13 @@ import logging
 import resource
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import close_old_connections
-from django.utils import timezone
-
-from gps_gateway.directory import DeviceDirectory
+from gps_gateway.clock import now
+from gps_gateway.ports import Storage
 from gps_gateway.server import ConnectionLimits, Gateway
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import BatchWriter
 
 logger = logging.getLogger("anbang.gateway")
 
@@ -40,51 +38,19 @@ class GatewayOptions:
     max_connections_per_ip: int = 1000
     reuse_port: bool = False
     node_suffix: str = ""
+    gc_threshold: int = 50_000  # settings.GATEWAY_GC_THRESHOLD (``settle_memory``)
 
 
-def register_monitoring_hooks() -> None:
-    """What runs after each committed batch ([Monitoring]); the writer calls them in commit order."""
-    from backend.monitoring.device_alarms import alerts_from_batch
-    from backend.monitoring.implausible import alerts_from_implausible
-    from backend.monitoring.zone_watch import ZoneEvaluator
-    from gps_gateway import hooks
-
-    hooks.register(alerts_from_batch)
-    hooks.register(alerts_from_implausible)
-    hooks.register(ZoneEvaluator())
-
-
-def tell_officers_to_remove_tags(directory: DeviceDirectory) -> int:
-    """One alert per tag still reporting after its location order ended (repeats count on it)."""
-    from backend.monitoring.actions.alerts import raise_alert
-    from backend.monitoring.models import AlertKind, Device
-
-    refused = directory.refused_tags()
-    if not refused:
-        return 0
-    close_old_connections()
-    for device in Device.objects.select_related("person").filter(
-        pk__in=[d.id for d in refused], person__isnull=False
-    ):
-        # The order that ended is the person's latest; its case is the one the tag was worn under.
-        order = device.person.location_orders.select_related("case").first()
-        raise_alert(
-            kind=AlertKind.ORDER_ENDED_TAG, severity="high", person=device.person, device=device,
-            case=order.case if order else None, subject=f"device:{device.pk}", details={"device": device.pk},
-        )  # fmt: skip
-    return len(refused)
-
-
-def settle_memory() -> None:
+def settle_memory(threshold: int = 50_000) -> None:
     """After start-up (Django, the models, the device directory): what exists now lives as long as the
     process, so the collector stops walking it (``gc.freeze``), and young collections run less often
     (``ANBANG_GATEWAY_GC_THRESHOLD``, default 50,000).  Fixes, rows and futures are freed by reference
-    counting; at Python's default of 700 the collector ran ~30 times a second per worker for nothing, and
-    its full collections over 10,000 connections paused the event loop for up to 190 ms."""
+    counting; at Python's default of 700 the collector ran many times a second per worker for nothing, and
+    its full collections over a fleet's connections paused the event loop (docs/architecture.md)."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
-    gc.set_threshold(settings.GATEWAY_GC_THRESHOLD, middle, old)
+    gc.set_threshold(threshold, middle, old)
 
 
 def raise_file_limit() -> int:
@@ -93,16 +59,6 @@ def raise_file_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def save_stats(node: str, started, counters: GatewayCounters) -> None:
-    from backend.monitoring.models import GatewayStats
-
-    close_old_connections()
-    GatewayStats.objects.update_or_create(
-        node=node,
-        defaults={"updated_at": timezone.now(), "started_at": started, "counters": counters.snapshot()},
-    )
 
 
 async def _every(seconds: float, work, stop: asyncio.Event) -> None:
@@ -117,25 +73,27 @@ async def _every(seconds: float, work, stop: asyncio.Event) -> None:
             logger.exception("gateway: periodic task failed")
 
 
-async def run_gateway(options: GatewayOptions, ready=None) -> None:
+async def run_gateway(
+    options: GatewayOptions, open_storage: Callable[[GatewayCounters], Storage], ready=None
+) -> None:
+    """Serve until SIGTERM/SIGINT.  ``open_storage`` is called here, in the process that serves: each
+    ``SO_REUSEPORT`` worker builds its own (a database connection does not survive a fork)."""
     counters = GatewayCounters()
-    directory = DeviceDirectory()
-    loaded = await asyncio.to_thread(directory.refresh)
-    writer = BatchWriter(counters)
-    register_monitoring_hooks()
-    settle_memory()
-    writer.start()
+    storage = open_storage(counters)
+    loaded = await asyncio.to_thread(storage.load)
+    settle_memory(options.gc_threshold)
+    storage.start()
     limits = ConnectionLimits(
         idle_timeout=options.idle_timeout,
         identify_timeout=options.identify_timeout,
         max_per_source=options.max_connections_per_ip,
     )
-    gateway = Gateway(directory, writer, counters, limits=limits)
+    gateway = Gateway(storage.devices, storage.fixes, counters, limits=limits)
     ports = {**DEFAULT_PORTS, **(options.ports or {})}
-    started = timezone.now()
+    started = now()
     node = options.node or f"{socket.gethostname()}:{ports.get('jt808')}{options.node_suffix}"
     for protocol, port in ports.items():
-        if protocol != "osmand" and protocol not in gateway.handlers:
+        if protocol != "osmand" and protocol not in gateway.sessions:
             logger.warning("gateway: no decoder for %s yet; port %d not opened", protocol, port)
             continue
         await gateway.listen(protocol, options.bind, port, reuse_port=options.reuse_port)
@@ -146,18 +104,16 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    async def refresh():
-        await asyncio.to_thread(directory.refresh)
-        await asyncio.to_thread(directory.flush_status)
-        await asyncio.to_thread(tell_officers_to_remove_tags, directory)
+    async def upkeep():
+        await asyncio.to_thread(storage.upkeep)
 
     async def report():
         counters.rate = counters.fixes_per_second()
         logger.info(counters.log_line(counters.rate))
-        await asyncio.to_thread(save_stats, node, started, counters)
+        await asyncio.to_thread(storage.report, node, started, counters)
 
     tasks = [
-        asyncio.create_task(_every(options.refresh_interval, refresh, stop)),
+        asyncio.create_task(_every(options.refresh_interval, upkeep, stop)),
         asyncio.create_task(_every(options.stats_interval, report, stop)),
     ]
     if ready is not None:
@@ -165,9 +121,8 @@ async def run_gateway(options: GatewayOptions, ready=None) -> None:
     await stop.wait()
     logger.info("gateway: stopping; writing what is queued")
     await gateway.close()
-    await asyncio.to_thread(writer.stop)
+    await asyncio.to_thread(storage.close)
     for task in tasks:
         task.cancel()
-    await asyncio.to_thread(directory.flush_status)
-    await asyncio.to_thread(save_stats, node, started, counters)
+    await asyncio.to_thread(storage.report, node, started, counters)
     logger.info("gateway: stopped. %s", counters.log_line(0))

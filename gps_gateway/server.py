@@ -13,16 +13,17 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from django.utils import timezone
-
-from gps_gateway.directory import DeviceDirectory
+from gps_gateway.clock import now
 from gps_gateway.filters import FilterLimits
-from gps_gateway.handlers import Outcome, UnknownDeviceLog
+from gps_gateway.http_osmand import OsmAndServer
 from gps_gateway.ingest import prepare
 from gps_gateway.listener import Listener, Notices, SourceLimit, listening_socket
+from gps_gateway.ports import DeviceSource, FixSink
+from gps_gateway.sessions.common import Outcome, UnknownDeviceLog
+from gps_gateway.sessions.imei import available_imei_sessions
+from gps_gateway.sessions.jt808 import Jt808Session
 from gps_gateway.stats import GatewayCounters
 from gps_gateway.tracker_protocol import TrackerProtocol
-from gps_gateway.writer import BatchWriter
 
 logger = logging.getLogger("anbang.gateway")
 
@@ -39,8 +40,8 @@ class ConnectionLimits:
 class Gateway:
     def __init__(
         self,
-        directory: DeviceDirectory,
-        writer: BatchWriter,
+        directory: DeviceSource,
+        writer: FixSink,
         counters: GatewayCounters,
         *,
         filters: FilterLimits | None = None,
@@ -54,25 +55,20 @@ class Gateway:
         self.unknown = UnknownDeviceLog(counters)
         self.notices = Notices()
         self.sources = SourceLimit(self.limits.max_per_source)
-        self.handlers = self._handlers()
+        self.sessions = self._sessions()
         self.servers: list[Listener] = []
 
-    def _handlers(self) -> dict:
-        from gps_gateway.handlers.imei import available_imei_handlers
-        from gps_gateway.handlers.jt808 import Jt808Handler
-
-        handlers = {"jt808": Jt808Handler(self.directory, self.counters, self.unknown)}
-        handlers.update(available_imei_handlers(self.directory, self.counters, self.unknown))
-        return handlers
+    def _sessions(self) -> dict:
+        sessions = {"jt808": Jt808Session(self.directory, self.counters, self.unknown)}
+        sessions.update(available_imei_sessions(self.directory, self.counters, self.unknown))
+        return sessions
 
     async def listen(self, protocol: str, host: str, port: int, *, reuse_port: bool = False) -> Listener:
         if protocol == "osmand":
-            from gps_gateway.http_osmand import OsmAndServer
-
             factory = OsmAndServer(self).protocol
         else:
-            handler = self.handlers[protocol]
-            factory = partial(TrackerProtocol, self, handler)
+            session = self.sessions[protocol]
+            factory = partial(TrackerProtocol, self, session)
         sock = listening_socket(host, port, reuse_port=reuse_port)
         listener = Listener(sock, factory, self.sources, self.counters, self.notices)
         listener.start()
@@ -88,7 +84,7 @@ class Gateway:
         """Commit the outcome's fixes; False if the commit failed (then nothing may be acknowledged)."""
         if not outcome.fixes or outcome.device is None:
             return True
-        rows = prepare(outcome.fixes, outcome.device, timezone.now(), self.counters, self.filters)
+        rows = prepare(outcome.fixes, outcome.device, now(), self.counters, self.filters)
         try:
             await self.writer.write(rows)
         except Exception:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from gps_gateway.protocols.common import CHINA_TZ
-from gps_gateway.protocols.gt06_frames import build_reply as gt06_packet
-from gps_gateway.protocols.jt808_frames import build_frame as jt808_frame
+from gps_gateway.protocols.gt06.frames import build_reply as gt06_packet
+from gps_gateway.protocols.jt808.frames import build_frame as jt808_frame
 
 
 def jt808_location_body(

@@ -14,21 +14,16 @@ alone (a JT/T 808 prefix and a byte every few seconds) keep nothing open.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections import deque
 
-from gps_gateway.handlers import Connection, Outcome
+from gps_gateway.clock import now
 from gps_gateway.ingest import prepare
 from gps_gateway.listener import Admission
 from gps_gateway.protocols.common import FrameError
+from gps_gateway.sessions.common import Connection, Outcome
 
 logger = logging.getLogger("anbang.gateway")
-
-
-def now() -> dt.datetime:
-    """``django.utils.timezone.now()`` under USE_TZ (the gateway requires it), without its settings lookup."""
-    return dt.datetime.now(dt.UTC)
 
 
 class _Reply:
@@ -39,9 +34,9 @@ class _Reply:
 
 
 class TrackerProtocol(asyncio.Protocol):
-    def __init__(self, gateway, handler, admission: Admission | None = None) -> None:
+    def __init__(self, gateway, session, admission: Admission | None = None) -> None:
         self.gateway = gateway
-        self.handler = handler
+        self.session = session
         self.counters = gateway.counters
         self.limits = gateway.limits
         self.loop = asyncio.get_running_loop()
@@ -61,15 +56,15 @@ class TrackerProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         peer = transport.get_extra_info("peername")
-        self.conn = Connection(self.handler.protocol, f"{peer[0]}:{peer[1]}" if peer else "?")
-        self.counters.connections[self.handler.protocol] += 1
-        self.counters.connections_total[self.handler.protocol] += 1
+        self.conn = Connection(self.session.protocol, f"{peer[0]}:{peer[1]}" if peer else "?")
+        self.counters.connections[self.session.protocol] += 1
+        self.counters.connections_total[self.session.protocol] += 1
         self.last_activity = self.opened = self.loop.time()
         limits = self.limits
         self.timer = self.loop.call_later(min(limits.identify_timeout, limits.idle_timeout), self._check_idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.counters.connections[self.handler.protocol] -= 1
+        self.counters.connections[self.session.protocol] -= 1
         self.closing = True
         if self.timer is not None:
             self.timer.cancel()
@@ -85,7 +80,7 @@ class TrackerProtocol(asyncio.Protocol):
                 self.gateway.notices.warn(
                     "identify_timeout",
                     "gateway: closed a %s connection from %s that did not identify its device within %.0f s",
-                    self.handler.protocol, self.conn.peer.rsplit(":", 1)[0], limits.identify_timeout,
+                    self.session.protocol, self.conn.peer.rsplit(":", 1)[0], limits.identify_timeout,
                 )  # fmt: skip
                 self._close_for("identify_timeout")
                 return
@@ -116,10 +111,10 @@ class TrackerProtocol(asyncio.Protocol):
 
     def _consume(self, data: bytes) -> None:
         self.buffer += data
-        split = self.handler.split(self.buffer)
+        split = self.session.split(self.buffer)
         self.buffer, self.garbage = split.rest, self.garbage + split.junk
         if len(self.buffer) > self.limits.max_buffer:
-            self.counters.malformed[self.handler.protocol] += 1
+            self.counters.malformed[self.session.protocol] += 1
             self._close_for("buffer_full")
             return
         self._handle_frames(split.frames)
@@ -130,13 +125,13 @@ class TrackerProtocol(asyncio.Protocol):
             if self.closing:
                 break
             try:
-                outcome = self.handler.handle(frame, self.conn)
+                outcome = self.session.handle(frame, self.conn)
             except (FrameError, ValueError, IndexError) as exc:
                 # A decoder may meet input no capture showed; count it, never crash the process.
-                self.counters.malformed[self.handler.protocol] += 1
+                self.counters.malformed[self.session.protocol] += 1
                 reason = getattr(exc, "reason", None)
                 if reason is not None:
-                    self.counters.frames_refused[f"{self.handler.protocol}_{reason}"] += 1
+                    self.counters.frames_refused[f"{self.session.protocol}_{reason}"] += 1
                 self.garbage += 256
                 continue
             decoded = True
@@ -165,7 +160,7 @@ class TrackerProtocol(asyncio.Protocol):
                 # A registration or authentication that failed in the database: say so, never silently.
                 # The type only: a database error's text can quote a terminal's identifiers.
                 logger.error("gateway: %s connection closed: its deferred work failed (%s)",
-                             self.handler.protocol, type(error).__name__)  # fmt: skip
+                             self.session.protocol, type(error).__name__)  # fmt: skip
                 self._close_for("deferred_error")
                 return
             self._accept(done.result())

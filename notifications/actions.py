@@ -1,4 +1,5 @@
-"""State changes of the notifications app; each writes its audit row (style.md)."""
+"""State changes of the notifications app; each writes its audit row (docs/architecture.md, "Rules every
+capability follows": actions)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Invalid
 from backend.core.models import Role, User
+from backend.core.policy import require
 from backend.monitoring.models import AlertKind, Severity
 from notifications.channels.webhook import targets as webhook_targets
 from notifications.models import ADDRESSED_CHANNELS, Channel, ContactPoint, InboxMessage, RoutingRule
@@ -51,19 +54,12 @@ def normalise_address(channel: str, address: str) -> str:
     return address
 
 
-def _may_manage(by: User, user: User) -> None:
-    if by.pk != user.pk and not (
-        by.is_admin and by.jurisdiction and by.jurisdiction.contains(user.jurisdiction)
-    ):
-        raise Forbidden("只能设置本人或本辖区用户的联系方式")
-
-
 def set_contact_point(
     *, by: User, user: User, channel: str, address: str, enabled: bool = True, rotate_secret: bool = False
 ) -> tuple[ContactPoint, str | None]:
     """Create or change a contact point.  Returns it and, for a new webhook or a rotated secret, the signing
     secret — shown this once; afterwards only the sender can read it."""
-    _may_manage(by, user)
+    require(by, "contact_point.manage", user)
     if channel not in ADDRESSED_CHANNELS:
         raise Invalid("渠道应为 sms、email 或 webhook", {"field": "channel"})
     address = normalise_address(channel, address)
@@ -76,17 +72,17 @@ def set_contact_point(
         if channel == Channel.WEBHOOK and (created or rotate_secret or not point.secret):
             new_secret = point.secret = secrets.token_urlsafe(32)
         point.save()
-        record_audit(actor=by, action="contact_point.set", target=point,
+        record_audit(actor=by, action=AuditAction.CONTACT_POINT_SET, target=point,
                      details={"user": user.pk, "channel": channel, "created": created, "secret_rotated": bool(new_secret)})  # fmt: skip
     return point, new_secret
 
 
 def remove_contact_point(*, by: User, user: User, channel: str) -> bool:
-    _may_manage(by, user)
+    require(by, "contact_point.manage", user)
     with transaction.atomic():
         deleted, _ = ContactPoint.objects.filter(user=user, channel=channel).delete()
         if deleted:
-            record_audit(actor=by, action="contact_point.remove", target=("notifications.contactpoint", user.pk),
+            record_audit(actor=by, action=AuditAction.CONTACT_POINT_REMOVE, target=("notifications.contactpoint", user.pk),
                          details={"user": user.pk, "channel": channel})  # fmt: skip
     return bool(deleted)
 
@@ -95,10 +91,7 @@ RULE_FIELDS = ("name", "kinds", "min_severity", "escalation_level", "role", "use
 
 
 def _check_rule(by: User, rule: RoutingRule) -> None:
-    if not by.is_admin:
-        raise Forbidden("只有系统管理员可以设置通知规则")
-    if not (by.jurisdiction and by.jurisdiction.contains(rule.jurisdiction)):
-        raise Forbidden("只能在本辖区内设置通知规则")
+    require(by, "routing_rule.manage", rule)
     if bool(rule.role) == bool(rule.user_id):
         raise Invalid("请指定一个角色或一个用户（二选一）", {"field": "role"})
     if rule.role and rule.role not in Role.values:
@@ -118,7 +111,7 @@ def save_routing_rule(*, by: User, rule: RoutingRule) -> RoutingRule:
         if created:
             rule.created_by = by
         rule.save()
-        record_audit(actor=by, action="routing_rule.create" if created else "routing_rule.update", target=rule,
+        record_audit(actor=by, action=AuditAction.ROUTING_RULE_CREATE if created else AuditAction.ROUTING_RULE_UPDATE, target=rule,
                      details={"kinds": rule.kinds, "role": rule.role, "user": rule.user_id, "channels": rule.channels})  # fmt: skip
     return rule
 
@@ -126,7 +119,7 @@ def save_routing_rule(*, by: User, rule: RoutingRule) -> RoutingRule:
 def delete_routing_rule(*, by: User, rule: RoutingRule) -> None:
     _check_rule(by, rule)
     with transaction.atomic():
-        record_audit(actor=by, action="routing_rule.delete", target=rule)
+        record_audit(actor=by, action=AuditAction.ROUTING_RULE_DELETE, target=rule)
         rule.delete()
 
 

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.security import SMS_GATEWAY
-from backend.api.types import Id
 from backend.core.errors import NotFound
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.security import SMS_GATEWAY
+from backend.core.http.types import Id
 from backend.core.models import Jurisdiction, User
 from notifications import actions
 from notifications.links import acknowledge_via_reply

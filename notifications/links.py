@@ -18,10 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, Invalid
 from backend.monitoring.actions.alerts import acknowledge_alert
 from backend.monitoring.models import Alert
-from notifications.models import Delivery
+from notifications.models import ContactPoint, Delivery
 
 SALT = "anbang.notifications.ack"
 
@@ -56,8 +57,6 @@ def acknowledge_via_link(token: str) -> Alert:
 
 def acknowledge_via_reply(sender_mobile: str, text: str) -> Alert:
     """An SMS reply carrying a delivery's code, from that delivery's recipient's own number (上行签收)."""
-    from notifications.models import ContactPoint
-
     code = "".join(ch for ch in text if ch.isdigit())
     since = timezone.now() - dt.timedelta(hours=settings.ACK_LINK_HOURS)
     mobile = sender_mobile.strip().removeprefix("+86")
@@ -78,7 +77,7 @@ def _acknowledge(delivery: Delivery, *, via: str) -> Alert:
         if not used:
             raise Conflict("此签收链接已使用过", {"link": "used"})
         record_audit(
-            actor=delivery.recipient, action=f"alert.acknowledge_{via}", target=delivery.alert,
+            actor=delivery.recipient, action=AuditAction(f"alert.acknowledge_{via}"), target=delivery.alert,
             details={"delivery": delivery.pk, "channel": delivery.channel},
         )  # fmt: skip
         note = "通过通知链接签收" if via == "link" else "通过短信回复签收"

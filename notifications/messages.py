@@ -1,6 +1,6 @@
 """Chinese message templates.  What goes out: case number, alert kind and severity, time, the acknowledge
-link — never the person's name, ID number, address or health and criminal details (domain.md, privacy):
-an SMS or e-mail may be read over a shoulder or by the provider."""
+link — never the person's name, ID number, address or health and criminal details (docs/security.md,
+"Personal data"): an SMS or e-mail may be read over a shoulder or by the provider."""
 
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
+from backend.monitoring.models import Alert
+from backend.supervision.models import DueItem
 
 
 class Channel(models.TextChoices):
@@ -102,9 +104,6 @@ class DeliveryState(models.TextChoices):
 class DeliveryQuerySet(ScopedQuerySet):
     def scope_q(self, user) -> Q:
         """Your own deliveries, and the deliveries of alerts you may see."""
-        from backend.monitoring.models import Alert
-        from backend.supervision.models import DueItem
-
         visible_alerts = Alert.objects.visible_to(user).values("pk")
         visible_items = DueItem.objects.visible_to(user).values("pk")
         return Q(recipient=user) | Q(alert__in=visible_alerts) | Q(due_item__in=visible_items)

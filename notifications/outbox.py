@@ -1,5 +1,6 @@
-"""Planning deliveries: called inside the transaction that opens or escalates an alert, so an alert is
-never committed without its deliveries, and planning a step twice adds nothing (the unique constraint)."""
+"""Planning deliveries: subscribed to the alert contract (``backend.monitoring.alerting``, in
+``NotificationsConfig.ready``), so it runs inside the transaction that opens or escalates an alert: an alert
+is never committed without its deliveries, and planning a step twice adds nothing (the unique constraint)."""
 
 from __future__ import annotations
 

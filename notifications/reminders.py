@@ -1,5 +1,8 @@
 """Reminders of due items (提醒): to staff (inbox, e-mail) or by SMS to the supervised person.
 
+Supervision's handlers call its reminder port (``backend.supervision.reminders``); these two functions are
+what ``NotificationsConfig.ready`` registers there.
+
 Queued in the caller's transaction, one delivery per (due item, recipient, channel), so a handler that
 runs twice after a crash queues nothing new.  A reminder's text is written by the caller and — like every
 message — carries no name or ID number.

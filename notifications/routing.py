@@ -3,7 +3,7 @@
 Built-in routes, always applied:
 - step 0 (not escalated): the case officer who owns the alert and whoever it is assigned to; with no owner,
   the office staff of the alert's jurisdiction;
-- step ≥ 1 (escalated, design.md "unacknowledged alerts escalate up the jurisdiction tree"): the
+- step ≥ 1 (escalated up the jurisdiction tree, unacknowledged: docs/monitoring.md, "Alerts"): the
   supervisors (监督管理人员) of the jurisdiction it escalated to; failing those the county head; failing
   that its office staff.
 Channels of a built-in route follow severity: the in-app inbox always; SMS, e-mail and webhook from the
@@ -48,7 +48,7 @@ _memo: ContextVar[dict | None] = ContextVar("routing_memo", default=None)
 def memoised() -> Iterator[None]:
     """Inside this block routing reads each jurisdiction's role holders, its rules and each recipient's
     contact points once.  For the sweep, which raises thousands of alerts in one batch (bench/scheduler.py:
-    the routing queries were a third of an alert's cost); a change made meanwhile is seen by the next block."""
+    the routing queries were a large part of an alert's cost); a change made meanwhile is seen by the next block."""
     token = _memo.set({})
     try:
         yield

@@ -1,10 +1,11 @@
 """The delivery loop's work (sendnotifications): claim due deliveries, send, record, retry or give up.
 
-Claiming (style.md, "conditional UPDATEs instead of locks"): one UPDATE moves a batch of due rows — or
-rows whose sender's lease ran out — to ``sending`` under this claim's token; only rows still due at that
-instant change, so two senders never hold the same row.  A sender killed mid-send leaves its rows in
-``sending``; when the lease runs out another sender takes them back, marks the dead attempt abandoned and
-sends again under the same idempotency key.  Results are written only while the lease is still ours.
+Claiming (conditional UPDATEs instead of locks: docs/architecture.md, "Concurrency notes"): one UPDATE
+moves a batch of due rows — or rows whose sender's lease ran out — to ``sending`` under this claim's token;
+only rows still due at that instant change, so two senders never hold the same row.  A sender killed
+mid-send leaves its rows in ``sending``; when the lease runs out another sender takes them back, marks the
+dead attempt abandoned and sends again under the same idempotency key.  Results are written only while the
+lease is still ours.
 
 Retries: a transient failure waits base · 2^(n−1), capped, with jitter in [½, 1] of that (so a provider
 that comes back is not hit by every sender at once), up to ANBANG_NOTIFY_MAX_ATTEMPTS.  A permanent
@@ -27,7 +28,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from backend.monitoring.models import AlertKind, AlertState, Severity
+from backend.monitoring.alerting import raise_alert
+from backend.monitoring.models import Alert, AlertKind, AlertState, Severity
 from notifications.channels import transport_for
 from notifications.channels.base import Message, PermanentError, SendError
 from notifications.messages import render_alert, render_digest, render_reminder
@@ -123,8 +125,6 @@ def _render(delivery: Delivery) -> Message:
         return render_alert(delivery)
     if delivery.due_item_id is not None:
         return render_reminder(delivery)
-    from backend.monitoring.models import Alert
-
     alerts = list(
         Alert.objects.filter(pk__in=delivery.details.get("alerts", []))
         .select_related("case")
@@ -208,9 +208,8 @@ def record(results: list[tuple[Delivery, Outcome]]) -> None:
 
 def report_failure(delivery: Delivery, error: str) -> None:
     """Raise 告警未能送达 to the level above the recipient who could not be reached (inside the caller's
-    transaction).  A digest's failure is only counted: its alerts reached the inbox already."""
-    from backend.monitoring.actions.alerts import raise_alert
-
+    transaction), through the alert contract like any other alert.  A digest's failure is only counted:
+    its alerts reached the inbox already."""
     alert = delivery.alert
     logger.warning("投递失败：投递 %s（渠道 %s，%s）", delivery.pk, delivery.channel, error)
     if alert is None:

@@ -97,7 +97,7 @@ def make_user(username: str, jurisdiction: Jurisdiction, *roles: str, **extra) -
 
 @dataclass
 class Trio:
-    """The same three people in every permission test (style.md)."""
+    """The same three people in every permission test (docs/security.md, "Scoping")."""
 
     owner: User  # officer of the 司法所 that holds the record
     colleague: User  # officer of another 司法所 in the same county

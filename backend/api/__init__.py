@@ -1,4 +1,6 @@
-"""The NinjaAPI root at /api/v1/: auth, error shape, routers of every app."""
+"""The NinjaAPI root at /api/v1/: the top floor that assembles every app's routers, the health check and
+the docs guard.  What the routers build on (error shape, auth schemes, pagination, bounded types) is the
+toolkit in ``backend/core/http/``, so that nothing below imports this module."""
 
 from __future__ import annotations
 
@@ -9,13 +11,13 @@ from django.db import connection
 from django.http import HttpRequest
 from ninja.renderers import JSONRenderer
 
-from backend.api.errors import error_response, install_error_handlers
-from backend.api.openapi import DocumentedAPI
-from backend.api.security import AUTH
-from backend.api.text import refuse_unstorable_text
 from backend.core.api import auth as auth_routes
 from backend.core.api import directory
 from backend.core.api.schemas import HealthOut
+from backend.core.http.errors import error_response, install_error_handlers
+from backend.core.http.openapi import DocumentedAPI
+from backend.core.http.security import AUTH
+from backend.core.http.text import refuse_unstorable_text
 from backend.monitoring.api import alerts as monitoring_alerts
 from backend.monitoring.api import devices as monitoring_devices
 from backend.monitoring.api import orders as monitoring_orders

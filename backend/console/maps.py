@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backend.api.pagination import first_in_order
+from backend.core.http.pagination import first_in_order
 from backend.core.models import User
-from backend.monitoring.api.zones import feature
+from backend.core.policy import may
 from backend.monitoring.breach import Breach, Point, last_breach
 from backend.monitoring.models import Alert, AlertKind, Position, Zone
+from backend.monitoring.queries import feature
 from backend.people.models import Person
-from backend.people.models.person import OFFICE_ROLES
 
 TRACK_LIMIT = 5000  # a day of fixes every 20 s; more is thinned out by the period the officer picks
 
 
 def may_see_locations(user: User) -> bool:
     """Location data is for the correction office only (社区矫正法 Art. 29), as in the track API."""
-    return user.has_role(*OFFICE_ROLES)
+    return may(user, "person.read_track")
 
 
 def zones_for(person: Person, user: User) -> list[dict]:

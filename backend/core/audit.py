@@ -1,5 +1,7 @@
 """The audit chain: ``record_audit`` appends, ``verify_chain`` checks.
 
+Every action is a member of ``AuditAction`` (backend/core/audit_actions.py), declared once.
+
 Each event's hash is HMAC-SHA256(audit key, previous hash || canonical JSON of the event).  Appends are
 serialised — by SQLite's IMMEDIATE write lock, or a transaction-scoped advisory lock on PostgreSQL — so
 ``seq`` is gap-free and the chain is linear.  ``details`` may hold ids, codes, counts and field names;
@@ -21,6 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from backend.core import request_context
+from backend.core.audit_actions import AuditAction
 from backend.core.crypto.keyring import get_keyring
 from backend.core.models import AuditEvent, User
 
@@ -85,15 +88,26 @@ def _head_sql() -> str:
     return f"SELECT {seq}, {hash_} FROM {table} ORDER BY {seq} DESC LIMIT 1"  # noqa: S608 (the model's own names)
 
 
+def declared_action(action: AuditAction | str) -> AuditAction:
+    """The member for ``action``; ValueError for a value the enumeration does not declare."""
+    try:
+        return AuditAction(action)
+    except ValueError:
+        raise ValueError(f"未声明的审计事项 {action!r}（见 backend/core/audit_actions.py）") from None
+
+
 def record_audit(
     *,
     actor: User | None,
-    action: str,
+    action: AuditAction,
     target: models.Model | tuple[str, Any] | None = None,
     details: dict[str, Any] | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction when there is one."""
+    """Append one event to the chain, inside the caller's transaction when there is one.
+
+    ``action`` must be declared in ``AuditAction``: anything else is refused before a row is written."""
+    action = declared_action(action)
     context = request_context.current()
     target_type, target_id = target_ref(target)
     key = get_keyring().root.audit
@@ -108,7 +122,7 @@ def record_audit(
             at=timezone.now(),
             actor=actor,
             actor_label=actor_label or (actor.username if actor else context.via or "system"),
-            action=action,
+            action=action.value,
             target_type=target_type,
             target_id=target_id,
             request_id=context.request_id,

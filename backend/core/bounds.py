@@ -3,7 +3,7 @@ before it reaches calendar arithmetic or a database driver.  Issue #23: ``year=9
 ``date(year + 1, 1, 1)``, ``0001-01-01`` overflowed on the way to UTC, and an id of 2**63 made the
 drivers raise ``OverflowError``; each was a 500.
 
-The API's typed parameters (``backend/api/types.py``) and the reports' own parsing
+The API's typed parameters (``backend/core/http/types.py``) and the reports' own parsing
 (``backend/reports/periods.py``) both check through here, so the console and the API agree.
 """
 

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from backend.core import request_context
+from backend.core.actions.accounts import expire_session
+from backend.core.http.errors import error_response
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 logger = logging.getLogger("anbang.web")
@@ -59,8 +61,6 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_BODY_BYTES:
-            from backend.api.errors import error_response
-
             return error_response(
                 413,
                 "payload_too_large",
@@ -85,8 +85,6 @@ class IdleSessionTimeoutMiddleware:
             now = time.time()
             last_seen = request.session.get(self.SESSION_KEY)
             if last_seen is not None and now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
-                from backend.core.actions.accounts import expire_session
-
                 expire_session(request)
                 request.session_expired = True
             elif last_seen is None or now - last_seen > self.TOUCH_EVERY_S:
@@ -152,6 +150,4 @@ class SecurityHeadersMiddleware:
 # Exempt: it changes nothing, and a write to a mistyped API path must get the JSON 404, not Django's CSRF page.
 @csrf_exempt
 def json_404(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    from backend.api.errors import error_response
-
     return error_response(404, "not_found", "接口不存在", {"path": request.path})

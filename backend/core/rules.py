@@ -35,8 +35,9 @@ class Rules:
     # Three-colour board (红/黄/绿): thresholds documented in docs/people.md.
     colour_red_mh_risk: int = 3
     colour_yellow_mh_risk: int = 1
-    # Alerts (domain.md, "alert fatigue"): every alert has an owner and a due time by severity; not
-    # acknowledged by then, it escalates one jurisdiction level up, and again after the same interval.
+    # Alerts (alert fatigue: docs/monitoring.md, "Alerts"): every alert has an owner and a due time by
+    # severity; not acknowledged by then, it escalates one jurisdiction level up, and again after the same
+    # interval.
     alert_due_minutes_critical: int = 15
     alert_due_minutes_high: int = 60
     alert_due_minutes_medium: int = 240
@@ -51,10 +52,11 @@ class Rules:
     signal_lost_minutes_phone: int = 180
     # Suspected absconding (疑似脱管): an inclusion breach and lost signal within this window of each other.
     absconding_window_minutes: int = 120
-    # Zone breaches (domain.md: never on a fix whose accuracy circle straddles the boundary).  Android and
-    # Traccar Client report accuracy as a 68 % radius (1.5 σ); a fix counts as confidently on one side only
-    # when it is farther from the boundary than this many times its accuracy (1.5 × → 2.3 σ: a fix that is
-    # truly on the other side lands there about 1 time in 90, and a breach needs two of them).
+    # Zone breaches (never on a fix whose accuracy circle straddles the boundary: docs/monitoring.md, "How a
+    # violation is detected").  Android and Traccar Client report accuracy as a 68 % radius (1.5 σ); a fix
+    # counts as confidently on one side only when it is farther from the boundary than this many times its
+    # accuracy (1.5 × → 2.3 σ: a fix that is truly on the other side lands there about 1 time in 90, and a
+    # breach needs two of them).
     zone_accuracy_factor: float = 1.5
     # Inclusion zones (活动区域) tolerate this much before a fix counts as outside, unless the zone sets its
     # own margin: urban multipath puts runs of fixes 50–150 m off while claiming 5–15 m, and no rule about
@@ -73,7 +75,7 @@ class Rules:
     # open alert but writes at most one timeline entry in this many minutes; a named repeat (a zone left
     # again) and a back-filled one always write theirs.
     alert_repeat_entry_minutes: int = 10
-    # --- Supervision (社区矫正法实施办法; domain.md) -------------------------------------------------
+    # --- Supervision (社区矫正法实施办法; docs/supervision.md) ---------------------------------------
     # Duties per category (分类管理 defaults; a province or an officer may change them).
     duty_strict_in_person_per_week: int = 1
     duty_strict_written_per_week: int = 1

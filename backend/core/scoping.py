@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from django.db import models
 from django.db.models import Q
 
-if TYPE_CHECKING:
-    from backend.core.models import User
-
 T = TypeVar("T")
 
 
-def jurisdiction_subtree_q(user: User, field: str) -> Q:
+class Place(Protocol):
+    path: str  # the jurisdiction's materialised path ("/99/9901/…")
+
+
+class Viewer(Protocol):
+    """What scoping reads of a user (``core.models.User`` is one; the models import this module, so it
+    names what it needs instead of importing them)."""
+
+    is_authenticated: bool
+    is_active: bool
+    jurisdiction: Place | None
+
+
+def jurisdiction_subtree_q(user: Viewer, field: str) -> Q:
     """Objects whose ``field`` (a Jurisdiction FK path, e.g. "jurisdiction") lies in the user's subtree."""
     home = user.jurisdiction
     if home is None:
@@ -31,7 +41,7 @@ def jurisdiction_subtree_q(user: User, field: str) -> Q:
 
 # How long a user object reuses the scope it built.  Scopes nest (a leave request is seen through its case,
 # a case through its person) and a console page asks for ten of them: building each person scope again
-# was a third of the person page (profiled in-process).  A scope only changes with the user's roles, home or
+# was a large part of the person page's time.  A scope only changes with the user's roles, home or
 # grants, which a request does not change; the bound keeps a long-lived user object (a scheduler loop)
 # from carrying an expired grant's "now" for more than a moment.
 SCOPE_REUSE_SECONDS = 1.0
@@ -40,9 +50,9 @@ SCOPE_REUSE_SECONDS = 1.0
 class ScopedManager(models.Manager):
     """``Model.objects.visible_to(user)`` builds the scoped queryset once per user object for a moment
     (``reused``) and hands out clones: adding the scope's filter to a query (resolving every lookup and
-    join) cost about a millisecond on each of a page's queries, a clone a hundredth of that (profiled)."""
+    join) is dear on each of a page's queries, a clone of the finished queryset cheap."""
 
-    def visible_to(self, user: User | None, *, of: models.Model | None = None) -> ScopedQuerySet:
+    def visible_to(self, user: Viewer | None, *, of: models.Model | None = None) -> ScopedQuerySet:
         if user is None or not user.is_authenticated or not user.is_active:
             return self.get_queryset().none()
         if type(self).get_queryset is not models.Manager.get_queryset:
@@ -63,10 +73,10 @@ class ScopedQuerySet(models.QuerySet):
 
     as_manager.__func__.queryset_only = True
 
-    def scope_q(self, user: User) -> Q:
+    def scope_q(self, user: Viewer) -> Q:
         raise NotImplementedError
 
-    def visible_to(self, user: User | None, *, of: models.Model | None = None) -> ScopedQuerySet:
+    def visible_to(self, user: Viewer | None, *, of: models.Model | None = None) -> ScopedQuerySet:
         """What ``user`` may see; with ``of`` (a person), only that person's rows.
 
         A person the user was just shown to reach (``vouch_reach``, as the person page's first query does)
@@ -84,12 +94,12 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(_scope(self, user)).filter(rows)
 
 
-def _scope(queryset: ScopedQuerySet, user: User) -> Q:
+def _scope(queryset: ScopedQuerySet, user: Viewer) -> Q:
     """``queryset.scope_q(user)``, built once per queryset class and user object for a moment."""
     return reused(user, (type(queryset), queryset.model), lambda: queryset.scope_q(user))
 
 
-def reused(user: User, key: object, build: Callable[[], T]) -> T:
+def reused(user: Viewer, key: object, build: Callable[[], T]) -> T:
     """``build()``, kept on the user object under ``key`` for ``SCOPE_REUSE_SECONDS``: the scopes, and the
     facts about the user they are built from (which teams, which grants)."""
     cache = user.__dict__.setdefault("_scopes", {})
@@ -103,18 +113,18 @@ def reused(user: User, key: object, build: Callable[[], T]) -> T:
 _REACHED = "person in reach"
 
 
-def vouch_reach(user: User, person: models.Model) -> None:
+def vouch_reach(user: Viewer, person: models.Model) -> None:
     """Note that ``person`` was just found through ``visible_to(user)`` (for ``visible_to(…, of=person)``)."""
     reused(user, (_REACHED, person.pk), lambda: True)
 
 
-def recalls(user: User, key: object) -> bool:
+def recalls(user: Viewer, key: object) -> bool:
     """Whether ``user`` holds a fresh ``reused`` entry under ``key`` (without building one)."""
     hit = user.__dict__.get("_scopes", {}).get(key)
     return hit is not None and time.monotonic() - hit[0] <= SCOPE_REUSE_SECONDS
 
 
-def forget_scopes(user: User) -> None:
+def forget_scopes(user: Viewer) -> None:
     """Drop what this user object reuses: the actions that change what a user sees call it (roles, teams,
     grants), so the object in hand sees the change at once; a web request has its own object anyway."""
     user.__dict__.pop("_scopes", None)

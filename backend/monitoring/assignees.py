@@ -16,7 +16,7 @@ from django.utils import timezone
 from backend.core.models import User
 from backend.monitoring.models import Alert
 from backend.people.models import AccessGrant, Person
-from backend.people.models.person import OFFICE_ROLES
+from backend.people.models.scope import OFFICE_ROLES
 from backend.people.models.team import TeamMember
 
 LIST_LIMIT = 200

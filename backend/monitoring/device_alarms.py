@@ -1,20 +1,18 @@
 """Device alarms become alerts (the gateway's post-commit hook): SOS, strap cut or tamper, power cut,
-low battery — with or without a usable position (protocols.md: "alarms become alerts even without a
-valid fix").  Repeats of the same alarm count on the open alert instead of opening new ones.
+low battery — with or without a usable position (a fix that carries an alarm is kept without its position:
+docs/protocols.md, "What happens to a fix").  Repeats of the same alarm count on the open alert instead of
+opening new ones.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from backend.monitoring.actions.alerts import raise_alert
 from backend.monitoring.models import AlertKind, Device, Severity
 from backend.people.models import Person
 from gps_gateway.protocols.common import Alarm
-
-if TYPE_CHECKING:
-    from gps_gateway.writer import FixRow
+from gps_gateway.rows import FixRow
 
 logger = logging.getLogger("anbang.monitoring")
 

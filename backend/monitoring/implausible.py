@@ -9,7 +9,6 @@ so the gateway's worker processes agree on it; one alert occurrence per window, 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -17,9 +16,7 @@ from backend.core.rules import rules
 from backend.monitoring.actions.alerts import raise_alert
 from backend.monitoring.models import Alert, AlertKind, Device, Position, Severity
 from backend.people.models import Person
-
-if TYPE_CHECKING:
-    from gps_gateway.writer import FixRow
+from gps_gateway.rows import FixRow
 
 
 def alerts_from_implausible(rows: list[FixRow]) -> int:

@@ -27,14 +27,15 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from backend.core.rules import rules
+from backend.monitoring.absences import absence_sources
 from backend.monitoring.actions.alerts import local_time, raise_alert
 from backend.monitoring.geo.classify import (
     DEFAULT_ACCURACY_M,
@@ -49,9 +50,7 @@ from backend.monitoring.geo.schedule import Schedule, WeeklyWindow
 from backend.monitoring.geo.shapes import Area, Circle
 from backend.monitoring.models import AlertEvent, AlertKind, Device, Severity, Zone, ZoneState
 from backend.people.models import Case, CaseKind, Person
-
-if TYPE_CHECKING:
-    from gps_gateway.writer import FixRow
+from gps_gateway.rows import FixRow
 
 logger = logging.getLogger("anbang.monitoring")
 
@@ -226,22 +225,13 @@ class ZoneCache:
             return
         with self._lock:
             self._checked = time.monotonic()
-            from django.db.models import Count, Max, Q
-
-            from backend.supervision.models import LeaveRequest, LeaveState
-
             stamp = (
                 *Zone.objects.aggregate(n=Count("id"), t=Max("updated_at")).values(),
                 # Default zones follow the correction caseload: a new subject must be covered at once.
                 *Case.objects.filter(kind=CaseKind.CORRECTION)
                 .aggregate(n=Count("id"), t=Max("updated_at"))
                 .values(),
-                # Leave only moves forward (pending → approved → returned): these change with every step.
-                *LeaveRequest.objects.aggregate(
-                    a=Count("id", filter=Q(state=LeaveState.APPROVED)),
-                    r=Count("id", filter=Q(state=LeaveState.RETURNED)),
-                    t=Max("decided_at"),
-                ).values(),
+                *(part for source in absence_sources().values() for part in source.stamp()),
             )
             if stamp == self._stamp:
                 return
@@ -270,22 +260,19 @@ class ZoneCache:
 
     @staticmethod
     def _load_leaves(by_person: dict[int, list[WatchedZone]]) -> dict[int, list[tuple[float, float]]]:
-        """Approved leave: its window per person, and its destination zone (added to ``by_person``)."""
-        from backend.supervision.models import LeaveRequest, LeaveState
-
+        """Excused absences (approved leave, backend/monitoring/absences.py): their windows per person, and
+        their destination zones (added to ``by_person``)."""
         since = timezone.localdate() - LEAVE_LOOKBACK
-        leaves = LeaveRequest.objects.filter(
-            state__in=(LeaveState.APPROVED, LeaveState.RETURNED), ends_on__gte=since
-        ).select_related("case", "destination_zone")
+        absences = (a for source in absence_sources().values() for a in source.ending_since(since))
         windows: dict[int, list[tuple[float, float]]] = defaultdict(list)
-        for leave in leaves:
-            start, end = leave.window()
+        for absence in absences:
+            start, end = absence.start, absence.end
             if end <= start:
                 continue  # back before it began
             span = (start.timestamp(), end.timestamp())
-            person_id = leave.case.person_id
+            person_id = absence.person_id
             windows[person_id].append(span)
-            zone = leave.destination_zone
+            zone = absence.destination
             if zone is None or not zone.active:
                 continue
             if (prepared := prepare(zone, kind="inclusion")) is None:

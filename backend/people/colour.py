@@ -7,22 +7,44 @@ Rules (docs/people.md; thresholds in backend/core/rules.py):
   aftercare case at risk 中
   or not yet handed over; a mental-health case at risk 1–2.
 - 绿 green: everyone else with an open case, and people without one.
-Open alerts count too: an unresolved critical alert makes red, any unresolved alert at least yellow.
+Other apps add what they know of a person (``add_colour_source``, from their ``AppConfig.ready``): open
+alerts count (backend/monitoring/colour.py: an unresolved critical alert makes red, any unresolved alert at
+least yellow).  People cannot import them: they sit above it.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db.models import Case as When_
 from django.db.models import CharField, Exists, Expression, OuterRef, Q, QuerySet, Value, When
 
 from backend.core.rules import rules
-from backend.people.models import AftercareRisk, Case, CaseKind, CaseStatus, Category, SubStatus
+from backend.people.models import AftercareRisk, Case, CaseKind, CaseStatus, Category, Person, SubStatus
 from backend.people.models.case import OPEN_STATUSES
 
 RED, YELLOW, GREEN = "red", "yellow", "green"
 LABELS = {RED: "红", YELLOW: "黄", GREEN: "绿"}
+
+# A source of colour: () -> (makes red, makes at least yellow), two conditions about the person of the
+# outer query (``OuterRef("pk")``), e.g. ``Exists`` over rows that point at the person.
+ColourSource = Callable[[], tuple[Expression, Expression]]
+_SOURCES: dict[str, ColourSource] = {}
+
+
+def add_colour_source(name: str, source: ColourSource) -> None:
+    """Let ``source`` colour the board too (called from an app's ``ready``; again under a name replaces
+    it).  Its conditions are OR-ed after the cases' own, in the order the sources were added."""
+    _SOURCES[name] = source
+    _COMPILED.clear()
+
+
+def colour_sources() -> dict[str, ColourSource]:
+    """The sources added so far, by name."""
+    return dict(_SOURCES)
 
 
 def red_q() -> Q:
@@ -57,16 +79,13 @@ def with_colour(persons: QuerySet) -> QuerySet:
 
 def colour_expression() -> When_:
     """The colour of the person the outer query is about, as an ordinary expression."""
-    from backend.monitoring.models import Alert
-
     open_cases = Case.objects.filter(person=OuterRef("pk"), status__in=OPEN_STATUSES)
-    open_alerts = Alert.objects.unresolved().filter(person=OuterRef("pk"))
+    added = [source() for source in _SOURCES.values()]
+    red = [Exists(open_cases.filter(red_q())), *(makes_red for makes_red, _ in added)]
+    yellow = [Exists(open_cases.filter(yellow_q())), *(makes_yellow for _, makes_yellow in added)]
     return When_(
-        When(
-            Exists(open_cases.filter(red_q())) | Exists(open_alerts.filter(severity="critical")),
-            then=Value(RED),
-        ),
-        When(Exists(open_cases.filter(yellow_q())) | Exists(open_alerts), then=Value(YELLOW)),
+        When(functools.reduce(operator.or_, red), then=Value(RED)),
+        When(functools.reduce(operator.or_, yellow), then=Value(YELLOW)),
         default=Value(GREEN),
         output_field=CharField(),
     )
@@ -77,7 +96,7 @@ class Colour(Expression):
 
     Its SQL never changes between queries: only the outer person it is correlated with could, and on a
     person list, the board or a person page that is the query's own table.  Building and compiling the
-    CASE of four EXISTS again for every query was a sixth of the person page (py-spy, in-process).  Where
+    CASE of four EXISTS again for every query was a large part of the person page's time.  Where
     the person table sits under another alias (the queryset used inside another query) the ordinary
     expression is compiled instead.
     """
@@ -121,8 +140,6 @@ def _compiled(connection) -> _CompiledColour:
     key = (connection.alias, connection.vendor, r.colour_red_mh_risk, r.colour_yellow_mh_risk)
     hit = _COMPILED.get(key)
     if hit is None:
-        from backend.people.models import Person
-
         query = Person.objects.annotate(colour=colour_expression()).values_list("colour").query
         sql, params = query.get_compiler(connection=connection).as_sql()
         qn = connection.ops.quote_name

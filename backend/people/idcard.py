@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from backend.core.errors import Invalid
+from backend.core.normalize import normalize_id_number
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -54,17 +54,13 @@ class ResidentId:
     region: str
 
 
-def normalize(number: str) -> str:
-    return re.sub(r"\s", "", unicodedata.normalize("NFKC", number)).upper()
-
-
 def check_character(first17: str) -> str:
     return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def parse_resident_id(number: str, *, today: dt.date | None = None) -> ResidentId:
     """Validate an 18-character resident ID; raise Invalid with the reason (never echoing the number)."""
-    number = normalize(number)
+    number = normalize_id_number(number)
     if not re.fullmatch(r"\d{17}[\dX]", number):
         raise Invalid("身份证号码应为 18 位（末位可为 X）", {"field": "id_number", "reason": "format"})
     try:
@@ -88,7 +84,7 @@ def validate_document(doc_type: str, number: str) -> str:
     pattern = _PATTERNS.get(doc_type)
     if pattern is None:
         raise Invalid("未知的证件类型", {"field": "id_type"})
-    normalized = normalize(number)
+    normalized = normalize_id_number(number)
     if not pattern.fullmatch(normalized):
         raise Invalid("证件号码格式不正确", {"field": "id_number", "reason": "format", "id_type": doc_type})
     return normalized

@@ -1,6 +1,6 @@
 """The export actions: check access, render, and write the audit row — one function per document.
 
-Every export is audited like a sensitive read (design.md "Security model": every export), with ids, codes
+Every export is audited like a sensitive read (docs/security.md, "Personal data"), with ids, codes
 and the period in ``details`` — never names or ID numbers.  Out-of-scope persons and jurisdictions are
 404 (``NotFound``), as everywhere in the API; statistics and alert logs need an office role (403).
 """
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Forbidden, Invalid, NotFound
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Invalid, NotFound
 from backend.core.models import Jurisdiction, User
+from backend.core.policy import require
 from backend.core.rules import rules
-from backend.people.models.person import OFFICE_ROLES
 from backend.reports import alert_log
 from backend.reports.document import Meta
 from backend.reports.monthly import render_monthly
@@ -30,11 +31,6 @@ class Export:
     content: bytes
     filename: str
     content_type: str = "application/pdf"
-
-
-def may_print_office_reports(user: User) -> None:
-    if not user.has_role(*OFFICE_ROLES):
-        raise Forbidden("统计报表与告警台账仅限社区矫正机构与司法所工作人员打印")
 
 
 def jurisdiction_for(user: User | None, code: str | None) -> Jurisdiction:
@@ -57,7 +53,9 @@ def export_person_file(
     period = parse_range(first, last, max_days=r.report_track_max_days, default_days=r.report_track_default_days,
                          today=timezone.localdate())  # fmt: skip
     result: PersonFile = render_person_file(by, person_id, period)
-    record_audit(actor=by, action="report.person_file", target=result.person, details=result.details)
+    record_audit(
+        actor=by, action=AuditAction.REPORT_PERSON_FILE, target=result.person, details=result.details
+    )
     return Export(result.pdf, f"person-{person_id}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.pdf")
 
 
@@ -68,7 +66,7 @@ def monthly_statistics(
     if period.first > timezone.localdate():
         raise Invalid("统计月份不能晚于本月", {"field": "month"})
     if by is not None:
-        may_print_office_reports(by)
+        require(by, "report.print_office")
     node = jurisdiction_for(by, code)
     started = dt.datetime.now()
     stats = compute_monthly(node, period)
@@ -79,7 +77,7 @@ def monthly_statistics(
         f"{period.first.year}年{period.first.month}月统计", office_name(by, node), label, timezone.now()
     )
     pdf = render_monthly(stats, meta)
-    record_audit(actor=by, actor_label=actor_label, action="report.monthly", target=node,
+    record_audit(actor=by, actor_label=actor_label, action=AuditAction.REPORT_MONTHLY, target=node,
                  details={"jurisdiction": node.code, "month": stats.month, "bytes": len(pdf)})  # fmt: skip
     return Export(pdf, f"monthly-{node.code}-{stats.month}.pdf"), stats
 
@@ -92,7 +90,7 @@ def export_alert_log(
     r = rules()
     period = parse_range(first, last, max_days=r.report_alert_log_max_days, default_days=30,
                          today=timezone.localdate())  # fmt: skip
-    may_print_office_reports(by)
+    require(by, "report.print_office")
     node = jurisdiction_for(by, code)
     log = alert_log.collect(by, node, period)
     if fmt == "csv":
@@ -101,7 +99,7 @@ def export_alert_log(
         meta = Meta("告警处置台账", office_name(by, node), by.username, timezone.now())
         content, content_type = alert_log.render_pdf(log, node, period, meta), "application/pdf"
     record_audit(
-        actor=by, action="report.alert_log", target=node,
+        actor=by, action=AuditAction.REPORT_ALERT_LOG, target=node,
         details={"jurisdiction": node.code, "from": period.first, "to": period.last, "format": fmt, "ids": log.ids},
     )  # fmt: skip
     name = f"alerts-{node.code}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.{fmt}"

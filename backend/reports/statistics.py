@@ -3,8 +3,8 @@
 Every figure is an aggregate query over the subtree (``Jurisdiction.path`` prefix) and one month on the
 Asia/Shanghai calendar; only the few per-row comparisons a database cannot do portably (medians, the
 pick-up on the release day, the aftercare contact cycle) fetch small column lists.  The rate definitions
-are those of ../shared/domain.md; ``definitions()`` gives their wording for the appendix, with the
-numbers from ``rules()``.
+are those of docs/reports.md, "Monthly statistics"; ``definitions()`` gives their wording for the appendix,
+with the numbers from ``rules()``.
 
 Stock figures are "at the end of the month": a case's status, category and risk at that date come from
 its dated history (``CaseTransition``, ``CaseMark``), so a report for a past month shows that month, not
@@ -26,6 +26,7 @@ from django.utils import timezone
 from backend.core.models import Jurisdiction
 from backend.core.rules import rules
 from backend.monitoring.models import Alert, AlertEvent, DeviceAssignment, LocationOrder
+from backend.monitoring.models.order import in_force_during_q
 from backend.people.models import (
     AftercareDetail,
     AftercareOrigin,
@@ -41,7 +42,8 @@ from backend.reports.periods import SHANGHAI, Period, midnight
 from backend.supervision.custody import custody_spells, excused_by_custody
 from backend.supervision.models import HOUR_KINDS, Checkin, CheckinKind, CheckinPlan, FollowUp, FollowUpKind
 from backend.supervision.models import Period as Every
-from backend.supervision.plans import COUNTS_TOWARD, counted_since, window_by_key, windows_overlapping
+from backend.supervision.plans import COUNTS_TOWARD, counted_since
+from backend.supervision.windows import window_by_key, windows_overlapping
 
 
 @dataclass(frozen=True)
@@ -231,9 +233,7 @@ def compute_monthly(node: Jurisdiction, period: Period, *, as_of: dt.datetime | 
 
     # --- location: wearable orders apart from phone-based checks (Art. 29) --------------------------
     orders = LocationOrder.objects.filter(case__jurisdiction__path__startswith=path)
-    stats.orders_in_force = orders.filter(
-        Q(ended_early_on__isnull=True) | Q(ended_early_on__gte=first), starts_on__lte=last, ends_on__gte=first
-    ).count()
+    stats.orders_in_force = orders.filter(in_force_during_q(first, last)).count()
     stats.orders_new = orders.filter(starts_on__gte=first, starts_on__lte=last).count()
     stats.orders_expiring = orders.filter(
         ended_early_on__isnull=True, ends_on__gte=first, ends_on__lte=last

@@ -97,8 +97,8 @@ def initial_review_plans(cases: QuerySet[Case]) -> dict[int, Plan]:
 
 
 def lenient_review_plans(cases: QuerySet[Case]) -> dict[int, Plan]:
-    """宽管 may be considered after ≥ ``category_lenient_after_months`` (6) in 普管 (domain.md
-    "Categories"); the date 普管 began is the newest category entry of the case's dated history."""
+    """宽管 may be considered after ≥ ``category_lenient_after_months`` (6) in 普管 (docs/supervision.md,
+    "Case calendar"); the date 普管 began is the newest category entry of the case's dated history."""
     months = rules().category_lenient_after_months
     rows = cases.filter(
         kind=CaseKind.CORRECTION, status=CaseStatus.ACTIVE, category=Category.NORMAL

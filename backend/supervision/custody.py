@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from backend.core.rules import rules
 from backend.people.models import Case, CaseTransition, SubStatus
-from backend.supervision.plans import Window
+from backend.supervision.windows import Window
 
 Spell = tuple[dt.date | None, dt.date | None]  # first and last day in custody; None: open-ended
 CHUNK = 5000  # case ids per query

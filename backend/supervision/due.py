@@ -140,7 +140,7 @@ def finish_each(
 
 def fast_instances(queryset, fields: tuple[str, ...]) -> list:
     """Model instances from a values query without ``Model.__init__`` — for the sweep's hot path, where a
-    million items made instance creation a third of the time.  Only ``fields`` are loaded; any other field
+    million items made instance creation a large part of the time.  Only ``fields`` are loaded; any other field
     loads from the database on first access, as with ``only()``."""
     from django.db.models.base import ModelState
 

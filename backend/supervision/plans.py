@@ -1,7 +1,7 @@
 """Check-in plans (报告/签到计划): the default duties per category, the windows they are counted in, and
 keeping each active correction case's plan rows in line with its category.
 
-Duties per category (分类管理, domain.md "Duties per category"; the numbers are in
+Duties per category (分类管理, docs/supervision.md "Check-ins"; the numbers are in
 ``backend/core/rules.py``): 严管 = in person weekly + written weekly + education ≥ 12 h a month + community
 service ≥ 12 h a month; 普管 = in person monthly + phone/app weekly; 宽管 = in person monthly.  A case
 without a category yet counts as 严管 (new subjects are 严管 for their first months).
@@ -20,17 +20,19 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.rules import rules
 from backend.people.models import Case, CaseKind, CaseStatus, Category
+from backend.supervision.custody import custody_spells, excused_by_custody
 from backend.supervision.due import Plan, plan_for_case, plan_many
 from backend.supervision.models import (
     HOUR_KINDS,
+    Checkin,
     CheckinKind,
     CheckinPlan,
     DueItem,
@@ -38,8 +40,8 @@ from backend.supervision.models import (
     DueState,
     Period,
 )
+from backend.supervision.windows import Window, window_by_key, window_of, windows_overlapping
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHECKIN_DUE_KINDS = (DueKind.CHECKIN_OPENS, DueKind.CHECKIN_CLOSING, DueKind.CHECKIN_WINDOW_END)
 # Which check-ins count toward a duty: the 普管 "phone/app" report is met by a call or an app check-in.
 COUNTS_TOWARD: dict[str, tuple[str, ...]] = {
@@ -90,61 +92,6 @@ def default_duties(category: str) -> dict[str, Duty]:
 
 
 # --- windows -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    period: str
-    key: str  # "2026-W49" (ISO year and week) or "2026-12"
-    start: dt.datetime  # aware, Shanghai; included
-    end: dt.datetime  # aware, Shanghai; excluded
-
-    def next(self) -> Window:
-        return window_of(self.period, self.end)
-
-    def label(self) -> str:
-        if self.period == Period.MONTH:
-            return f"{self.start.year}年{self.start.month}月"
-        last = (self.end - dt.timedelta(days=1)).date()
-        return f"本周（{self.start.month}月{self.start.day}日—{last.month}月{last.day}日）"
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=SHANGHAI)
-
-
-def window_of(period: str, moment: dt.datetime) -> Window:
-    """The window of ``period`` that contains the aware ``moment`` (judged on the Shanghai wall clock)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("moment must be timezone-aware")
-    day = moment.astimezone(SHANGHAI).date()
-    if period == Period.WEEK:
-        monday = day - dt.timedelta(days=day.weekday())
-        year, week, _ = monday.isocalendar()
-        return Window(
-            period, f"{year}-W{week:02d}", _midnight(monday), _midnight(monday + dt.timedelta(days=7))
-        )
-    if period == Period.MONTH:
-        first = day.replace(day=1)
-        following = (first + dt.timedelta(days=32)).replace(day=1)
-        return Window(period, f"{first.year}-{first.month:02d}", _midnight(first), _midnight(following))
-    raise ValueError(f"unknown period {period!r}")
-
-
-def window_by_key(period: str, key: str) -> Window:
-    if period == Period.WEEK:
-        year, week = key.split("-W")
-        return window_of(period, _midnight(dt.date.fromisocalendar(int(year), int(week), 1)))
-    year, month = key.split("-")
-    return window_of(period, _midnight(dt.date(int(year), int(month), 1)))
-
-
-def windows_overlapping(period: str, start: dt.datetime, end: dt.datetime) -> list[Window]:
-    found, window = [], window_of(period, start)
-    while window.start < end:
-        found.append(window)
-        window = window.next()
-    return found
 
 
 def counted(plan: CheckinPlan, window: Window) -> bool:
@@ -294,7 +241,7 @@ def refresh_plans(cases: Iterable[Case], now: dt.datetime | None = None, *, plan
             CheckinPlan.objects.bulk_update(updated, [*_FIELDS, "updated_at"])
             cancel_plan_items(stopped, reason="plan_changed")
             record_audit(
-                actor=None, actor_label="system:checkin_plans", action="checkin_plan.refresh", target=case,
+                actor=None, actor_label="system:checkin_plans", action=AuditAction.CHECKIN_PLAN_REFRESH, target=case,
                 details={"category": case.category or Category.STRICT, "created": sorted(p.kind for p in created),
                          "updated": sorted(p.kind for p in updated)},
             )  # fmt: skip
@@ -329,9 +276,6 @@ def compliance(case: Case, month: str, now: dt.datetime | None = None) -> list[d
     """Per active duty and per window overlapping the month (a week across the month's edge is shown
     whole): required, done and a status — met / missed / open (in progress) / future / grace / custody
     (over, short, and excused by days in custody: custody.py)."""
-    from backend.supervision.custody import custody_spells, excused_by_custody
-    from backend.supervision.models import Checkin
-
     now = now or timezone.now()
     month_window = window_by_key(Period.MONTH, month)
     plans = list(CheckinPlan.objects.filter(case=case, active=True).order_by("kind"))

@@ -19,11 +19,18 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from backend.core.actions.accounts import forget_idle_unknown_sign_ins
+from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.models import AuditEvent
 from backend.core.rules import rules
+from backend.monitoring.detectors import run_detectors
+from backend.monitoring.models import Device, DeviceAssignment, Position
+from backend.people.models import Case, Person
+from backend.people.models.case import OPEN_STATUSES
 from backend.supervision.due import run_planners
 from backend.supervision.models import DueItem, DueState
 from backend.supervision.sweep import sweep
@@ -43,8 +50,6 @@ def job_sweep(now: dt.datetime | None = None, *, batch: int = 5000) -> int:
 
 
 def job_detectors(now: dt.datetime | None = None) -> dict[str, int]:
-    from backend.monitoring.detectors import run_detectors
-
     counts = run_detectors(now)
     if any(counts.values()):
         logger.info("定时检测：%s", counts)
@@ -88,13 +93,6 @@ def purge_finished_due_items(now: dt.datetime) -> int:
 def purge_positions(now: dt.datetime) -> int:
     """Delete the positions of people none of whose cases is open and whose last case closed more than
     ``position_retention_days_after_case_end`` ago.  One audit row per person purged (counts only)."""
-    from django.db.models import Exists, Max, OuterRef, Q
-
-    from backend.core.audit import record_audit
-    from backend.monitoring.models import Device, DeviceAssignment, Position
-    from backend.people.models import Case, Person
-    from backend.people.models.case import OPEN_STATUSES
-
     cutoff = (now - dt.timedelta(days=rules().position_retention_days_after_case_end)).date()
     open_case = Case.objects.filter(person=OuterRef("pk"), status__in=OPEN_STATUSES)
     # Only people who have worn a device can have positions (they are found through the devices:
@@ -114,7 +112,7 @@ def purge_positions(now: dt.datetime) -> int:
             with transaction.atomic():
                 count = Position.objects.filter(pk__in=ids).delete()[0]
                 removed += count
-                record_audit(actor=None, actor_label="system:retention", action="positions.purge",
+                record_audit(actor=None, actor_label="system:retention", action=AuditAction.POSITIONS_PURGE,
                              target=("people.person", person_id), details={"rows": count})  # fmt: skip
     return removed
 

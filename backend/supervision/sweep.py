@@ -17,10 +17,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from backend.monitoring import alerting
 from backend.people.models import Case, Person
 from backend.supervision.due import HANDLERS, SETTLERS, fast_instances
 from backend.supervision.models import DueItem, DueState
-from notifications import routing
 
 logger = logging.getLogger("anbang.supervision")
 LEASE = dt.timedelta(minutes=10)
@@ -102,7 +102,7 @@ def sweep(now: dt.datetime | None = None, *, batch: int = 5000, max_batches: int
                 logger.error("到期事项类型 %s 没有处理程序（%d 条），租约到期后重试", kind, len(group))
                 continue
             try:
-                with routing.memoised():  # thousands of alerts to the same few offices
+                with alerting.batch():  # thousands of alerts to the same few offices
                     fn(group, now)
             except Exception:
                 # The claim's lease runs out and the items are retried; one kind's bug does not stop the others.

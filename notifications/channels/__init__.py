@@ -19,6 +19,7 @@ def configured_channels() -> set[str]:
 
 
 def transport_for(channel: str) -> Transport:
+    # Imported on first use: a sender loads only the transports (SMTP, HTTP clients) of channels it sends on.
     if channel == Channel.INBOX:
         from notifications.channels.inbox import transport
     elif channel == Channel.EMAIL:

@@ -32,7 +32,8 @@ class PermanentError(SendError):
 
 @dataclass(frozen=True)
 class Message:
-    """One alert (or digest) rendered for sending; no name or ID number ever goes in (domain.md, privacy)."""
+    """One alert (or digest) rendered for sending; no name or ID number ever goes in (docs/security.md,
+    "Personal data")."""
 
     subject: str
     text: str  # short: SMS and the first line of the rest

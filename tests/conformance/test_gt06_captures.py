@@ -11,7 +11,7 @@ import pytest
 
 from gps_gateway.protocols import gt06
 from gps_gateway.protocols.common import FrameError, SessionState
-from gps_gateway.protocols.gt06_frames import build_reply, crc_x25, parse_frame, split_frames
+from gps_gateway.protocols.gt06.frames import build_reply, crc_x25, parse_frame, split_frames
 from tests.conformance.captures import Capture, load
 from tests.conformance.fix_expectations import check_attribute, check_expectation, ids
 from tests.conformance.replay import Outcome, check_splitter_row, decoded_of, replay_rows, strictly_refused
@@ -32,7 +32,7 @@ DEVIATIONS = {
 }
 
 LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")
-LOGIN_REPLY = bytes.fromhex("7878 0501 0009 5594 0D0A")  # protocols.md
+LOGIN_REPLY = bytes.fromhex("7878 0501 0009 5594 0D0A")  # same protocol number and serial, new CRC
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gps_gateway.protocols import jt808
 from gps_gateway.protocols.common import Alarm, Decoded, FrameError, SessionState
-from gps_gateway.protocols.jt808_frames import build_frame, checksum
+from gps_gateway.protocols.jt808.frames import build_frame, checksum
 from tests.conformance.captures import Capture, load
 from tests.conformance.fix_expectations import check_expectation, ids
 from tests.conformance.replay import Outcome, check_splitter_row, decoded_of, replay_rows, strictly_refused
@@ -102,7 +102,7 @@ def test_the_whole_capture_file_as_one_stream_splits_back_into_its_rows() -> Non
 
 # --- the standard, by example --------------------------------------------------------------------
 
-WORKED_EXAMPLE = bytes.fromhex(  # protocols.md, unescaped, flags and checksum 13 removed
+WORKED_EXAMPLE = bytes.fromhex(  # a 0x0200 location with TLV extras, unescaped, flags and checksum 13 removed
     "0200 0026 123456789012 007E"
     "00000001 00000002 00BA7F0E 07E4F11C 0028 003C 0000 181015101010"
     "01 04 00000064 02 02 007D".replace(" ", "")
@@ -113,7 +113,7 @@ def wire(payload: bytes) -> bytes:
     return b"\x7e" + jt808.escape(payload + bytes([checksum(payload)])) + b"\x7e"
 
 
-def test_the_worked_example_from_protocols_md_decodes_to_the_stated_values() -> None:
+def test_the_worked_0x0200_example_decodes_to_the_stated_values() -> None:
     assert checksum(WORKED_EXAMPLE) == 0x13
     split = jt808.split_frames(wire(WORKED_EXAMPLE))
     decoded = jt808.decode(split.frames[0], SessionState())

@@ -10,7 +10,7 @@ import pytest
 
 from gps_gateway.protocols import h02, jt808, osmand, watch
 from gps_gateway.protocols.common import Alarm, FrameError, SessionState
-from gps_gateway.protocols.jt808_frames import checksum
+from gps_gateway.protocols.jt808.frames import checksum
 from gps_gateway.simulate import jt808_location_body
 
 NOW = dt.datetime(2026, 8, 21, 12, 0, tzinfo=dt.UTC)

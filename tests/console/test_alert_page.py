@@ -16,7 +16,7 @@ from backend.monitoring.actions.zones import create_zone
 from backend.monitoring.models import Alert, AlertEvent, Position
 from backend.monitoring.zone_watch import ZoneCache, ZoneEvaluator
 from gps_gateway.protocols.common import Fix
-from gps_gateway.writer import FixRow
+from gps_gateway.rows import FixRow
 from tests.console import world as w
 from tests.monitoring.test_zone_watch import HOME, at_distance
 

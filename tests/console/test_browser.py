@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from backend.monitoring.models import Alert, AlertState
 from backend.supervision.models import LeaveState
-from gps_gateway.protocols.jt808_frames import parse_header, unescape
+from gps_gateway.protocols.jt808.frames import parse_header, unescape
 from tests.conformance.captures import CAPTURES
 from tests.conftest import PASSWORD
 from tests.console import world as w

@@ -1,6 +1,6 @@
 """Every console page that shows or changes a record, with the permission trio: the owner's office gets
 the page (or its redirect after an action), a colleague in another 司法所 and an officer in another county
-get 404 — exactly as the API scopes (style.md)."""
+get 404 — exactly as the API scopes (docs/security.md, "Scoping")."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import path
 from ninja import NinjaAPI
 
-from backend.api.errors import install_error_handlers
+from backend.core.http.errors import install_error_handlers
 from backend.urls import urlpatterns as product_urls
 
 FORGED = "boom\n2026-12-08 03:00:00,000 ERROR anbang.audit FORGED-LINE\r\x1b[2J"

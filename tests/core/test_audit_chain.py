@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
 from backend.core.audit import GENESIS, record_audit, verify_chain
+from backend.core.audit_actions import AuditAction
 from backend.core.audit_guard import remove_guards
 from backend.core.models import AuditEvent
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def append(n: int) -> list[AuditEvent]:
     return [
-        record_audit(actor=None, action="test.event", target=("testapp.thing", i), details={"i": i})
+        record_audit(actor=None, action=AuditAction.DB_BACKUP, target=("testapp.thing", i), details={"i": i})
         for i in range(n)
     ]
 
@@ -92,7 +93,7 @@ def test_a_truncated_tail_is_caught_against_a_saved_head(capsys):
 
 def test_details_refuse_types_that_would_not_hash_stably():
     with pytest.raises(TypeError, match="审计详情"):
-        record_audit(actor=None, action="test.event", details={"ratio": 0.5})
+        record_audit(actor=None, action=AuditAction.DB_BACKUP, details={"ratio": 0.5})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -100,7 +101,7 @@ def test_concurrent_appends_from_many_threads_keep_one_gap_free_chain():
     def worker():
         try:
             for i in range(10):
-                record_audit(actor=None, action="test.concurrent", details={"i": i})
+                record_audit(actor=None, action=AuditAction.DB_BACKUP, details={"i": i})
         finally:
             connections.close_all()
 

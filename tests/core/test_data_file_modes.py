@@ -21,7 +21,7 @@ HOLD_OPEN = """
 from django.db import connection
 from backend.core.audit import record_audit
 from backend.supervision.scheduler import audit_head
-record_audit(actor=None, action="test.event")
+record_audit(actor=None, action="db.backup")
 audit_head()
 with connection.cursor() as cursor:
     cursor.execute("SELECT count(*) FROM core_auditevent")

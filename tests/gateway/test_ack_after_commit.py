@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.monitoring.models import Device, Position
-from gps_gateway.protocols.gt06_frames import build_reply
+from gps_gateway.protocols.gt06.frames import build_reply
 from gps_gateway.simulate import gt06_location, osmand_query
 from tests.gateway.test_durability import Lock
 from tests.gateway.test_imei_protocols import GT06_IMEI, GT06_LOGIN, GT06_LOGIN_REPLY, exchange

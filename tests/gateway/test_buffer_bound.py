@@ -7,11 +7,11 @@ import socket
 
 import pytest
 
+from backend.monitoring.ingest.directory import DeviceDirectory
+from backend.monitoring.ingest.writer import BatchWriter
 from backend.monitoring.models import Device, GatewayStats
-from gps_gateway.directory import DeviceDirectory
 from gps_gateway.server import ConnectionLimits, Gateway
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import BatchWriter
 from tests.gateway.test_imei_protocols import exchange
 from tests.support.gateway import running_gateway
 

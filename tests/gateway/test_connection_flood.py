@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from backend.monitoring.models import Device, GatewayStats, Position
-from gps_gateway.protocols.jt808_frames import build_frame, split_frames
+from gps_gateway.protocols.jt808.frames import build_frame, split_frames
 from gps_gateway.simulate import gt06_location
 from tests.gateway.test_imei_protocols import GT06_IMEI, GT06_LOGIN, GT06_LOGIN_REPLY
 from tests.support.gateway import authenticated_terminal, issued_osmand_identifier, running_gateway

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from backend.monitoring.models import Device, GatewayStats
-from gps_gateway.protocols.jt808_frames import build_frame, split_frames
+from gps_gateway.protocols.jt808.frames import build_frame, split_frames
 from tests.support.gateway import running_gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

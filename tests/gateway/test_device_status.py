@@ -8,8 +8,8 @@ import time
 import pytest
 from django.utils import timezone
 
+from backend.monitoring.ingest.directory import DeviceDirectory
 from backend.monitoring.models import Device
-from gps_gateway.directory import DeviceDirectory
 from tests.gateway.test_osmand_http import request
 from tests.support.gateway import running_gateway
 

@@ -12,11 +12,12 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backend.monitoring.ingest.encoder import Encoder, _sqlite_datetime
 from backend.monitoring.models import Position
 from gps_gateway.protocols import jt808
 from gps_gateway.protocols.common import CHINA_TZ, FrameError, from_china_time
-from gps_gateway.protocols.gt06_frames import crc_x25
-from gps_gateway.protocols.jt808_frames import (
+from gps_gateway.protocols.gt06.frames import crc_x25
+from gps_gateway.protocols.jt808.frames import (
     build_frame,
     checksum,
     china_time,
@@ -24,7 +25,6 @@ from gps_gateway.protocols.jt808_frames import (
     expected_length,
     parse_header,
 )
-from gps_gateway.writer import Encoder, _sqlite_datetime
 from tests.conformance.captures import load
 
 
@@ -157,8 +157,9 @@ def test_the_writers_attributes_json_is_what_the_encrypted_field_writes():
 @pytest.mark.django_db
 def test_a_batchs_encrypted_values_open_with_the_keyring_and_never_share_a_nonce():
     from backend.core.crypto.keyring import NONCE_BYTES, get_keyring, parse_token
+    from backend.monitoring.ingest.encoder import COLUMNS
     from gps_gateway.protocols.common import Fix
-    from gps_gateway.writer import COLUMNS, FixRow
+    from gps_gateway.rows import FixRow
 
     when = dt.datetime(2026, 11, 29, 13, 4, 10, tzinfo=dt.UTC)
     rows = [

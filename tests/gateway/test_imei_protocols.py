@@ -15,7 +15,7 @@ from tests.support.gateway import running_gateway
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 GT06_IMEI = "864717003283581"
-GT06_LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")  # protocols.md
+GT06_LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")  # GT06 0x01 login, BCD IMEI, serial 9
 GT06_LOGIN_REPLY = bytes.fromhex("787805010009559 40D0A".replace(" ", ""))
 
 

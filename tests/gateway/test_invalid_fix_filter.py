@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.monitoring.models import Device, GatewayStats, Position
-from gps_gateway.directory import DeviceInfo
+from gps_gateway.devices import DeviceInfo
 from gps_gateway.filters import FilterLimits
 from gps_gateway.ingest import prepare
 from gps_gateway.protocols.common import Fix

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from backend.monitoring.models import Device, Position
-from gps_gateway.protocols.jt808_frames import checksum, escape
+from gps_gateway.protocols.jt808.frames import checksum, escape
 from gps_gateway.simulate import jt808_location_body
 from tests.support.gateway import authenticated_terminal, running_gateway
 

@@ -13,7 +13,7 @@ def test_settling_memory_freezes_what_start_up_built_and_raises_the_young_thresh
     before = gc.get_threshold()
     try:
         built_at_start = [{"device": n} for n in range(1000)]
-        settle_memory()
+        settle_memory(settings.GATEWAY_GC_THRESHOLD)  # what rungateway passes
         assert gc.get_freeze_count() >= len(built_at_start)
         assert gc.get_threshold() == (settings.GATEWAY_GC_THRESHOLD, before[1], before[2])
         assert settings.GATEWAY_GC_THRESHOLD == 50_000

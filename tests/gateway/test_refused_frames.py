@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from backend.monitoring.models import Device, GatewayStats, Position
 from gps_gateway.protocols import jt808
-from gps_gateway.protocols.jt808_frames import checksum
+from gps_gateway.protocols.jt808.frames import checksum
 from gps_gateway.simulate import jt808_location_body
 from tests.support.gateway import authenticated_terminal, issued_osmand_identifier, running_gateway
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from backend.monitoring.models import Device
-from gps_gateway.protocols.gt06_frames import build_reply
+from gps_gateway.protocols.gt06.frames import build_reply
 from gps_gateway.simulate import gt06_location
 from tests.gateway.test_imei_protocols import GT06_IMEI, GT06_LOGIN, GT06_LOGIN_REPLY, exchange
 from tests.support.gateway import running_gateway

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from backend.monitoring.models import GatewayStats
-from gps_gateway.handlers import UnknownDeviceLog
+from gps_gateway.sessions.common import UnknownDeviceLog
 from gps_gateway.simulate import gt06_login
 from gps_gateway.stats import GatewayCounters
 from tests.gateway.test_imei_protocols import exchange

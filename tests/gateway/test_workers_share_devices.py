@@ -15,8 +15,9 @@ import socket
 import pytest
 from django.utils import timezone
 
+from backend.monitoring.ingest.directory import DeviceDirectory
 from backend.monitoring.models import Device, Position
-from gps_gateway.directory import DeviceDirectory, osmand_digest
+from gps_gateway.identifiers import osmand_digest
 from gps_gateway.simulate import gt06_location
 from tests.support.gateway import Jt808Terminal, running_gateway
 
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PHONE = "013800138001"
 CODE = "0123456789abcdef"
 GT06_IMEI = "864717003283581"
-GT06_LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")  # protocols.md
+GT06_LOGIN = bytes.fromhex("78780D01086471700328358100093F040D0A")  # GT06 0x01 login, BCD IMEI, serial 9
 RECONNECTIONS = 12
 
 

@@ -10,11 +10,12 @@ import time
 import pytest
 from django.utils import timezone
 
+from backend.monitoring.ingest import hooks
+from backend.monitoring.ingest.writer import BatchWriter
 from backend.monitoring.models import Position
-from gps_gateway import hooks
 from gps_gateway.protocols.common import Fix
+from gps_gateway.rows import FixRow
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import BatchWriter, FixRow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

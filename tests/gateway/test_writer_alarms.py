@@ -13,11 +13,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from backend.monitoring.ingest import hooks
+from backend.monitoring.ingest.lock import WriteLock
+from backend.monitoring.ingest.writer import BatchWriter
 from backend.monitoring.models import Position
-from gps_gateway import hooks
 from gps_gateway.protocols.common import Alarm
 from gps_gateway.stats import GatewayCounters
-from gps_gateway.writer import BatchWriter, WriteLock
 from tests.gateway.test_writer import rows
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from backend.monitoring.restricted import persons_in_reach
 from backend.people.actions.persons import grant_access
 from backend.people.actions.teams import add_member
 from backend.people.models import Person
-from backend.people.models.person import OFFICE_ROLES
+from backend.people.models.scope import OFFICE_ROLES
 from tests.conftest import make_user
 from tests.console import world as w
 

@@ -16,7 +16,7 @@ from backend.monitoring.models import Alert, Device, Zone
 from backend.monitoring.zone_watch import ZoneCache, ZoneEvaluator
 from backend.people.actions.transitions import transition_case
 from gps_gateway.protocols.common import Alarm, Fix
-from gps_gateway.writer import FixRow
+from gps_gateway.rows import FixRow
 from tests.conftest import make_user
 from tests.monitoring.test_zone_watch import HOME, at_distance
 from tests.people import factories

@@ -12,7 +12,7 @@ from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import Role
 from backend.monitoring.actions.devices import assign_device
 from backend.monitoring.actions.orders import add_months, end_order, grant_order, renew_order
-from backend.monitoring.models import Alert, Device, GatewayStats, Position
+from backend.monitoring.models import Alert, Device, GatewayStats, LocationOrder, Position
 from backend.people.actions.transitions import transition_case
 from tests.conftest import make_user
 from tests.core.test_scoping import Case, run_trio
@@ -165,3 +165,37 @@ def test_an_order_is_granted_through_the_api_and_listed_as_active(officers, case
         "/api/v1/location-orders", {**body, "ends_on": str(add_months(TODAY, 4))}
     )
     assert too_long.status_code == 422
+
+
+def test_an_order_ended_early_from_a_future_date_is_in_force_until_that_date_everywhere(officers, case, head):
+    """Art. 29's one in-force rule: the order list, the queries and the gateway's tag limit agree."""
+    from backend.monitoring.ingest.directory import order_limits
+
+    today = timezone.localdate()
+    order = grant(officers.owner, case, head, approved_on=today, starts_on=today, notice_signed_on=today,
+                  ends_on=add_months(today, 3))  # fmt: skip
+    lifted = today + dt.timedelta(days=7)
+    order = end_order(by=officers.owner, order=order, on=lifted, reason="提前解除，自下周起（测试）")
+    assert order.status(today) == "active"
+    assert list(LocationOrder.objects.in_force(today)) == [order]
+    assert order_limits({case.person_id}) == {case.person_id: lifted - dt.timedelta(days=1)}
+    assert order.status(lifted) == "ended"
+    assert not LocationOrder.objects.in_force(lifted).exists()
+
+
+@pytest.mark.parametrize("lifted_after_days", [None, -3, 0, 5, 200])
+def test_the_order_lists_status_and_the_in_force_query_agree_on_every_day_of_a_term(
+    officers, case, head, lifted_after_days
+):
+    today = timezone.localdate()
+    order = grant(officers.owner, case, head, approved_on=today, starts_on=today + dt.timedelta(days=2),
+                  notice_signed_on=today, ends_on=today + dt.timedelta(days=30))  # fmt: skip
+    if lifted_after_days is not None:
+        LocationOrder.objects.filter(pk=order.pk).update(
+            ended_early_on=order.starts_on + dt.timedelta(days=lifted_after_days)
+        )
+        order.refresh_from_db()
+    for offset in range(-5, 40):
+        day = today + dt.timedelta(days=offset)
+        in_force = LocationOrder.objects.in_force(day).filter(pk=order.pk).exists()
+        assert (order.status(day) == "active") == in_force == order.in_force_on(day), day

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from backend.api.pagination import CursorParams, paginate_by_time
 from backend.console import maps
+from backend.core.http.pagination import CursorParams, paginate_by_time
 from backend.core.models import AuditEvent
 from backend.monitoring.actions.devices import assign_device, unassign_device
 from backend.monitoring.models import Device, Position

@@ -11,7 +11,7 @@ from geopy.distance import geodesic
 from backend.monitoring.models import Alert, AlertEvent, Device, Zone, ZoneState
 from backend.monitoring.zone_watch import ZoneCache, ZoneEvaluator
 from gps_gateway.protocols.common import Fix
-from gps_gateway.writer import FixRow
+from gps_gateway.rows import FixRow
 from tests.people import factories
 
 pytestmark = pytest.mark.django_db

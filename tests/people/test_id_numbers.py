@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backend.core.crypto.blind_index import NORMALIZERS
 from backend.core.errors import Invalid
+from backend.people import idcard
 from backend.people.idcard import DocumentType, check_character, mask, parse_resident_id, validate_document
 
 GOOD = "11010519491231002X"  # the example printed in GB 11643-1999
@@ -74,3 +76,11 @@ def test_other_documents_are_checked_for_their_shape():
 
 def test_masking_keeps_the_region_and_the_last_two_characters():
     assert mask(GOOD) == "110105**********2X"
+
+
+def test_an_id_number_is_stored_in_the_form_its_blind_index_searches_by():
+    """One normaliser in core serves the document check and the search token: they cannot drift apart."""
+    typed = " １１０１０５ 19491231002x "
+    assert validate_document(DocumentType.RESIDENT_ID, typed) == NORMALIZERS["id_number"](typed) == GOOD
+    assert validate_document(DocumentType.PASSPORT, " ｅ1234567 ") == NORMALIZERS["id_number"](" ｅ1234567 ")
+    assert idcard.normalize_id_number is NORMALIZERS["id_number"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from backend.core.models import Role
 from backend.people.actions.teams import add_member
 from backend.people.models import AccessGrant
+from backend.people.queries import person_in_reach
 from tests.conftest import make_user
 from tests.people import factories
 
@@ -199,11 +200,11 @@ def test_people_reached_through_more_teams_and_grants_than_are_listed_inline_are
 ):
     """Past ``INLINE_IDS_MAX`` the teams and grants are matched by a subquery; the answer is the same."""
     from backend.monitoring.models import Alert
+    from backend.people import reach as reach_module
     from backend.people.actions.persons import grant_access
     from backend.people.models import Case, Person
-    from backend.people.models import person as person_module
 
-    monkeypatch.setattr(person_module, "INLINE_IDS_MAX", 1)
+    monkeypatch.setattr(reach_module, "INLINE_IDS_MAX", 1)
     liaison = make_user("scope_liaison", tree.township_a2, Role.POLICE_LIAISON)
     on_team = []
     for _ in range(3):
@@ -230,7 +231,6 @@ def test_people_reached_through_more_teams_and_grants_than_are_listed_inline_are
 def test_the_rows_of_a_person_just_found_in_reach_are_read_without_the_person_rule(tree, officer):
     """``visible_to(user, of=person)`` after ``person_in_reach``: that person's rows, and no one else's."""
     from backend.monitoring.models import Zone
-    from backend.people.api.persons import person_in_reach
     from backend.people.models import Case
 
     subject, other = factories.person(officer, tree.township_a1), factories.person(officer, tree.township_a1)
@@ -253,7 +253,6 @@ def test_a_person_not_found_in_reach_gets_the_whole_rule_and_a_revoked_grant_end
     tree, officer, county_head
 ):
     from backend.people.actions.persons import grant_access, revoke_grant
-    from backend.people.api.persons import person_in_reach
     from backend.people.models import Case
 
     minor = factories.person(officer, tree.township_a1, birth=dt.date.today().replace(year=2015))
@@ -271,7 +270,6 @@ def test_a_person_not_found_in_reach_gets_the_whole_rule_and_a_revoked_grant_end
 def test_the_shortcut_keeps_each_models_own_conditions(tree, officer, health_worker):
     """A health worker reaches a patient, but zones are for the correction office only (Art. 29)."""
     from backend.monitoring.models import Zone
-    from backend.people.api.persons import person_in_reach
 
     patient = factories.person(officer, tree.township_a1)
     factories.mental_health(officer, patient)

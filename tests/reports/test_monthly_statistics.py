@@ -34,7 +34,7 @@ def test_movements_count_what_took_effect_in_the_month(stats):
     assert stats.lost_contact_found == 1
 
 
-def test_the_rates_follow_the_definitions_in_domain_md(stats):
+def test_the_rates_follow_their_printed_definitions(stats):
     assert stats.on_time_report == Rate(1, 3)
     assert stats.handover == Rate(2, 3)
     assert stats.pickup == Rate(1, 2)
@@ -94,3 +94,18 @@ def test_a_week_short_while_in_custody_is_left_out_of_check_in_compliance_and_a_
     assert stats.checkin_by_duty == {"in_person": Rate(3, 5), "written": Rate(3, 4), "education": Rate(0, 1),
                                      "community_service": Rate(0, 1)}  # fmt: skip
     assert stats.checkin == Rate(6, 11)
+
+
+@pytest.mark.parametrize(
+    ("ended_early_on", "in_force"), [(dt.date(2026, 10, 22), 0), (dt.date(2026, 10, 23), 1)]
+)
+def test_an_order_released_early_counts_in_force_in_a_month_only_if_it_ran_one_day_of_it(
+    october, tree, ended_early_on, in_force
+):
+    """The release day is the first day without an order (the one in-force rule, ``in_force_q``)."""
+    from backend.monitoring.models import LocationOrder
+
+    # The fixture's one order starts on 22 Oct: released that very day it never ran; a day later it ran one.
+    LocationOrder.objects.filter(starts_on=dt.date(2026, 10, 22)).update(ended_early_on=ended_early_on)
+    stats = compute_monthly(tree.county_a, parse_month("2026-10"), as_of=at(2026, 12, 1))
+    assert stats.orders_in_force == in_force

@@ -161,3 +161,13 @@ def test_a_minors_file_without_a_grant_is_404_even_for_the_office(tree, officers
     colleague_view = api(officers.colleague).get(url(minor))
     assert colleague_view.status_code == 404
     assert api(officers.owner).get(url(minor)).status_code == 200  # the registering officer holds a grant
+
+
+def test_the_sections_are_printed_once_each_in_their_numbered_order(file, officers, api, tmp_path):
+    text = pdf_text(api(officers.owner).get(url(file.subject)).content, tmp_path)
+    headings = ("一、基本信息", "二、案件及其历史", "三、矫正小组", "四、签到与报告完成情况", "五、外出请假",
+                "六、考核奖惩", "七、随访、走访与评估", "八、告警及处置情况", "九、电子定位与活动轨迹")  # fmt: skip
+    assert [text.count(h) for h in headings] == [1] * len(headings)
+    assert [text.index(h) for h in headings] == sorted(text.index(h) for h in headings)
+    # The names of the users met in earlier sections are still printed in later ones (the alert's handler).
+    assert "测试owner" in text.split("八、告警及处置情况")[1]

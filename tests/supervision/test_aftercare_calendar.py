@@ -1,5 +1,5 @@
-"""The aftercare calendar (安置帮教, domain.md "Aftercare"): pick-up on the release day for key persons,
-contact each quarter (monthly for high risk), risk review every 6 months, the period's end."""
+"""The aftercare calendar (安置帮教, docs/supervision.md "Case calendar"): pick-up on the release day for key
+persons, contact each quarter (monthly for high risk), risk review every 6 months, the period's end."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The correction case calendar: category reviews, the term-end documents and the release due date
-(实施办法 Art. 21, 53; domain.md "Categories", "End").  Every time is Asia/Shanghai."""
+(实施办法 Art. 21, 53; docs/supervision.md "Case calendar").  Every time is Asia/Shanghai."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from backend.monitoring.models import Alert
 from backend.supervision.actions.checkins import record_checkin
 from backend.supervision.due import run_planners
 from backend.supervision.models import CheckinPlan, DueItem, DueKind
-from backend.supervision.plans import window_by_key, window_of
 from backend.supervision.sweep import sweep
+from backend.supervision.windows import window_by_key, window_of
 from tests.supervision.test_checkin_plans import active_case, at
 
 UTC = dt.UTC

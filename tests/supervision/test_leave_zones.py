@@ -1,15 +1,20 @@
-"""Zones during leave (design: approved leave suspends inclusion for its window; its destination, if drawn,
-is the inclusion zone then).  Judged through the gateway's hook, as tests/monitoring/test_zone_watch.py does."""
+"""Zones during leave (docs/supervision.md "Leave": approved leave suspends inclusion for its window; its
+destination, if drawn, is the inclusion zone then).  Judged through the gateway's hook, as tests/monitoring/test_zone_watch.py does."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from backend.monitoring.absences import absence_sources
 from backend.monitoring.models import Alert, Device, Zone
 from backend.monitoring.zone_watch import ZoneCache, ZoneEvaluator
+from backend.supervision.absences import ApprovedLeave
 from backend.supervision.actions.leave import approve_leave, return_leave
+from backend.supervision.models import LeaveRequest
 from backend.supervision.models.leave import day_start
 from tests.monitoring.test_zone_watch import HOME, at_distance, evaluator, fixes
 from tests.supervision.test_leave_requests import case, file, today  # noqa: F401
@@ -120,4 +125,23 @@ def test_an_approval_reaches_a_cache_that_was_built_before_it(officers, case, de
     watch(fixes(device, first_day() + dt.timedelta(hours=9), [HOME] * 2))  # the cache is loaded, no leave
     leave_of(officers, case)
     watch(fixes(device, first_day() + dt.timedelta(hours=10), [AWAY] * 3))
+    assert not Alert.objects.exists()
+
+
+def test_approved_leave_is_added_to_the_zone_watch_at_start():
+    """The zone watch (monitoring) cannot import leave (supervision): without this source a person on
+    approved leave outside their zones would be alerted."""
+    assert isinstance(absence_sources().get("approved leave"), ApprovedLeave)
+
+
+def test_a_batch_asks_about_leave_once_whatever_its_number_of_fixes(officers, case, device, home):  # noqa: F811
+    """The gateway's hot path: leave is read when the cache checks for changes, never per fix."""
+    leave_of(officers, case)
+    watch = ZoneEvaluator(ZoneCache(refresh_seconds=0))
+    watch(fixes(device, first_day() + dt.timedelta(hours=9), [AWAY] * 2))  # loaded
+    for count in (2, 40):
+        with CaptureQueriesContext(connection) as queries:
+            watch(fixes(device, first_day() + dt.timedelta(hours=10), [AWAY] * count))
+        leave_table = LeaveRequest._meta.db_table
+        assert sum(leave_table in q["sql"] for q in queries.captured_queries) == 1  # the change stamp
     assert not Alert.objects.exists()

@@ -1,5 +1,5 @@
-"""The sanctions ladder suggests (domain.md "Sanctions ladder"), each rule at its edge: lost contact ≤ 10 days
-→ 训诫, > 10 → 警告, > 30 → 提请撤销; 2 unremedied 训诫 → 警告; 2 警告 → 提请撤销; a 警告 for not reporting
+"""The sanctions ladder suggests (docs/supervision.md "Sanctions"), each rule at its edge: lost contact
+≤ 10 days → 训诫, > 10 → 警告, > 30 → 提请撤销; 2 unremedied 训诫 → 警告; 2 警告 → 提请撤销; a 警告 for not reporting
 → an electronic-location suggestion on Art. 29 ground 3.  A person decides; a dismissed one stays dismissed."""
 
 from __future__ import annotations

@@ -23,11 +23,12 @@ from tests.support.processes import ROOT, wait_for
 pytestmark = pytest.mark.django_db
 
 
-def bench_items(tree, count: int, *, start: dt.datetime, spread: dt.timedelta, prefix: str = "t") -> None:
+def orphan_reviews(tree, count: int, *, start: dt.datetime, spread: dt.timedelta, prefix: str = "t") -> None:
+    """Category reviews of no case: their real handler finishes each as not needed, a batch at once."""
     step = spread / max(count, 1)
     DueItem.objects.bulk_create(
         DueItem(
-            kind=DueKind.BENCH,
+            kind=DueKind.CATEGORY_REVIEW,
             subject=f"{prefix}:{n}",
             jurisdiction=tree.township_a1,
             due_at=start + n * step,
@@ -38,8 +39,10 @@ def bench_items(tree, count: int, *, start: dt.datetime, spread: dt.timedelta, p
 
 def test_items_that_came_due_while_the_scheduler_was_down_are_handled_once_on_restart(tree):
     now = timezone.now()
-    bench_items(tree, 500, start=now - dt.timedelta(hours=2), spread=dt.timedelta(hours=2))
-    bench_items(tree, 100, start=now + dt.timedelta(minutes=1), spread=dt.timedelta(hours=1), prefix="later")
+    orphan_reviews(tree, 500, start=now - dt.timedelta(hours=2), spread=dt.timedelta(hours=2))
+    orphan_reviews(
+        tree, 100, start=now + dt.timedelta(minutes=1), spread=dt.timedelta(hours=1), prefix="later"
+    )
     assert Command().handle_one(now)["handled"] == 500
     assert Command().handle_one(now)["handled"] == 0
     assert DueItem.objects.filter(state=DueState.DONE).count() == 500
@@ -48,10 +51,10 @@ def test_items_that_came_due_while_the_scheduler_was_down_are_handled_once_on_re
 
 def test_items_claimed_by_a_scheduler_that_died_are_taken_back_after_the_lease(tree):
     now = timezone.now()
-    bench_items(tree, 50, start=now - dt.timedelta(minutes=5), spread=dt.timedelta(minutes=1))
+    orphan_reviews(tree, 50, start=now - dt.timedelta(minutes=5), spread=dt.timedelta(minutes=1))
     dead = claim(50, now)  # claimed, never finished: the process was killed
-    assert len(dead) == 50 and sweep(now)["bench"] == 0  # still leased
-    assert sweep(now + LEASE + dt.timedelta(seconds=1))["bench"] == 50
+    assert len(dead) == 50 and sweep(now)["category_review"] == 0  # still leased
+    assert sweep(now + LEASE + dt.timedelta(seconds=1))["category_review"] == 50
     assert not DueItem.objects.exclude(state=DueState.DONE).exists()
 
 
@@ -59,16 +62,30 @@ def test_a_handler_that_fails_leaves_its_items_for_a_retry_and_the_others_go_on(
     from backend.supervision import due
 
     now = timezone.now()
-    bench_items(tree, 10, start=now - dt.timedelta(minutes=1), spread=dt.timedelta(seconds=10))
+    orphan_reviews(tree, 10, start=now - dt.timedelta(minutes=1), spread=dt.timedelta(seconds=10))
 
     def broken(items, when):
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(due.HANDLERS, DueKind.BENCH, broken)
+    monkeypatch.setitem(due.HANDLERS, DueKind.CATEGORY_REVIEW, broken)
     assert sweep(now) == {}
     assert DueItem.objects.filter(state=DueState.CLAIMED).count() == 10
     monkeypatch.undo()
-    assert sweep(now + LEASE + dt.timedelta(seconds=1))["bench"] == 10
+    assert sweep(now + LEASE + dt.timedelta(seconds=1))["category_review"] == 10
+
+
+def test_every_due_kind_has_a_handler_and_none_is_left_for_a_benchmark():
+    from backend.supervision.due import HANDLERS
+
+    assert set(HANDLERS) == set(DueKind.values)
+    assert "bench" not in DueKind.values
+
+
+def test_items_handled_by_the_real_handler_are_finished_with_its_outcome(tree):
+    now = timezone.now()
+    orphan_reviews(tree, 20, start=now - dt.timedelta(minutes=5), spread=dt.timedelta(minutes=1))
+    assert sweep(now)["category_review"] == 20
+    assert set(DueItem.objects.values_list("state", "outcome")) == {(DueState.DONE, "not_needed")}
 
 
 def test_every_job_coalesces_missed_runs_and_runs_however_late():
@@ -84,9 +101,9 @@ def test_the_nightly_job_writes_the_audit_head_and_purges_old_handled_items(tree
         tmp_path / "audit-heads.log"
     )  # not the session's data dir: verify_audit reads it
 
-    record_audit(actor=None, actor_label="test", action="test.event")
+    record_audit(actor=None, actor_label="test", action="db.backup")
     now = timezone.now()
-    bench_items(tree, 3, start=now - dt.timedelta(days=500), spread=dt.timedelta(days=1))
+    orphan_reviews(tree, 3, start=now - dt.timedelta(days=500), spread=dt.timedelta(days=1))
     sweep(now)
     DueItem.objects.update(done_at=now - dt.timedelta(days=401))
     jobs.job_nightly(now)
@@ -107,7 +124,7 @@ def scheduler_env() -> dict:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_two_schedulers_at_once_handle_each_item_exactly_once(tree):
-    bench_items(tree, 50_000, start=timezone.now() - dt.timedelta(hours=2), spread=dt.timedelta(hours=2))
+    orphan_reviews(tree, 50_000, start=timezone.now() - dt.timedelta(hours=2), spread=dt.timedelta(hours=2))
     connection.close()
     procs = [run_once(scheduler_env()) for _ in range(2)]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
@@ -120,7 +137,9 @@ def test_two_schedulers_at_once_handle_each_item_exactly_once(tree):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_runscheduler_sweeps_on_start_and_stops_cleanly_on_sigterm(tree, tmp_path):
-    bench_items(tree, 200, start=timezone.now() - dt.timedelta(minutes=30), spread=dt.timedelta(minutes=30))
+    orphan_reviews(
+        tree, 200, start=timezone.now() - dt.timedelta(minutes=30), spread=dt.timedelta(minutes=30)
+    )
     connection.close()
     log = tmp_path / "scheduler.log"
     with log.open("w") as out:

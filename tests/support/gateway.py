@@ -15,7 +15,7 @@ from pathlib import Path
 from django.db import connection
 
 from gps_gateway.protocols import jt808
-from gps_gateway.protocols.jt808_frames import build_frame
+from gps_gateway.protocols.jt808.frames import build_frame
 from gps_gateway.simulate import jt808_location_body
 from tests.support.processes import ROOT, free_ports
 

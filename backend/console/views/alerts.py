@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.models import User
 from backend.monitoring.actions import alerts as actions
 from backend.monitoring.assignees import assignees as alert_assignees
@@ -39,7 +40,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     alerts = list(queryset.order_by("state", "due_at", "id")[:200])
     give_names(request.user, alerts)
     record_audit(
-        actor=request.user, action="alert.list", details={"ids": [a.pk for a in alerts], "page": "console"}
+        actor=request.user,
+        action=AuditAction.ALERT_LIST,
+        details={"ids": [a.pk for a in alerts], "page": "console"},
     )
     return render(request, "console/alerts.html", {
         "alerts": alerts, "state": state, "kinds": AlertKind.choices, "severities": Severity.choices,
@@ -67,7 +70,7 @@ def alert_page(request: HttpRequest, alert_id: int) -> HttpResponse:
             breach = {"zone": zone, "fix": last}
     _describe(events, {z["id"]: z["properties"]["name"] for z in zones})
     record_audit(
-        actor=request.user, action="alert.read", target=alert,
+        actor=request.user, action=AuditAction.ALERT_READ, target=alert,
         details={"page": "console", "fixes": len(fixes), "zones": [z["id"] for z in zones]},
     )  # fmt: skip
     assignees = []

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Invalid
-from backend.core.models import Role
+from backend.core.policy import may
 from backend.monitoring.actions import orders as order_actions
 from backend.monitoring.models import Ground, LocationOrder
 from backend.supervision.actions import leave as leave_actions
@@ -36,7 +37,7 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
     )  # fmt: skip
     by_tier = [(tier, label, [lv for lv in waiting if lv.tier == tier]) for tier, label in LeaveTier.choices]
     today = timezone.localdate()
-    head = user.has_role(Role.COUNTY_HEAD)
+    head = may(user, "location_order.approve")
     orders, proposals = [], []
     if head:
         orders = list(
@@ -50,7 +51,7 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
         )
     # Destinations and reasons are decrypted to decide on them: audited like the API's leave reads.
     record_audit(
-        actor=user, action="leave.list",
+        actor=user, action=AuditAction.LEAVE_LIST,
         details={"ids": [lv.pk for lv in waiting], "orders": [o.pk for o in orders],
                  "proposals": [s.pk for s in proposals], "page": "console.approvals"},
     )  # fmt: skip
@@ -124,7 +125,7 @@ def end_order(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 def _proposal(request: HttpRequest, suggestion_id: int) -> SanctionSuggestion:
-    if not request.user.has_role(Role.COUNTY_HEAD):
+    if not may(request.user, "location_order.approve"):
         raise Http404
     return get_object_or_404(
         open_order_proposals(request.user).select_related("case", "case__person"), pk=suggestion_id

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.people.colour import LABELS
 
 from .. import dashboard
@@ -30,7 +31,9 @@ def _audit(request: HttpRequest, board: dashboard.Dashboard, *, refresh: bool) -
         return
     if not unchanged:  # writing the same value would rewrite the session row: a second commit per page
         request.session[_SEEN_KEY] = seen
-    record_audit(actor=request.user, action="person.list", details={"ids": ids, "page": "console.dashboard"})
+    record_audit(
+        actor=request.user, action=AuditAction.PERSON_LIST, details={"ids": ids, "page": "console.dashboard"}
+    )
 
 
 @staff_page

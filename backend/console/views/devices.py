@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 
 from backend.core.errors import DomainError
 from backend.core.models import Jurisdiction
+from backend.core.policy import require
 from backend.monitoring.actions import devices as actions
 from backend.monitoring.actions.registration import reset_registration
-from backend.monitoring.api.devices import ONLINE_MINUTES
 from backend.monitoring.models import Device, DeviceKind, Position, Protocol
+from backend.monitoring.queries import DEVICE_STATUSES, ONLINE_MINUTES, device_status_q, online_since
 
 from ..names import give_names
 from .common import act, int_or_none, staff_page
@@ -31,17 +32,13 @@ STATUSES = (("online", "在线"), ("offline", "离线"), ("never", "从未上线
 @staff_page
 def device_list(request: HttpRequest) -> HttpResponse:
     try:
-        actions.may_manage_devices(request.user)
+        require(request.user, "device.manage")
     except DomainError as exc:
         return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
     queryset = Device.objects.visible_to(request.user).filter(retired_at__isnull=True)
     status = request.GET.get("status", "")
-    since = timezone.now() - dt.timedelta(minutes=ONLINE_MINUTES)
-    by_status = {
-        "never": Q(last_seen_at__isnull=True), "online": Q(last_seen_at__gte=since), "offline": Q(last_seen_at__lt=since),
-    }  # fmt: skip
-    if status in by_status:
-        queryset = queryset.filter(by_status[status])
+    if status in DEVICE_STATUSES:
+        queryset = queryset.filter(device_status_q(status, online_since()))
     devices = list(queryset.order_by("id")[:500])
     give_names(request.user, devices)
     for device in devices:
@@ -54,7 +51,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
 @staff_page
 def provision_page(request: HttpRequest) -> HttpResponse:
     try:
-        actions.may_manage_devices(request.user)
+        require(request.user, "device.manage")
     except DomainError as exc:
         return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
     jurisdictions = Jurisdiction.objects.visible_to(request.user).order_by("path")[:300]
@@ -84,7 +81,7 @@ def provision_page(request: HttpRequest) -> HttpResponse:
 
 
 def _device(request: HttpRequest, device_id: int) -> Device:
-    actions.may_manage_devices(request.user)
+    require(request.user, "device.manage")
     return get_object_or_404(Device.objects.visible_to(request.user), pk=device_id)  # out of reach → 404
 
 

@@ -1,9 +1,9 @@
 """人员: the list with filters and exact search, and one person's page (cases, team, check-ins, leave,
 sanctions, follow-ups, devices, location orders, alerts and the track for a date range).
 
-Visibility is the API's: the same ``visible_to`` querysets, filters, blind-index search and presenters
-(``person_view``, ``case_view``, ``followup_view``); every page that shows decrypted data is audited with
-the API's action names.
+Visibility is the API's: the same read side (``backend/people/queries.py``, ``backend/supervision/queries.py``:
+``visible_to`` querysets, filters, blind-index search and the presenters ``person_view``, ``case_view``,
+``followup_view``); every page that shows decrypted data is audited with the API's action names.
 """
 
 from __future__ import annotations
@@ -16,17 +16,26 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import DomainError
 from backend.core.models import Jurisdiction
 from backend.monitoring.models import Alert, Device, LocationOrder
-from backend.people.api import persons as persons_api
-from backend.people.api.presenters import UNLISTED_FIELDS, case_view, list_items, person_view
 from backend.people.colour import LABELS
 from backend.people.models import Case, CaseKind, CaseStatus, Category
 from backend.people.models.case import load_details
 from backend.people.permissions import sees_criminal_details
-from backend.supervision.api.followups import followup_view
+from backend.people.queries import (
+    UNLISTED_FIELDS,
+    PersonFilters,
+    case_view,
+    filter_persons,
+    list_items,
+    person_in_reach,
+    person_view,
+    visible_persons,
+)
 from backend.supervision.models import Checkin, FollowUp, LeaveRequest, Sanction
+from backend.supervision.queries import followup_view
 
 from .. import maps
 from ..conf import map_config
@@ -50,15 +59,13 @@ def person_list(request: HttpRequest) -> HttpResponse:
     error, people = "", []
     try:
         user = request.user
-        queryset = persons_api.filter_persons(
-            user, persons_api.visible_persons(user), persons_api.PersonFilters(**values)
-        )
+        queryset = filter_persons(user, visible_persons(user), PersonFilters(**values))
         people = list(queryset.order_by("-id").defer(*UNLISTED_FIELDS)[:LIST_LIMIT])
     except DomainError as exc:
         error = exc.message
     searching = any(k in used for k in SEARCH_KEYS)
     record_audit(
-        actor=request.user, action="person.search" if searching else "person.list",
+        actor=request.user, action=AuditAction.PERSON_SEARCH if searching else AuditAction.PERSON_LIST,
         details={"ids": [p.pk for p in people], "filters": used, "page": "console"},
     )  # fmt: skip
     return render(request, "console/people.html", {
@@ -84,7 +91,7 @@ def _track_period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
 
 @staff_page
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = persons_api.person_in_reach(request.user, person_id, cases=Case.objects.select_related("team"))
+    person = person_in_reach(request.user, person_id, cases=Case.objects.select_related("team"))
     user = request.user  # (out of reach → 404)
     view = person_view(person, user)
     cases = load_details(list(person.cases.all()))
@@ -136,13 +143,13 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     with transaction.atomic():  # one commit for the page's audit rows
         record_audit(
             actor=user,
-            action="person.read",
+            action=AuditAction.PERSON_READ,
             target=person,
             details={"access": view["access"], "page": "console"},
         )
         if locations:
             record_audit(
-                actor=user, action="person.read_track", target=person,
+                actor=user, action=AuditAction.PERSON_READ_TRACK, target=person,
                 details={"from": start.isoformat(), "to": end.isoformat(), "points": len(track), "page": "console"},
             )  # fmt: skip
     return render(request, "console/person.html", {

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.crypto.blind_index import blind_index
 from backend.core.errors import Invalid, Locked, Unauthenticated
 from backend.core.models import ApiToken, UnknownSignIn, User
@@ -38,7 +39,7 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
     now = timezone.now()
     account = User.objects.filter(username=username).first() or _unknown_account(username)
     if account.locked_until and account.locked_until > now:
-        _audit_attempt(account, "auth.login_refused_locked")
+        _audit_attempt(account, AuditAction.AUTH_LOGIN_REFUSED_LOCKED)
         raise Locked(
             f"账户已锁定，请于 {_local(account.locked_until)} 后重试",
             {"locked_until": account.locked_until.isoformat()},
@@ -48,7 +49,7 @@ def sign_in(request: HttpRequest, *, username: str, password: str) -> User:
         return _count_failure(account, now)
     User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
     login(request, authenticated)
-    record_audit(actor=authenticated, action="auth.login", target=authenticated)
+    record_audit(actor=authenticated, action=AuditAction.AUTH_LOGIN, target=authenticated)
     return authenticated
 
 
@@ -59,7 +60,7 @@ def _unknown_account(username: str) -> UnknownSignIn:
     )
 
 
-def _audit_attempt(account: User | UnknownSignIn, action: str, **details: int) -> None:
+def _audit_attempt(account: User | UnknownSignIn, action: AuditAction, **details: int) -> None:
     if isinstance(account, User):
         record_audit(actor=None, action=action, target=account, details=details or None)
     else:  # no target and no name: only that it was a username without an account
@@ -76,10 +77,10 @@ def _count_failure(account: User | UnknownSignIn, now: dt.datetime) -> User:
         if account.failed_logins >= settings.LOGIN_MAX_FAILURES:
             until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             model.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=until)
-            _audit_attempt(account, "auth.locked", minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            _audit_attempt(account, AuditAction.AUTH_LOCKED, minutes=settings.LOGIN_LOCKOUT_MINUTES)
             locked = True
         else:
-            _audit_attempt(account, "auth.login_failed", failures=account.failed_logins)
+            _audit_attempt(account, AuditAction.AUTH_LOGIN_FAILED, failures=account.failed_logins)
             locked = False
     if locked:
         raise Locked(
@@ -102,19 +103,19 @@ def forget_idle_unknown_sign_ins(now: dt.datetime) -> int:
 
 def sign_out(request: HttpRequest) -> None:
     if request.user.is_authenticated:
-        record_audit(actor=request.user, action="auth.logout", target=request.user)
+        record_audit(actor=request.user, action=AuditAction.AUTH_LOGOUT, target=request.user)
     logout(request)
 
 
 def expire_session(request: HttpRequest) -> None:
-    record_audit(actor=request.user, action="auth.session_expired", target=request.user)
+    record_audit(actor=request.user, action=AuditAction.AUTH_SESSION_EXPIRED, target=request.user)
     logout(request)
 
 
 def unlock_user(*, user: User, by: User) -> User:
     updated = User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
     if updated:
-        record_audit(actor=by, action="user.unlock", target=user)
+        record_audit(actor=by, action=AuditAction.USER_UNLOCK, target=user)
     user.refresh_from_db()
     return user
 
@@ -147,7 +148,10 @@ def create_token(*, user: User, name: str, days: int | None = None, by: User | N
             expires_at=timezone.now() + dt.timedelta(days=days),
         )
         record_audit(
-            actor=by or user, action="token.create", target=token, details={"user": user.pk, "days": days}
+            actor=by or user,
+            action=AuditAction.TOKEN_CREATE,
+            target=token,
+            details={"user": user.pk, "days": days},
         )
     return IssuedToken(token=token, plaintext=plaintext)
 
@@ -156,7 +160,7 @@ def revoke_token(*, token: ApiToken, by: User) -> ApiToken:
     """Revoke a token; revoking twice is a no-op."""
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if updated:
-        record_audit(actor=by, action="token.revoke", target=token, details={"user": token.user_id})
+        record_audit(actor=by, action=AuditAction.TOKEN_REVOKE, target=token, details={"user": token.user_id})
     token.refresh_from_db()
     return token
 

@@ -7,15 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
 from backend.core.models import Jurisdiction, Role, User
-
-
-def _require_admin_over(by: User, jurisdiction: Jurisdiction | None) -> None:
-    if not by.is_admin:
-        raise Forbidden("仅系统管理员可以执行此操作")
-    if jurisdiction is not None and not (by.jurisdiction and by.jurisdiction.contains(jurisdiction)):
-        raise Forbidden("只能管理本辖区及下级辖区")
+from backend.core.policy import require
 
 
 def _validation_details(exc: ValidationError) -> dict:
@@ -25,7 +20,7 @@ def _validation_details(exc: ValidationError) -> dict:
 
 
 def create_jurisdiction(*, by: User, parent: Jurisdiction, code: str, name: str, level: str) -> Jurisdiction:
-    _require_admin_over(by, parent)
+    require(by, "directory.manage", parent)
     node = Jurisdiction(parent=parent, code=code, name=name.strip(), level=level)
     try:
         node.full_clean(exclude=["path"])
@@ -34,18 +29,21 @@ def create_jurisdiction(*, by: User, parent: Jurisdiction, code: str, name: str,
     with transaction.atomic():
         node.save()
         record_audit(
-            actor=by, action="jurisdiction.create", target=node, details={"code": code, "level": level}
+            actor=by,
+            action=AuditAction.JURISDICTION_CREATE,
+            target=node,
+            details={"code": code, "level": level},
         )
     return node
 
 
 def rename_jurisdiction(*, by: User, node: Jurisdiction, name: str) -> Jurisdiction:
-    _require_admin_over(by, node)
+    require(by, "directory.manage", node)
     if not name.strip():
         raise Invalid("名称不能为空")
     with transaction.atomic():
         Jurisdiction.objects.filter(pk=node.pk).update(name=name.strip())
-        record_audit(actor=by, action="jurisdiction.rename", target=node)
+        record_audit(actor=by, action=AuditAction.JURISDICTION_RENAME, target=node)
     node.refresh_from_db()
     return node
 
@@ -63,7 +61,7 @@ def create_user(
 ) -> User:
     """Create a staff account.  ``by=None`` only from trusted commands (seed_demo, createsuperuser-like)."""
     if by is not None:
-        _require_admin_over(by, jurisdiction)
+        require(by, "directory.manage", jurisdiction)
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
         raise Invalid("未知角色", {"roles": unknown})
@@ -83,7 +81,9 @@ def create_user(
         with transaction.atomic():
             user.save()
             user.set_roles(roles)
-            record_audit(actor=by, action="user.create", target=user, details={"roles": sorted(roles)})
+            record_audit(
+                actor=by, action=AuditAction.USER_CREATE, target=user, details={"roles": sorted(roles)}
+            )
     except IntegrityError:
         raise Conflict("用户名已存在", {"username": username}) from None
     return user
@@ -99,7 +99,7 @@ def update_user(
     mobile: str | None = None,
     email: str | None = None,
 ) -> User:
-    _require_admin_over(by, user.jurisdiction)
+    require(by, "directory.manage", user.jurisdiction)
     changed: list[str] = []
     if display_name is not None:
         user.display_name, changed = display_name, [*changed, "display_name"]
@@ -123,5 +123,5 @@ def update_user(
         if roles is not None:
             user.set_roles(roles)
             changed.append("roles")
-        record_audit(actor=by, action="user.update", target=user, details={"fields": changed})
+        record_audit(actor=by, action=AuditAction.USER_UPDATE, target=user, details={"fields": changed})
     return user

@@ -6,8 +6,6 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Id
 from backend.core.actions import accounts, directory
 from backend.core.api.schemas import (
     JurisdictionIn,
@@ -22,8 +20,11 @@ from backend.core.api.schemas import (
     UserPatch,
 )
 from backend.core.audit import record_audit
-from backend.core.errors import Forbidden
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Id
 from backend.core.models import ApiToken, Jurisdiction, User
+from backend.core.policy import require
 
 jurisdictions = Router(tags=["辖区"])
 users = Router(tags=["用户"])
@@ -31,8 +32,7 @@ tokens = Router(tags=["访问令牌"])
 
 
 def _admin(request: HttpRequest) -> User:
-    if not request.auth.is_admin:
-        raise Forbidden("仅系统管理员可以执行此操作")
+    require(request.auth, "directory.manage")
     return request.auth
 
 
@@ -94,7 +94,7 @@ def list_users(request: HttpRequest, page: Query[CursorParams], jurisdiction_id:
 @users.get("/{int:user_id}", response=UserDetailOut, summary="用户详情（含联系方式，读取留痕）")
 def get_user(request: HttpRequest, user_id: Id):
     user = _visible_user(request, user_id)
-    record_audit(actor=request.auth, action="user.read", target=user)
+    record_audit(actor=request.auth, action=AuditAction.USER_READ, target=user)
     return user
 
 

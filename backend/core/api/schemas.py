@@ -5,7 +5,7 @@ import datetime as dt
 from ninja import Schema
 from pydantic import Field
 
-from backend.api.types import Id, Int64
+from backend.core.http.types import Id, Int64
 from backend.core.models import Jurisdiction, Role
 
 

@@ -17,21 +17,18 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 
-from backend.core.crypto.root_keys import KeyConfigError, RootKeys, fingerprint, load_root_keys
+from backend.core.crypto.key_store import data_keys
+from backend.core.crypto.root_keys import RootKeys, load_root_keys
 
 NONCE_BYTES = 12
 
 
 class DecryptionError(ValueError):
     """A stored value could not be decrypted: tampered, moved to another column, or an unknown key."""
-
-
-def _wrap_aad(version: int) -> bytes:
-    return f"anbang data key v{version}".encode()
 
 
 @dataclass
@@ -53,6 +50,11 @@ class Keyring:
     def decrypt(self, token: str, aad: bytes) -> bytes:
         return self.open(*parse_token(token), aad)
 
+    def sealer(self, count: int) -> Sealer:
+        """``encrypt`` for a batch of about ``count`` values under the active data key (the gateway's
+        writer): the same stored form, the batch's random nonces drawn in one call."""
+        return Sealer(self.data_keys[self.active_version], self.active_version, count)
+
     def open(self, version: int, blob: bytes, aad: bytes) -> bytes:
         """Decrypt an already parsed token (``parse_token``)."""
         key = self.data_keys.get(version)
@@ -63,6 +65,29 @@ class Keyring:
         except InvalidTag:
             # Say which column, never the value: messages end up in logs.
             raise DecryptionError(f"密文校验失败（{aad.decode()}）：数据被篡改或不属于该字段") from None
+
+
+class Sealer:
+    """``Keyring.encrypt`` for one batch — the same ``v<version>:base64(nonce || ciphertext || tag)`` under
+    one data key — with the batch's random nonces drawn in one call: one getrandom() per value was a visible
+    part of a gateway worker's time.  A nonce is never reused: past ``count`` values, each draws its own."""
+
+    __slots__ = ("_key", "_nonces", "_prefix", "_used")
+
+    def __init__(self, key: AESGCM, version: int, count: int) -> None:
+        self._key = key
+        self._prefix = f"v{version}:"
+        self._nonces = os.urandom(NONCE_BYTES * count)
+        self._used = 0
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> str:
+        start = self._used
+        nonce = self._nonces[start : start + NONCE_BYTES]
+        if len(nonce) < NONCE_BYTES:  # more values than foreseen: never reuse, draw afresh
+            nonce = os.urandom(NONCE_BYTES)
+        self._used = start + NONCE_BYTES
+        sealed = self._key.encrypt(nonce, plaintext, aad)
+        return self._prefix + base64.b64encode(nonce + sealed).decode("ascii")
 
 
 def parse_token(token: str) -> tuple[int, bytes]:
@@ -82,81 +107,10 @@ def token_version(token: str) -> int:
     return parse_token(token)[0]
 
 
-def wrap_data_key(root: RootKeys, version: int, data_key: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(root.master).encrypt(nonce, data_key, _wrap_aad(version))
-
-
-def _unwrap(master: bytes, version: int, wrapped: bytes) -> bytes:
-    return AESGCM(master).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(version))
-
-
-def unwrap_data_key(root: RootKeys, version: int, wrapped: bytes, wrapped_by: str) -> bytes:
-    candidates = [root.master] + ([root.master_previous] if root.master_previous else [])
-    for master in candidates:
-        if fingerprint(master, "master") != wrapped_by:
-            continue
-        try:
-            return _unwrap(master, version, wrapped)
-        except InvalidTag:
-            break
-    raise KeyConfigError(
-        f"主密钥与数据库不匹配：数据密钥 v{version} 由指纹为 {wrapped_by} 的主密钥加密，"
-        f"当前 ANBANG_MASTER_KEY 的指纹为 {fingerprint(root.master, 'master')}。"
-        "请检查 ANBANG_MASTER_KEY；更换主密钥时请同时设置 ANBANG_MASTER_KEY_PREVIOUS 并运行 "
-        "`manage.py rotate_keys --rewrap`。"
-    )
-
-
-def verify_fingerprints(root: RootKeys) -> None:
-    """The blind-index and audit keys must be the ones this database was set up with."""
-    from backend.core.models import KeyFingerprint
-
-    for purpose in ("blind_index", "audit"):
-        current = fingerprint(getattr(root, purpose), purpose)
-        row, created = KeyFingerprint.objects.get_or_create(
-            purpose=purpose, defaults={"fingerprint": current}
-        )
-        if not created and row.fingerprint != current:
-            env = {"blind_index": "ANBANG_BLIND_INDEX_KEY", "audit": "ANBANG_AUDIT_KEY"}[purpose]
-            raise KeyConfigError(
-                f"{env} 与数据库记录的指纹不一致（数据库 {row.fingerprint}，当前 {current}）："
-                "密钥错误时不能继续运行，否则检索与审计校验都会失效。"
-            )
-
-
-def create_data_key(root: RootKeys) -> int:
-    """Add a new data-key version (the newest is the one new values are written with)."""
-    from backend.core.models import DataKey
-
-    with transaction.atomic():
-        latest = DataKey.objects.order_by("-version").values_list("version", flat=True).first() or 0
-        version = latest + 1
-        DataKey.objects.create(
-            version=version,
-            wrapped_key=wrap_data_key(root, version, AESGCM.generate_key(bit_length=256)),
-            wrapped_by=fingerprint(root.master, "master"),
-        )
-    return version
-
-
 def _load() -> Keyring:
-    from backend.core.models import DataKey
-
     root = load_root_keys()
-    verify_fingerprints(root)
-    rows = list(DataKey.objects.order_by("version"))
-    if not rows:
-        try:
-            create_data_key(root)
-        except IntegrityError:
-            pass  # another process created v1 at the same moment; use theirs
-        rows = list(DataKey.objects.order_by("version"))
-    keys = {
-        row.version: unwrap_data_key(root, row.version, bytes(row.wrapped_key), row.wrapped_by)
-        for row in rows
-    }
-    return Keyring(root=root, raw_keys=keys, active_version=rows[-1].version)
+    keys = data_keys(root)
+    return Keyring(root=root, raw_keys=keys, active_version=max(keys))
 
 
 _lock = threading.Lock()
@@ -169,8 +123,6 @@ _cache_seconds: float | None = None  # settings.KEY_CACHE_SECONDS: every decrypt
 def _key_cache_seconds() -> float:
     global _cache_seconds
     if _cache_seconds is None:
-        from django.conf import settings
-
         _cache_seconds = settings.KEY_CACHE_SECONDS
     return _cache_seconds
 

@@ -17,9 +17,12 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
 from backend.core.models import Jurisdiction, User
+from backend.core.policy import require
 from backend.core.rules import rules
+from backend.monitoring import alert_events
 from backend.monitoring.assignees import may_be_assigned
 from backend.monitoring.models import (
     NEVER_AUTO_RESOLVED,
@@ -33,8 +36,6 @@ from backend.monitoring.models import (
     Severity,
 )
 from backend.people.models import Case, CaseKind, Person
-from backend.people.models.person import OFFICE_ROLES
-from notifications.outbox import plan_deliveries
 
 
 def due_delta(severity: str) -> dt.timedelta:
@@ -90,11 +91,11 @@ def raise_alert(
 ) -> tuple[Alert, bool]:
     """Open an alert, or count a repeat of the one already unresolved.  Returns (alert, created).
 
-    A new alert's deliveries are queued in the same transaction (notifications.outbox), so no alert is
-    committed without them.  ``route_to``/``level`` open it already escalated (告警未能送达 goes to the
-    level above the recipient who could not be reached).  Every repeat counted leaves a timeline entry
-    (AlertEvent ``repeated``) saying what happened: ``repeat_note``, or 再次发生 with the time and whether
-    it came from late data.
+    A new alert's subscribers (alert_events: notifications queues its deliveries) are called in the same
+    transaction, so no alert is committed without what they write.  ``route_to``/``level`` open it
+    already escalated (告警未能送达 goes to the level above the recipient who could not be reached).
+    Every repeat counted leaves a timeline entry (AlertEvent ``repeated``) saying what happened:
+    ``repeat_note``, or 再次发生 with the time and whether it came from late data.
     """
     if person is None and device is None:
         raise ValueError("an alert needs a person or a device")
@@ -116,8 +117,8 @@ def raise_alert(
                 AlertEvent.objects.create(
                     alert=alert, kind=AlertEvent.Kind.OPENED, at=now, details={"late": late}
                 )
-                plan_deliveries(alert, alert.escalation_level)
-                record_audit(actor=None, actor_label="system:alerts", action="alert.open", target=alert,
+                alert_events.step_reached(alert, alert.escalation_level)
+                record_audit(actor=None, actor_label="system:alerts", action=AuditAction.ALERT_OPEN, target=alert,
                              details={"kind": kind, "severity": severity})  # fmt: skip
             return alert, True
         except IntegrityError:
@@ -161,14 +162,9 @@ def _repeat_note(at: dt.datetime | None, late: bool) -> str:
     return f"再次发生{when}{'（补传数据）' if late else ''}"
 
 
-def _may_act(user: User, alert: Alert) -> None:
-    if not (user.has_role(*OFFICE_ROLES) or alert.assignee_id == user.pk):
-        raise Forbidden("无权处理此告警")
-
-
 def acknowledge_alert(*, alert: Alert, by: User, note: str = "") -> Alert:
     """签收: the owner (or whoever acts) has seen it.  A second call is a no-op."""
-    _may_act(by, alert)
+    require(by, "alert.handle", alert)
     now = timezone.now()
     with transaction.atomic():
         updated = Alert.objects.filter(pk=alert.pk, state=AlertState.OPEN).update(
@@ -178,7 +174,7 @@ def acknowledge_alert(*, alert: Alert, by: User, note: str = "") -> Alert:
             AlertEvent.objects.create(
                 alert=alert, kind=AlertEvent.Kind.ACKNOWLEDGED, at=now, actor=by, note=note or None
             )
-            record_audit(actor=by, action="alert.acknowledge", target=alert)
+            record_audit(actor=by, action=AuditAction.ALERT_ACKNOWLEDGE, target=alert)
     alert.refresh_from_db()
     if not updated and alert.state == AlertState.RESOLVED:
         raise Conflict("告警已办结，无需签收")
@@ -187,7 +183,7 @@ def acknowledge_alert(*, alert: Alert, by: User, note: str = "") -> Alert:
 
 def assign_alert(*, alert: Alert, by: User, assignee: User, note: str = "") -> Alert:
     """指派 to someone who may see the alert, open its person's file and see location data (assignees.py)."""
-    _may_act(by, alert)
+    require(by, "alert.handle", alert)
     if not may_be_assigned(alert, assignee):
         raise Invalid("指派对象无权查看该告警对象的档案或定位信息", {"field": "user_id"})
     if alert.state == AlertState.RESOLVED:
@@ -197,14 +193,16 @@ def assign_alert(*, alert: Alert, by: User, assignee: User, note: str = "") -> A
         Alert.objects.filter(pk=alert.pk).exclude(state=AlertState.RESOLVED).update(assignee=assignee)
         AlertEvent.objects.create(alert=alert, kind=AlertEvent.Kind.ASSIGNED, at=now, actor=by, note=note or None,
                                   details={"assignee": assignee.pk})  # fmt: skip
-        record_audit(actor=by, action="alert.assign", target=alert, details={"assignee": assignee.pk})
+        record_audit(
+            actor=by, action=AuditAction.ALERT_ASSIGN, target=alert, details={"assignee": assignee.pk}
+        )
     alert.refresh_from_db()
     return alert
 
 
 def resolve_alert(*, alert: Alert, by: User, resolution: str, note: str) -> Alert:
     """办结 with a resolution code and a note saying what was done; both are required."""
-    _may_act(by, alert)
+    require(by, "alert.handle", alert)
     if resolution not in Resolution.values or resolution == Resolution.CLEARED:
         raise Invalid(
             "请选择办结结论",
@@ -238,7 +236,7 @@ def _resolve(alert: Alert, *, by: User | None, resolution: str, note: str) -> Al
         alert.save(update_fields=["resolution_note"])
         AlertEvent.objects.create(alert=alert, kind=AlertEvent.Kind.RESOLVED, at=now, actor=by, note=note,
                                   details={"resolution": resolution})  # fmt: skip
-        record_audit(actor=by, actor_label=None if by else "system:alerts", action="alert.resolve", target=alert,
+        record_audit(actor=by, actor_label=None if by else "system:alerts", action=AuditAction.ALERT_RESOLVE, target=alert,
                      details={"resolution": resolution})  # fmt: skip
     return alert
 
@@ -279,11 +277,11 @@ def escalate_due(now: dt.datetime | None = None, *, limit: int = 1000) -> int:
                 alert=alert, kind=AlertEvent.Kind.ESCALATED, at=now,
                 details={"level": level, "to": (current if at_top else target).pk, "at_top": at_top},
             )  # fmt: skip
-            record_audit(actor=None, actor_label="system:escalation", action="alert.escalate", target=alert,
+            record_audit(actor=None, actor_label="system:escalation", action=AuditAction.ALERT_ESCALATE, target=alert,
                          details={"level": level})  # fmt: skip
             if not at_top:
                 alert.escalation_level, alert.escalated_to = level, target
-                plan_deliveries(alert, level)
+                alert_events.step_reached(alert, level)
             moved += 1
     return moved
 

@@ -11,12 +11,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
 from backend.core.models import Jurisdiction, User
+from backend.core.policy import require
+from backend.monitoring.actions.orders import require_order_for_tag
 from backend.monitoring.models import Device, DeviceAssignment, DeviceKind, Protocol
 from backend.people.models import Person
-from backend.people.models.person import OFFICE_ROLES
-from gps_gateway.directory import normalize_identifier
+from gps_gateway.identifiers import normalize_identifier
 
 _IMEI = re.compile(r"^\d{15}$")
 _PHONE = re.compile(r"^\d{1,20}$")
@@ -27,11 +29,6 @@ _DEVICE_NUMBER = re.compile(r"^\d{10,15}$")
 class Provisioned:
     device: Device
     credential: str | None  # OsmAnd identifier or JT/T 808 auth code, shown once
-
-
-def may_manage_devices(user: User) -> None:
-    if not user.has_role(*OFFICE_ROLES):
-        raise Forbidden("仅司法所或县级工作人员可以管理定位设备")
 
 
 def _check_identifier(protocol: str, identifier: str) -> str:
@@ -59,7 +56,7 @@ def provision_device(
 ) -> Provisioned:
     """Register a tracker.  OsmAnd devices get an unguessable identifier from us (the app sends it as its
     id, so it works like a password: only its hash is kept); JT/T 808 terminals get an initial auth code."""
-    may_manage_devices(by)
+    require(by, "device.manage")
     if kind not in DeviceKind.values or protocol not in Protocol.values:
         raise Invalid("未知的设备类型或协议", {"field": "protocol"})
     credential = None
@@ -82,7 +79,7 @@ def provision_device(
             )  # fmt: skip
             record_audit(
                 actor=by,
-                action="device.provision",
+                action=AuditAction.DEVICE_PROVISION,
                 target=device,
                 details={"protocol": protocol, "kind": kind},
             )
@@ -93,13 +90,11 @@ def provision_device(
 
 def assign_device(*, by: User, device: Device, person: Person) -> Device:
     """佩戴/绑定: from now on the device's fixes are the person's.  One device, one person at a time."""
-    may_manage_devices(by)
+    require(by, "device.manage")
     if device.retired_at is not None:
         raise Conflict("设备已停用")
     if device.person_id is not None:
         raise Conflict("设备已绑定人员，请先解除绑定", {"person_id": device.person_id})
-    from backend.monitoring.actions.orders import require_order_for_tag
-
     require_order_for_tag(device, person)
     now = timezone.now()
     with transaction.atomic():
@@ -108,19 +103,21 @@ def assign_device(*, by: User, device: Device, person: Person) -> Device:
         ):
             raise Conflict("设备已被他人绑定，请刷新")
         DeviceAssignment.objects.create(device=device, person=person, started_at=now, by=by)
-        record_audit(actor=by, action="device.assign", target=device, details={"person": person.pk})
+        record_audit(actor=by, action=AuditAction.DEVICE_ASSIGN, target=device, details={"person": person.pk})
     device.refresh_from_db()
     return device
 
 
 def unassign_device(*, by: User, device: Device) -> Device:
-    may_manage_devices(by)
+    require(by, "device.manage")
     if device.person_id is None:
         return device
     now = timezone.now()
     with transaction.atomic():
         DeviceAssignment.objects.filter(device=device, ended_at__isnull=True).update(ended_at=now)
         Device.objects.filter(pk=device.pk).update(person=None, assigned_at=None, updated_at=now)
-        record_audit(actor=by, action="device.unassign", target=device, details={"person": device.person_id})
+        record_audit(
+            actor=by, action=AuditAction.DEVICE_UNASSIGN, target=device, details={"person": device.person_id}
+        )
     device.refresh_from_db()
     return device

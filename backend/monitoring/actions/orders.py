@@ -16,12 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
-from backend.core.models import Role, User
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
+from backend.core.models import User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.monitoring.models import Device, Ground, LocationOrder, LocationOrderRenewal
 from backend.people.models import Case, CaseKind, CaseStatus, Person
-from backend.people.models.person import OFFICE_ROLES
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -29,15 +30,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year = day.year + month // 12
     month = month % 12 + 1
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _check_approver(approver: User, person: Person) -> None:
-    if not approver.has_role(Role.COUNTY_HEAD):
-        raise Forbidden(
-            "电子定位须经县级司法行政部门负责人批准（社区矫正法第二十九条）", {"field": "approved_by"}
-        )
-    if approver.jurisdiction is None or not approver.jurisdiction.contains(person.jurisdiction):
-        raise Forbidden("批准人须为该对象所在县的负责人", {"field": "approved_by"})
 
 
 def _check_term(start: dt.date, end: dt.date, field: str) -> None:
@@ -69,8 +61,7 @@ def grant_order(
     notice_signed_on: dt.date,
     procuratorate_copy_sent_on: dt.date | None = None,
 ) -> LocationOrder:
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权登记电子定位决定")
+    require(by, "location_order.grant")
     if case.kind != CaseKind.CORRECTION or case.status not in (CaseStatus.ACTIVE, CaseStatus.TERM_ENDED):
         raise Conflict("电子定位只适用于在矫的社区矫正对象", {"case": case.pk})
     if ground not in Ground.values:
@@ -80,7 +71,7 @@ def grant_order(
         )
     if not facts.strip():
         raise Invalid("请写明适用的事实与理由", {"field": "facts"})
-    _check_approver(approved_by, case.person)
+    require(approved_by, "location_order.approve", case.person)
     if approved_on > starts_on:
         raise Invalid("起始日期不能早于批准日期", {"field": "starts_on"})
     _check_term(starts_on, ends_on, "ends_on")
@@ -97,7 +88,7 @@ def grant_order(
             procuratorate_copy_sent_on=procuratorate_copy_sent_on, created_by=by,
         )  # fmt: skip
         _touch_devices(case.person)
-        record_audit(actor=by, action="location_order.grant", target=order,
+        record_audit(actor=by, action=AuditAction.LOCATION_ORDER_GRANT, target=order,
                      details={"ground": ground, "days": (ends_on - starts_on).days})  # fmt: skip
     return order
 
@@ -112,13 +103,12 @@ def renew_order(
     approved_on: dt.date,
 ) -> LocationOrder:
     """延长: after a re-assessment, by the county head, for at most another 3 months."""
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权办理延长")
+    require(by, "location_order.renew")
     if order.ended_early_on is not None:
         raise Conflict("电子定位已解除，不能延长")
     if not reassessment.strip():
         raise Invalid("延长须经复查评估，请填写评估意见", {"field": "reassessment"})
-    _check_approver(approved_by, order.person)
+    require(approved_by, "location_order.approve", order.person)
     if new_end <= order.ends_on:
         raise Invalid("新的届满日期须晚于原届满日期", {"field": "new_end"})
     _check_term(order.ends_on, new_end, "new_end")
@@ -130,15 +120,14 @@ def renew_order(
         previous = order.ends_on
         LocationOrder.objects.filter(pk=order.pk).update(ends_on=new_end)
         _touch_devices(order.person)
-        record_audit(actor=by, action="location_order.renew", target=order,
+        record_audit(actor=by, action=AuditAction.LOCATION_ORDER_RENEW, target=order,
                      details={"from": previous.isoformat(), "to": new_end.isoformat()})  # fmt: skip
     order.refresh_from_db()
     return order
 
 
 def end_order(*, by: User, order: LocationOrder, on: dt.date, reason: str) -> LocationOrder:
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权解除电子定位")
+    require(by, "location_order.end")
     if not reason.strip():
         raise Invalid("请填写解除理由", {"field": "reason"})
     with transaction.atomic():
@@ -147,7 +136,7 @@ def end_order(*, by: User, order: LocationOrder, on: dt.date, reason: str) -> Lo
         ):
             raise Conflict("电子定位已解除")
         _touch_devices(order.person)
-        record_audit(actor=by, action="location_order.end", target=order)
+        record_audit(actor=by, action=AuditAction.LOCATION_ORDER_END, target=order)
     order.refresh_from_db()
     return order
 

@@ -17,11 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, Invalid
 from backend.core.models import User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.monitoring.actions.alerts import raise_alert
-from backend.monitoring.actions.devices import may_manage_devices
 from backend.monitoring.models import AlertKind, Device, Protocol, Severity
 
 FIELD_LENGTH = 64  # Device.registered_* columns
@@ -104,7 +105,7 @@ def close_registration(device_id: int) -> bool:
 def reset_registration(*, by: User, device: Device) -> Device:
     """重置注册: the next 0x0100 for this terminal is accepted and bound (a replaced or re-flashed terminal).
     The code issued before stays valid until then, so the terminal in use is not cut off by the reset."""
-    may_manage_devices(by)
+    require(by, "device.manage")
     if device.protocol != Protocol.JT808:
         raise Invalid("只有 JT/T 808 终端需要注册，无需重置", {"field": "protocol"})
     if device.retired_at is not None:
@@ -116,7 +117,7 @@ def reset_registration(*, by: User, device: Device) -> Device:
             refused_registrations=0, refused_registrations_since=None, updated_at=now,
         )  # fmt: skip
         record_audit(
-            actor=by, action="device.reset_registration", target=device,
+            actor=by, action=AuditAction.DEVICE_RESET_REGISTRATION, target=device,
             details={"was_registered": device.registered_at is not None, "refused": device.refused_registrations},
         )  # fmt: skip
     device.refresh_from_db()

@@ -8,14 +8,15 @@ from typing import Any
 from django.db import transaction
 
 from backend.core.audit import record_audit
-from backend.core.errors import Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction, User
+from backend.core.policy import require
 from backend.monitoring.geo.schedule import WeeklyWindow
 from backend.monitoring.geo.shapes import GeometryError
 from backend.monitoring.models import Zone, ZoneKind, ZoneLayer
 from backend.monitoring.zone_watch import shape_of
 from backend.people.models import Person
-from backend.people.models.person import OFFICE_ROLES
 
 EDITABLE = (
     "name",
@@ -83,8 +84,7 @@ def create_zone(
     layer: ZoneLayer | None = None,
     **values: Any,
 ) -> Zone:
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权设置区域")
+    require(by, "zone.create")
     if (person is None) == (layer is None):
         raise Invalid(
             "区域须属于一名人员（person_id）或一个共享图层（layer_id），二者选一", {"field": "person_id"}
@@ -94,7 +94,7 @@ def create_zone(
         zone = Zone.objects.create(jurisdiction=jurisdiction, person=person, layer=layer, **values)
         record_audit(
             actor=by,
-            action="zone.create",
+            action=AuditAction.ZONE_CREATE,
             target=zone,
             details={"kind": zone.kind, "person": person.pk if person else None},
         )
@@ -102,8 +102,7 @@ def create_zone(
 
 
 def update_zone(*, by: User, zone: Zone, **values: Any) -> Zone:
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权修改区域")
+    require(by, "zone.update")
     # None leaves a field as it is, except the margin, where None means "the default" (rules()).
     values = {k: v for k, v in values.items() if k in EDITABLE and (v is not None or k in RESETTABLE)}
     _check(values)
@@ -111,5 +110,7 @@ def update_zone(*, by: User, zone: Zone, **values: Any) -> Zone:
         for key, value in values.items():
             setattr(zone, key, value)
         zone.save()
-        record_audit(actor=by, action="zone.update", target=zone, details={"fields": sorted(values)})
+        record_audit(
+            actor=by, action=AuditAction.ZONE_UPDATE, target=zone, details={"fields": sorted(values)}
+        )
     return zone

@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Id
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Id
 from backend.core.models import User
 from backend.monitoring.actions import alerts as actions
 from backend.monitoring.assignees import assignees
@@ -120,7 +121,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters], page: Query[
 @router.get("/{int:alert_id}", response=AlertDetailOut, summary="告警详情与处理记录（读取留痕）")
 def get_alert(request: HttpRequest, alert_id: Id):
     alert = _alert(request, alert_id)
-    record_audit(actor=request.auth, action="alert.read", target=alert)
+    record_audit(actor=request.auth, action=AuditAction.ALERT_READ, target=alert)
     return _shown(request, alert)
 
 

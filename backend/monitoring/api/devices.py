@@ -5,21 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate, paginate_by_time
-from backend.api.types import Id, Moment
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Invalid
+from backend.core.http.pagination import CursorParams, Page, paginate, paginate_by_time
+from backend.core.http.types import Id, Moment
 from backend.core.models import Jurisdiction
+from backend.core.policy import require
 from backend.monitoring.actions import devices as actions
 from backend.monitoring.actions.registration import reset_registration
 from backend.monitoring.models import Device, GatewayStats, Position
+from backend.monitoring.queries import ONLINE_MINUTES, device_status_q, online_since
 from backend.people.models import Person
 
 router = Router(tags=["定位设备"])
@@ -69,7 +71,7 @@ class DeviceOut(Schema):
 
     @staticmethod
     def resolve_status(obj) -> str:
-        return obj.status()
+        return obj.status(online_minutes=ONLINE_MINUTES)
 
 
 class ProvisionedOut(DeviceOut):
@@ -125,35 +127,25 @@ class PositionRange(CursorParams):
 
 
 def _device(request: HttpRequest, device_id: Id) -> Device:
-    actions.may_manage_devices(request.auth)
+    require(request.auth, "device.manage")
     return get_object_or_404(Device.objects.visible_to(request.auth), pk=device_id)
-
-
-ONLINE_MINUTES = 10
 
 
 @router.get("", response=Page[DeviceOut], summary="设备列表（最后定位、电量、在线状态）")
 def list_devices(request: HttpRequest, filters: Query[DeviceFilters], page: Query[CursorParams]):
-    actions.may_manage_devices(request.auth)
+    require(request.auth, "device.manage")
     queryset = Device.objects.visible_to(request.auth).filter(retired_at__isnull=True)
     for key in ("protocol", "kind", "person_id"):
         if getattr(filters, key) is not None:
             queryset = queryset.filter(**{key: getattr(filters, key)})
     if filters.status is not None:
-        since = timezone.now() - dt.timedelta(minutes=ONLINE_MINUTES)
-        queryset = queryset.filter(
-            {
-                "never": Q(last_seen_at__isnull=True),
-                "online": Q(last_seen_at__gte=since),
-                "offline": Q(last_seen_at__lt=since),
-            }[filters.status]
-        )
+        queryset = queryset.filter(device_status_q(filters.status, online_since()))
     return paginate(queryset, page)
 
 
 @router.post("", response={201: ProvisionedOut}, summary="登记设备")
 def provision(request: HttpRequest, payload: DeviceIn):
-    actions.may_manage_devices(request.auth)
+    require(request.auth, "device.manage")
     home = get_object_or_404(Jurisdiction.objects.visible_to(request.auth), pk=payload.jurisdiction_id)
     result = actions.provision_device(
         by=request.auth, jurisdiction=home, kind=payload.kind, protocol=payload.protocol,
@@ -175,7 +167,10 @@ def update_device(request: HttpRequest, device_id: Id, payload: DevicePatch):
     if changed:
         Device.objects.filter(pk=device.pk).update(**changed, updated_at=timezone.now())
         record_audit(
-            actor=request.auth, action="device.update", target=device, details={"fields": sorted(changed)}
+            actor=request.auth,
+            action=AuditAction.DEVICE_UPDATE,
+            target=device,
+            details={"fields": sorted(changed)},
         )
     device.refresh_from_db()
     return device
@@ -215,7 +210,7 @@ def positions(request: HttpRequest, device_id: Id, period: Query[PositionRange])
     )
     page = paginate_by_time(queryset, period, "fix_time")
     record_audit(
-        actor=request.auth, action="device.read_positions", target=device,
+        actor=request.auth, action=AuditAction.DEVICE_READ_POSITIONS, target=device,
         details={"from": period.from_.isoformat(), "to": period.to.isoformat(), "rows": len(page["items"])},
     )  # fmt: skip
     return page
@@ -232,7 +227,7 @@ class GatewayStatsOut(Schema):
 
 @gateway_router.get("/stats", response=GatewayStatsOut, summary="网关统计（每个进程每 10 秒更新）")
 def gateway_stats(request: HttpRequest):
-    actions.may_manage_devices(request.auth)
+    require(request.auth, "device.manage")
     nodes = []
     totals: dict = {}
     for row in GatewayStats.objects.order_by("node"):

@@ -10,8 +10,8 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Day, Id
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Day, Id
 from backend.core.models import User
 from backend.monitoring.actions import orders as actions
 from backend.monitoring.models import LocationOrder

@@ -10,14 +10,16 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, paginate, paginate_by_time
-from backend.api.types import Id, Int64, Moment
 from backend.core.audit import record_audit
-from backend.core.errors import Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Invalid
+from backend.core.http.pagination import CursorParams, paginate, paginate_by_time
+from backend.core.http.types import Id, Int64, Moment
+from backend.core.policy import require
 from backend.monitoring.actions import zones as actions
 from backend.monitoring.models import Position, Zone, ZoneLayer
+from backend.monitoring.queries import feature
 from backend.people.models import Person
-from backend.people.models.person import OFFICE_ROLES
 
 router = Router(tags=["区域"])
 track_router = Router(tags=["轨迹"])
@@ -58,27 +60,6 @@ class ZonePatch(Schema):
     active: bool | None = None
 
 
-def feature(zone: Zone) -> dict:
-    """A GeoJSON Feature; a circle travels as a Point with its radius in the properties."""
-    geometry = zone.geometry
-    if geometry.get("type") == "circle":
-        geometry = {"type": "Point", "coordinates": [geometry["lon"], geometry["lat"]]}
-        radius = zone.geometry["radius_m"]
-    else:
-        radius = None
-    return {
-        "type": "Feature",
-        "id": zone.pk,
-        "geometry": geometry,
-        "properties": {
-            "name": zone.name, "kind": zone.kind, "person_id": zone.person_id, "layer_id": zone.layer_id,
-            "radius_m": radius, "schedule": zone.schedule, "confirm_fixes": zone.confirm_fixes,
-            "confirm_seconds": zone.confirm_seconds, "clear_fixes": zone.clear_fixes, "margin_m": zone.margin_m,
-            "active": zone.active,
-        },
-    }  # fmt: skip
-
-
 def _zone(request: HttpRequest, zone_id: Id) -> Zone:
     return get_object_or_404(Zone.objects.visible_to(request.auth), pk=zone_id)
 
@@ -89,7 +70,9 @@ def list_zones(request: HttpRequest, page: Query[CursorParams], person_id: Id | 
     if person_id is not None:
         queryset = queryset.filter(person_id=person_id)
     result = paginate(queryset, page)
-    record_audit(actor=request.auth, action="zone.list", details={"ids": [z.pk for z in result["items"]]})
+    record_audit(
+        actor=request.auth, action=AuditAction.ZONE_LIST, details={"ids": [z.pk for z in result["items"]]}
+    )
     return {
         "type": "FeatureCollection",
         "features": [feature(z) for z in result["items"]],
@@ -121,7 +104,7 @@ def create_zone(request: HttpRequest, payload: ZoneIn):
 @router.get("/{int:zone_id}", summary="区域详情（GeoJSON Feature，读取留痕）")
 def get_zone(request: HttpRequest, zone_id: Id):
     zone = _zone(request, zone_id)
-    record_audit(actor=request.auth, action="zone.read", target=zone)
+    record_audit(actor=request.auth, action=AuditAction.ZONE_READ, target=zone)
     return feature(zone)
 
 
@@ -138,8 +121,7 @@ class TrackQuery(CursorParams):
 
 @track_router.get("/{int:person_id}/track", summary="人员轨迹（GeoJSON，按时间分页，读取留痕）")
 def track(request: HttpRequest, person_id: Id, period: Query[TrackQuery]):
-    if not request.auth.has_role(*OFFICE_ROLES):
-        raise Forbidden("定位信息仅用于社区矫正工作，仅限司法所与县级工作人员查看")
+    require(request.auth, "person.read_track")
     person = get_object_or_404(Person.objects.visible_to(request.auth), pk=person_id)
     if period.to <= period.from_ or period.to - period.from_ > dt.timedelta(days=93):
         raise Invalid("时间范围须为 93 天以内且结束晚于开始", {"field": "to"})
@@ -149,7 +131,7 @@ def track(request: HttpRequest, person_id: Id, period: Query[TrackQuery]):
     ]
     page = paginate_by_time(positions, period, "fix_time")
     record_audit(
-        actor=request.auth, action="person.read_track", target=person,
+        actor=request.auth, action=AuditAction.PERSON_READ_TRACK, target=person,
         details={"from": period.from_.isoformat(), "to": period.to.isoformat(), "points": len(page["items"])},
     )  # fmt: skip
     features = [

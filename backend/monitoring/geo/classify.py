@@ -2,7 +2,8 @@
 
 A fix is a point with an accuracy radius (GNSS ≈ 10 m, Wi-Fi 50–500 m, cell 200–1000 m).  A breach may
 only be raised on a fix whose whole accuracy circle, widened by the zone's margin, is on the wrong side;
-a circle that straddles the boundary is UNCERTAIN and waits for confirmation (see docs: domain rules).
+a circle that straddles the boundary is UNCERTAIN and waits for confirmation (docs/monitoring.md, "How a
+violation is detected").
 All functions take numpy arrays of fixes and loop in C, never per fix in Python.
 """
 
@@ -132,7 +133,7 @@ def classify(
 
 
 # Below this many fixes the boundary distance of each is cheap enough; above it, fixes far from the
-# boundary are settled by two point-in-polygon tests first (a county batch: ~90 % of the work saved).
+# boundary are settled by two point-in-polygon tests first (in a county batch most fixes are far from it).
 BAND_MIN_FIXES = 256
 # Bands are built for widths 16 m, 32 m, … so a zone keeps a handful of them, not one per batch.
 _BAND_WIDTHS = tuple(16.0 * 2**k for k in range(12))  # up to 32.8 km

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
+from backend.people.models.scope import OFFICE_ROLES, person_scope_q
 
 
 class AlertKind(models.TextChoices):
@@ -30,7 +31,7 @@ class AlertKind(models.TextChoices):
 
 
 # Alerts that must be closed by a person, never by the system (a self-clearing tamper alert preceded a
-# murder in one programme: domain.md, "alert fatigue").
+# murder in one programme: docs/monitoring.md, "Alerts").
 NEVER_AUTO_RESOLVED = frozenset({AlertKind.TAMPER, AlertKind.SOS, AlertKind.ABSCONDING, AlertKind.SEPARATION})
 
 
@@ -63,8 +64,6 @@ class AlertQuerySet(ScopedQuerySet):
     def scope_q(self, user, of=None) -> Q:
         """Office staff see alerts in their jurisdiction subtree — which includes alerts escalated up to
         them; anyone else sees the alerts of the people they may see."""
-        from backend.people.models.person import OFFICE_ROLES, person_scope_q
-
         if of is not None:
             return person_scope_q(user, "person__", of)  # the alerts about a person in reach
         of_visible_person = person_scope_q(user, "person__")

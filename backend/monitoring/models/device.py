@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
+from backend.people.models.scope import person_scope_q
 
 
 class DeviceKind(models.TextChoices):
@@ -30,11 +31,13 @@ WEAK_AUTH_PROTOCOLS = frozenset({Protocol.GT06, Protocol.H02, Protocol.WATCH})
 class DeviceQuerySet(ScopedQuerySet):
     def scope_q(self, user, of=None) -> Q:
         """A device belongs to an office; it is also visible through the person it is assigned to."""
-        from backend.people.models.person import person_scope_q
-
         if of is not None:
             return person_scope_q(user, "person__", of)  # the devices assigned to a person in reach
         return jurisdiction_subtree_q(user, "jurisdiction") | person_scope_q(user, "person__")
+
+
+# A device last heard from within this many minutes is online (the device list, the console, the API).
+ONLINE_MINUTES = 10
 
 
 class Device(models.Model):
@@ -88,7 +91,7 @@ class Device(models.Model):
     def weak_auth(self) -> bool:
         return self.protocol in WEAK_AUTH_PROTOCOLS
 
-    def status(self, now: dt.datetime | None = None, online_minutes: int = 10) -> str:
+    def status(self, now: dt.datetime | None = None, online_minutes: int = ONLINE_MINUTES) -> str:
         """online / offline / never — from the last message of any kind."""
         if self.last_seen_at is None:
             return "never"

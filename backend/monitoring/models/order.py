@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet
+from backend.people.models.scope import OFFICE_ROLES, person_scope_q
 
 
 class Ground(models.TextChoices):
@@ -21,14 +22,29 @@ class Ground(models.TextChoices):
 
 class LocationOrderQuerySet(ScopedQuerySet):
     def scope_q(self, user, of=None) -> Q:
-        from backend.people.models.person import OFFICE_ROLES, person_scope_q
-
         if not user.has_role(*OFFICE_ROLES):
             return Q(pk__in=[])  # location data is for the correction office only (Art. 29)
         return person_scope_q(user, "person__", of)
 
     def in_force(self, on: dt.date) -> LocationOrderQuerySet:
-        return self.filter(starts_on__lte=on, ends_on__gte=on, ended_early_on__isnull=True)
+        return self.filter(in_force_q(on))
+
+
+def in_force_q(on: dt.date, prefix: str = "") -> Q:
+    """Orders in force on ``on`` (社区矫正法 Art. 29: location data only while an order runs): from
+    ``starts_on`` through ``ends_on``, and before ``ended_early_on`` — the day an early release takes effect
+    is the first day without an order.  The SQL twin of ``LocationOrder.in_force_on`` and ``last_day``."""
+    return Q(**{f"{prefix}starts_on__lte": on, f"{prefix}ends_on__gte": on}) & (
+        Q(**{f"{prefix}ended_early_on__isnull": True}) | Q(**{f"{prefix}ended_early_on__gt": on})
+    )
+
+
+def in_force_during_q(first: dt.date, last: dt.date) -> Q:
+    """Orders in force on at least one day from ``first`` through ``last``: the same rule as ``in_force_q``
+    (the early-release day is the first day without an order), over a period instead of a day."""
+    return Q(starts_on__lte=last, ends_on__gte=first) & (
+        Q(ended_early_on__isnull=True) | Q(ended_early_on__gt=first) & Q(ended_early_on__gt=F("starts_on"))
+    )
 
 
 class LocationOrder(models.Model):
@@ -58,12 +74,21 @@ class LocationOrder(models.Model):
     def __str__(self) -> str:
         return f"LocationOrder {self.pk}"
 
+    @property
+    def last_day(self) -> dt.date:
+        """The last day the order allows location data (Art. 29; the rule is ``in_force_q``): its end, or
+        the day before an early release takes effect."""
+        if self.ended_early_on is None:
+            return self.ends_on
+        return min(self.ends_on, self.ended_early_on - dt.timedelta(days=1))
+
+    def in_force_on(self, on: dt.date) -> bool:
+        return self.starts_on <= on <= self.last_day
+
     def status(self, on: dt.date) -> str:
-        if self.ended_early_on is not None:
+        if on > self.last_day or self.last_day < self.starts_on:  # over, or lifted before it began
             return "ended"
-        if on < self.starts_on:
-            return "pending"
-        return "active" if on <= self.ends_on else "ended"
+        return "pending" if on < self.starts_on else "active"
 
 
 class LocationOrderRenewal(models.Model):

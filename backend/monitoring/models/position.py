@@ -7,6 +7,9 @@ import operator
 from django.db import models
 
 from backend.core.crypto.fields import EncryptedJSONField
+from backend.monitoring.models.device import Device, DeviceAssignment
+from backend.people.models import Person
+from gps_gateway.filters import FilterLimits
 
 
 class PositionQuerySet(models.QuerySet):
@@ -30,7 +33,7 @@ class PositionQuerySet(models.QuerySet):
 
     def of_person_by_device(self, person, seen_by=None) -> list[PositionQuerySet]:
         """One queryset per device, for reads in time order with a limit: each is a short ordered scan
-        of the index, merged by ``backend.api.pagination.first_in_order`` / ``paginate_by_time``."""
+        of the index, merged by ``backend.core.http.pagination.first_in_order`` / ``paginate_by_time``."""
         person_id, ranges = _ranges(person, seen_by)
         return [self.filter(on_device, person_id=person_id) for on_device in ranges]
 
@@ -46,9 +49,6 @@ def seen_on_devices_q(user, device_ids) -> dict[int, models.Q]:
     the gateway's directory lags an assignment).  It is shown only when every one of them is a person
     ``user`` may open (``Person.objects.visible_to``: a minor's or sealed file needs a grant); a fix of no
     one (the device in a drawer) is shown to whoever may see the device, which the caller has checked."""
-    from backend.monitoring.models.device import Device, DeviceAssignment
-    from backend.people.models import Person
-
     spells: dict[int, list[tuple[int, dt.datetime | None, dt.datetime | None]]] = {d: [] for d in device_ids}
     for device, person, started, ended in DeviceAssignment.objects.filter(
         device_id__in=device_ids
@@ -94,9 +94,6 @@ def worn_devices(person_id: int) -> dict[int, Window]:
     device's holder when the fix arrives, and accepts fix times from ``FilterLimits.max_age`` before
     arrival to ``max_future`` after: so from the spell's start less the age limit to its end plus the
     future limit, a day added on each side for the gateway's few seconds of directory refresh."""
-    from backend.monitoring.models.device import Device, DeviceAssignment
-    from gps_gateway.filters import FilterLimits
-
     limits = FilterLimits()
     before, after = limits.max_age + dt.timedelta(days=1), limits.max_future + dt.timedelta(days=1)
     spells: list[tuple[int, dt.datetime | None, dt.datetime | None]] = list(
@@ -151,8 +148,8 @@ class Position(models.Model):
     """
 
     # One index besides the rowid: the unique (device, fix_time).  Each further index was a random-page
-    # write per fix (a device index 31 of the writer's 73 µs a row on SQLite in a side experiment; the
-    # person index, see ``PositionQuerySet.of_person``).
+    # write per fix on SQLite (a plain device index, and the person index: see
+    # ``PositionQuerySet.of_person``).
     device = models.ForeignKey(
         "monitoring.Device", on_delete=models.PROTECT, related_name="positions", db_index=False
     )

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedJSONField
 from backend.core.scoping import ScopedQuerySet, jurisdiction_subtree_q
+from backend.people.models.scope import OFFICE_ROLES, person_scope_q
 
 
 class ZoneKind(models.TextChoices):
@@ -14,8 +15,6 @@ class ZoneKind(models.TextChoices):
 
 class ZoneQuerySet(ScopedQuerySet):
     def scope_q(self, user, of=None) -> Q:
-        from backend.people.models.person import OFFICE_ROLES, person_scope_q
-
         if not user.has_role(*OFFICE_ROLES):
             return Q(pk__in=[])
         of_person = person_scope_q(user, "person__", of)  # with ``of``: their zones, and the layers

@@ -9,8 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
 from backend.core.models import User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.people.models import (
     AftercareDetail,
@@ -33,7 +35,6 @@ from backend.people.models import (
     Stability,
     Team,
 )
-from backend.people.permissions import may_manage_case, may_open_case
 
 NUMBER_PREFIX = {CaseKind.CORRECTION: "JZ", CaseKind.AFTERCARE: "BJ", CaseKind.MENTAL_HEALTH: "JS"}
 
@@ -79,7 +80,7 @@ def open_correction_case(
     officer: User | None = None,
 ) -> Case:
     """接收 a correction subject: the case waits for the report (报到) due effective date + 10 days."""
-    may_open_case(by, CaseKind.CORRECTION)
+    require(by, "case.open", CaseKind.CORRECTION)
     if sentence_type not in SentenceType.values:
         raise Invalid("矫正类别应为 01 管制、02 缓刑、03 假释 或 04 暂予监外执行", {"field": "sentence_type"})
     if term_end <= term_start:
@@ -105,7 +106,7 @@ def open_correction_case(
         )
         record_audit(
             actor=by,
-            action="case.open",
+            action=AuditAction.CASE_OPEN,
             target=case,
             details={"kind": case.kind, "sentence_type": sentence_type},
         )
@@ -125,7 +126,7 @@ def open_aftercare_case(
     officer: User | None = None,
 ) -> Case:
     """A release notice opens the file (待衔接); release from correction opens it already handed over."""
-    may_open_case(by, CaseKind.AFTERCARE)
+    require(by, "case.open", CaseKind.AFTERCARE)
     if origin not in AftercareOrigin.values:
         raise Invalid("来源应为 prison_release 或 correction_end", {"field": "origin"})
     if release_notice_on and release_notice_on > release_on:
@@ -147,7 +148,9 @@ def open_aftercare_case(
             key_person=key_person,
             handed_over_on=release_on if from_correction else None,
         )
-        record_audit(actor=by, action="case.open", target=case, details={"kind": case.kind, "origin": origin})
+        record_audit(
+            actor=by, action=AuditAction.CASE_OPEN, target=case, details={"kind": case.kind, "origin": origin}
+        )
     return case
 
 
@@ -169,7 +172,7 @@ def open_mental_health_case(
     medication: dict | None = None,
     officer: User | None = None,
 ) -> Case:
-    may_open_case(by, CaseKind.MENTAL_HEALTH)
+    require(by, "case.open", CaseKind.MENTAL_HEALTH)
     if diagnosis not in Diagnosis.values:
         raise Invalid("诊断应为六类严重精神障碍之一", {"field": "diagnosis"})
     _check_risk_level(risk_level)
@@ -190,7 +193,10 @@ def open_mental_health_case(
             case=case, kind=MarkKind.RISK_LEVEL, value=str(risk_level), on=opened_on, reason="建档评估", by=by
         )
         record_audit(
-            actor=by, action="case.open", target=case, details={"kind": case.kind, "risk_level": risk_level}
+            actor=by,
+            action=AuditAction.CASE_OPEN,
+            target=case,
+            details={"kind": case.kind, "risk_level": risk_level},
         )
     return case
 
@@ -226,7 +232,7 @@ def record_mark(
     *, by: User, case: Case, kind: str, value: str, effective_on: dt.date, reason: str
 ) -> CaseMark:
     """Change the category (分类调整) or record a risk assessment; the reason is required and kept encrypted."""
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     if kind not in MARK_RULES:
         raise Invalid("未知的记录类型", {"field": "kind"})
     case_kind, allowed, message = MARK_RULES[kind]
@@ -243,14 +249,19 @@ def record_mark(
     )
     with transaction.atomic():
         mark = _mark(case=case, kind=kind, value=str(value), on=effective_on, reason=reason, by=by)
-        record_audit(actor=by, action=f"case.{kind}", target=case, details={"from": before, "to": str(value)})
+        record_audit(
+            actor=by,
+            action=AuditAction(f"case.{kind}"),
+            target=case,
+            details={"from": before, "to": str(value)},
+        )
     return mark
 
 
 def add_placement(
     *, by: User, case: Case, kind: str, start_on: dt.date, end_on: dt.date | None, note: str | None
 ) -> Placement:
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     if case.kind != CaseKind.AFTERCARE:
         raise Conflict("只有安置帮教案件有安置记录")
     if kind not in PlacementKind.values:
@@ -261,12 +272,12 @@ def add_placement(
         placement = Placement.objects.create(
             case=case, kind=kind, start_on=start_on, end_on=end_on, note=note, by=by
         )
-        record_audit(actor=by, action="case.placement", target=case, details={"kind": kind})
+        record_audit(actor=by, action=AuditAction.CASE_PLACEMENT, target=case, details={"kind": kind})
     return placement
 
 
 def add_emergency(*, by: User, case: Case, occurred_at: dt.datetime, description: str) -> EmergencyRecord:
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     if case.kind != CaseKind.MENTAL_HEALTH:
         raise Conflict("只有严重精神障碍案件有应急处置记录")
     if occurred_at > timezone.now():
@@ -276,7 +287,7 @@ def add_emergency(*, by: User, case: Case, occurred_at: dt.datetime, description
             case=case, occurred_at=occurred_at, description=description, by=by
         )
         late = timezone.now() - occurred_at > dt.timedelta(hours=24)
-        record_audit(actor=by, action="case.emergency", target=case, details={"late": late})
+        record_audit(actor=by, action=AuditAction.CASE_EMERGENCY, target=case, details={"late": late})
     return record
 
 
@@ -293,17 +304,15 @@ def update_case(
 ) -> Case:
     """Correct a case's particulars (e.g. a sentence reduction moves the term end).  Status changes go
     through ``transition_case``; health fields only by health staff, criminal details only by the office."""
-    from backend.people.permissions import sees_criminal_details, sees_health_fields
-
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     details = {k: v for k, v in (details or {}).items() if v is not None}
     unknown = sorted(set(details) - set(EDITABLE_DETAILS[CaseKind(case.kind)]))
     if unknown:
         raise Invalid("这些字段不能在此修改", {"fields": unknown})
-    if HEALTH_ONLY & set(details) and not sees_health_fields(by):
-        raise Forbidden("诊断、治疗与用药信息仅卫生人员可以修改")
-    if case.kind == CaseKind.CORRECTION and details and not sees_criminal_details(by):
-        raise Forbidden("判决信息仅社区矫正机构工作人员可以修改")
+    if HEALTH_ONLY & set(details):
+        require(by, "case.edit_health_details")
+    if case.kind == CaseKind.CORRECTION and details:
+        require(by, "case.edit_criminal_details")
     if "diagnosis" in details and details["diagnosis"] not in Diagnosis.values:
         raise Invalid("诊断应为六类严重精神障碍之一", {"field": "diagnosis"})
     detail = getattr(
@@ -322,6 +331,6 @@ def update_case(
             changed.append(key)
         if details:
             detail.save()
-        record_audit(actor=by, action="case.update", target=case, details={"fields": changed})
+        record_audit(actor=by, action=AuditAction.CASE_UPDATE, target=case, details={"fields": changed})
     case.refresh_from_db()
     return case

@@ -10,13 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import Jurisdiction, User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.core.scoping import forget_scopes
 from backend.people.idcard import DocumentType, parse_resident_id, validate_document
 from backend.people.models import AccessGrant, Person, PersonContact, PersonPhone
-from backend.people.permissions import GRANT_ROLES, may_edit_people
 
 
 @dataclass
@@ -128,7 +129,7 @@ def _replace_children(person: Person, data: PersonData) -> list[str]:
 
 def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -> Person:
     """Open a file (建档).  A minor's or sealed file gets its registering officer an access grant."""
-    may_edit_people(by)
+    require(by, "person.edit")
     if not data.name or not data.id_number:
         raise Invalid("姓名与证件号码为必填项")
     person = Person(
@@ -143,7 +144,10 @@ def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -
                 # As long as any grant may run; then a county head renews it with a reason.
                 _grant(person=person, user=by, by=by, reason="建档人", days=rules().access_grant_max_days)
             record_audit(
-                actor=by, action="person.create", target=person, details={"restricted": person.is_restricted}
+                actor=by,
+                action=AuditAction.PERSON_CREATE,
+                target=person,
+                details={"restricted": person.is_restricted},
             )
     except IntegrityError:
         raise Conflict("该证件号码已建档，请通过证件号码查询", {"field": "id_number"}) from None
@@ -153,7 +157,7 @@ def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -
 def update_person(*, by: User, person: Person, data: PersonData) -> Person:
     """Change particulars.  A file that becomes restricted here (sealed, or a minor's) gets the officer who
     made it so the same capped grant as at registration: sealing never locks its own officer out."""
-    may_edit_people(by)
+    require(by, "person.edit")
     was_restricted = person.is_restricted
     changed = _apply(person, data)
     try:
@@ -164,7 +168,9 @@ def update_person(*, by: User, person: Person, data: PersonData) -> Person:
                 _grant(
                     person=person, user=by, by=by, reason="封存/限制人", days=rules().access_grant_max_days
                 )
-            record_audit(actor=by, action="person.update", target=person, details={"fields": changed})
+            record_audit(
+                actor=by, action=AuditAction.PERSON_UPDATE, target=person, details={"fields": changed}
+            )
     except IntegrityError:
         raise Conflict("该证件号码已建档", {"field": "id_number"}) from None
     return person
@@ -184,19 +190,16 @@ def _grant(*, person: Person, user: User, by: User, reason: str, days: int) -> A
         granted_by=by,
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
-    record_audit(actor=by, action="person.grant", target=person, details={"user": user.pk, "days": days})
+    record_audit(
+        actor=by, action=AuditAction.PERSON_GRANT, target=person, details={"user": user.pk, "days": days}
+    )
     forget_scopes(user)  # the grantee opens the file at once
     return grant
 
 
-def may_grant(user: User) -> None:
-    if not user.has_role(*GRANT_ROLES):
-        raise Forbidden("仅县级负责人或管理员可以授权查阅未成年人或封存档案")
-
-
 def grant_access(*, by: User, person: Person, user: User, reason: str, days: int) -> AccessGrant:
     """查阅授权 for a minor's or sealed file: county head or admin, with a stated legal reason."""
-    may_grant(by)
+    require(by, "person.grant")
     if not person.is_restricted:
         raise Conflict("该档案不是未成年人或封存档案，无需授权")
     if not reason.strip():
@@ -211,11 +214,14 @@ def grant_access(*, by: User, person: Person, user: User, reason: str, days: int
 
 
 def revoke_grant(*, by: User, grant: AccessGrant) -> AccessGrant:
-    may_grant(by)
+    require(by, "person.grant")
     with transaction.atomic():
         if AccessGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
             record_audit(
-                actor=by, action="person.grant_revoke", target=grant.person, details={"grant": grant.pk}
+                actor=by,
+                action=AuditAction.PERSON_GRANT_REVOKE,
+                target=grant.person,
+                details={"grant": grant.pk},
             )
     forget_scopes(grant.user)  # before the refresh, which drops the object in hand
     grant.refresh_from_db()

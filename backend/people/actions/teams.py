@@ -6,11 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, Invalid
 from backend.core.models import User
+from backend.core.policy import require
 from backend.core.scoping import forget_scopes
 from backend.people.models import Team, TeamMember, TeamRole
-from backend.people.permissions import may_manage_case
 
 
 def unmet_rules(team: Team, members: list[TeamMember] | None = None) -> list[str]:
@@ -42,7 +43,7 @@ def add_member(
     phone: str | None = None,
     trained_for_minors: bool = False,
 ) -> TeamMember:
-    may_manage_case(by, team.case)
+    require(by, "case.manage", team.case)
     if role not in TeamRole.values:
         raise Invalid("未知的小组职责", {"field": "role"})
     if gender not in ("male", "female"):
@@ -62,7 +63,10 @@ def add_member(
             trained_for_minors=trained_for_minors,
         )
         record_audit(
-            actor=by, action="team.add_member", target=team, details={"member": member.pk, "role": role}
+            actor=by,
+            action=AuditAction.TEAM_ADD_MEMBER,
+            target=team,
+            details={"member": member.pk, "role": role},
         )
     if user is not None:
         forget_scopes(user)  # the member sees the person at once
@@ -71,7 +75,7 @@ def add_member(
 
 def remove_member(*, by: User, member: TeamMember) -> TeamMember:
     team = member.team
-    may_manage_case(by, team.case)
+    require(by, "case.manage", team.case)
     if member.left_at is not None:
         return member
     if team.activated_at is not None:
@@ -81,7 +85,9 @@ def remove_member(*, by: User, member: TeamMember) -> TeamMember:
             raise Conflict("移除后小组将不符合要求：" + "；".join(problems), {"rules": problems})
     with transaction.atomic():
         TeamMember.objects.filter(pk=member.pk, left_at__isnull=True).update(left_at=timezone.now())
-        record_audit(actor=by, action="team.remove_member", target=team, details={"member": member.pk})
+        record_audit(
+            actor=by, action=AuditAction.TEAM_REMOVE_MEMBER, target=team, details={"member": member.pk}
+        )
     if member.user is not None:
         forget_scopes(member.user)  # before the refresh, which drops the object in hand
     member.refresh_from_db()
@@ -89,7 +95,7 @@ def remove_member(*, by: User, member: TeamMember) -> TeamMember:
 
 
 def activate_team(*, by: User, team: Team) -> Team:
-    may_manage_case(by, team.case)
+    require(by, "case.manage", team.case)
     if team.activated_at is not None:
         return team
     problems = unmet_rules(team)
@@ -97,6 +103,6 @@ def activate_team(*, by: User, team: Team) -> Team:
         raise Conflict("小组不能启用：" + "；".join(problems), {"rules": problems})
     with transaction.atomic():
         Team.objects.filter(pk=team.pk, activated_at__isnull=True).update(activated_at=timezone.now())
-        record_audit(actor=by, action="team.activate", target=team)
+        record_audit(actor=by, action=AuditAction.TEAM_ACTIVATE, target=team)
     team.refresh_from_db()
     return team

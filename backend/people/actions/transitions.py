@@ -9,8 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, Invalid
 from backend.core.models import User
+from backend.core.policy import require
 from backend.people.actions.cases import _mark, open_aftercare_case
 from backend.people.models import (
     AftercareDetail,
@@ -24,7 +26,6 @@ from backend.people.models import (
     MarkKind,
     SubStatus,
 )
-from backend.people.permissions import may_manage_case
 from backend.people.transitions import REASON_LABELS, TRANSITIONS, Transition
 
 
@@ -110,7 +111,7 @@ def transition_case(
     note: str | None = None,
     handover: dict[str, Any] | None = None,
 ) -> Case:
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     t = TRANSITIONS.get((case.kind, action))
     if t is None:
         raise Conflict(
@@ -139,7 +140,7 @@ def transition_case(
         )  # fmt: skip
         details = _effects(case, t, on, by, {"reason": reason, "handover": handover})
         record_audit(
-            actor=by, action=f"case.{t.action}", target=case,
+            actor=by, action=AuditAction(f"case.{t.action}"), target=case,
             details={"from": case.status, "to": target, "sub_from": case.sub_status, "sub_to": sub_target, "reason": reason, **details},
         )  # fmt: skip
     case.refresh_from_db()

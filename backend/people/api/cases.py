@@ -8,14 +8,15 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Id
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Invalid
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Id
 from backend.core.models import User
+from backend.core.policy import require
 from backend.people.actions import cases as actions
 from backend.people.actions.transitions import transition_case
-from backend.people.api.presenters import case_view
 from backend.people.api.schemas import (
     CaseIn,
     CaseOut,
@@ -32,6 +33,7 @@ from backend.people.api.schemas import (
 )
 from backend.people.models import Case, Person
 from backend.people.permissions import sees_health_fields
+from backend.people.queries import case_view
 
 router = Router(tags=["案件"])
 
@@ -65,7 +67,7 @@ def get_case(request: HttpRequest, case_id: Id):
     case = _case(request, case_id)
     record_audit(
         actor=request.auth,
-        action="case.read",
+        action=AuditAction.CASE_READ,
         target=case,
         details={"health": sees_health_fields(request.auth)},
     )
@@ -126,7 +128,7 @@ def add_mark(request: HttpRequest, case_id: Id, payload: MarkIn):
 @router.get("/{int:case_id}/marks", response=list[MarkOut], summary="分类与风险历史")
 def list_marks(request: HttpRequest, case_id: Id):
     case = _case(request, case_id)
-    record_audit(actor=request.auth, action="case.read_marks", target=case)
+    record_audit(actor=request.auth, action=AuditAction.CASE_READ_MARKS, target=case)
     return list(case.marks.all())
 
 
@@ -148,9 +150,6 @@ def add_emergency(request: HttpRequest, case_id: Id, payload: EmergencyIn):
 @router.get("/{int:case_id}/emergencies", response=list[EmergencyOut], summary="应急处置记录列表（卫生人员）")
 def list_emergencies(request: HttpRequest, case_id: Id):
     case = _case(request, case_id)
-    if not sees_health_fields(request.auth):
-        from backend.core.errors import Forbidden
-
-        raise Forbidden("应急处置记录仅卫生人员可以查看")
-    record_audit(actor=request.auth, action="case.read_emergencies", target=case)
+    require(request.auth, "case.read_emergencies")
+    record_audit(actor=request.auth, action=AuditAction.CASE_READ_EMERGENCIES, target=case)
     return list(case.emergencies.order_by("occurred_at"))

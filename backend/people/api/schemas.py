@@ -6,7 +6,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from backend.api.types import Day, Id, Int64, Moment
+from backend.core.http.types import Day, Id, Int64, Moment
 from backend.people.idcard import DocumentType
 
 DocType = Literal[

@@ -6,9 +6,10 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Id
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Id
 from backend.core.models import User
 from backend.people.actions import teams as actions
 from backend.people.api.schemas import MemberIn, MemberOut, TeamOut
@@ -46,7 +47,9 @@ def list_teams(request: HttpRequest, filters: Query[TeamFilters], page: Query[Cu
     if filters.person_id is not None:
         queryset = queryset.filter(case__person_id=filters.person_id)
     result = paginate(queryset, page)
-    record_audit(actor=request.auth, action="team.list", details={"ids": [t.pk for t in result["items"]]})
+    record_audit(
+        actor=request.auth, action=AuditAction.TEAM_LIST, details={"ids": [t.pk for t in result["items"]]}
+    )
     result["items"] = [team_view(t) for t in result["items"]]
     return result
 
@@ -54,7 +57,7 @@ def list_teams(request: HttpRequest, filters: Query[TeamFilters], page: Query[Cu
 @router.get("/{int:team_id}", response=TeamOut, summary="小组详情（成员联系方式，读取留痕）")
 def get_team(request: HttpRequest, team_id: Id):
     team = _team(request, team_id)
-    record_audit(actor=request.auth, action="team.read", target=team)
+    record_audit(actor=request.auth, action=AuditAction.TEAM_READ, target=team)
     return team_view(team)
 
 

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from backend.core.crypto.fields import EncryptedTextField
 from backend.core.scoping import ScopedQuerySet
+from backend.people.models.scope import person_scope_q
 
 
 class TeamRole(models.TextChoices):
@@ -29,8 +30,6 @@ TEAM_NAMES = {"correction": "矫正小组", "aftercare": "帮教小组", "mental
 
 class TeamQuerySet(ScopedQuerySet):
     def scope_q(self, user, of=None) -> Q:
-        from backend.people.models.person import person_scope_q
-
         return person_scope_q(user, "case__person__", of)  # a team is seen with its case
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from backend.api.types import Id
+from backend.core.http.types import Id
 from backend.reports import exports
 
 router = Router(tags=["报表"])

@@ -18,15 +18,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from backend.core.models import User
+from backend.core.policy import require
 from backend.core.rules import rules
-from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.alerting import raise_alert
 from backend.monitoring.geo.classify import INSIDE, OUTSIDE, classify
 from backend.monitoring.models import AlertKind, Device, Protocol, Severity, Zone, ZoneKind
 from backend.monitoring.zone_watch import prepare, schedule_of
 from backend.people.models import Case, CaseKind, CaseStatus, Person
-from backend.people.permissions import may_manage_case
 from backend.supervision.due import plan_many
 from backend.supervision.models import (
     HOUR_KINDS,
@@ -37,8 +38,9 @@ from backend.supervision.models import (
     LeaveState,
     Period,
 )
-from backend.supervision.plans import SHANGHAI, cancel_plan_items, ensure_default_plan, plans_due
-from gps_gateway.directory import osmand_digest
+from backend.supervision.plans import cancel_plan_items, ensure_default_plan, plans_due
+from backend.supervision.windows import SHANGHAI
+from gps_gateway.identifiers import osmand_digest
 
 OFFICER_KINDS = (
     CheckinKind.PHONE,
@@ -86,7 +88,7 @@ def record_checkin(
     note: str | None = None,
 ) -> Checkin:
     """登记 a report, a visit or hours of education/community service for an active correction case."""
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     _require_active_correction(case)
     if kind not in OFFICER_KINDS:
         raise Invalid(
@@ -104,7 +106,10 @@ def record_checkin(
             case=case, kind=kind, at=at, hours=value, recorded_by=by, note=(note or "").strip() or None
         )
         record_audit(
-            actor=by, action="checkin.record", target=checkin, details={"case": case.pk, "kind": kind}
+            actor=by,
+            action=AuditAction.CHECKIN_RECORD,
+            target=checkin,
+            details={"case": case.pk, "kind": kind},
         )
     return checkin
 
@@ -196,7 +201,7 @@ def app_checkin(*, identifier: str, lat: float, lon: float, accuracy_m: float | 
             case=case, kind=CheckinKind.APP, at=now, device=device, point=point, verified=verified
         )
         record_audit(
-            actor=None, actor_label=f"device:{device.pk}", action="checkin.app", target=checkin,
+            actor=None, actor_label=f"device:{device.pk}", action=AuditAction.CHECKIN_APP, target=checkin,
             details={"case": case.pk, "device": device.pk, "verified": verified},
         )  # fmt: skip
         if verified is False:
@@ -237,7 +242,7 @@ def override_plan(
     ``reset`` hands it back to the category default.  A new period or a stopped duty cancels its pending
     reminders and checks; a new period, or a duty put back in force, starts again from now (plans.counted:
     its current window is held against it when enough of it is left) and is planned at once."""
-    may_manage_case(by, case)
+    require(by, "case.manage", case)
     _require_active_correction(case)
     if kind not in CheckinKind.values:
         raise Invalid("未知的签到方式", {"field": "kind", "allowed": list(CheckinKind.values)})
@@ -285,7 +290,7 @@ def override_plan(
                 )
             _after_change(before, plan)
         record_audit(
-            actor=by, action="checkin_plan.reset" if reset else "checkin_plan.override", target=case,
+            actor=by, action=AuditAction.CHECKIN_PLAN_RESET if reset else AuditAction.CHECKIN_PLAN_OVERRIDE, target=case,
             details={"plan": plan.pk, "kind": kind, "from": before, "to": _state(plan)},
         )  # fmt: skip
         plan_many(plans_due(case, plan, now))  # the current window at once, not at the next hourly run

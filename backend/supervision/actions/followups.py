@@ -1,7 +1,7 @@
 """Recording follow-ups (随访/走访/复评/总结/鉴定/接送/突发事件) and what each one moves in the calendar.
 
 Who: mental-health kinds (随访, 体检, 突发事件, 应急处置记录) by health staff only (工作规范 2018; 个人信息保护法
-Art. 28 — health data); every kind needs the right to manage the case (``may_manage_case``).
+Art. 28 — health data); every kind needs the right to manage the case (the policy's ``case.manage``).
 
 Effects, in the follow-up's transaction: the next due item of a cycle is planned at once (a contact, a
 follow-up, a risk review), a risk result goes into the case's dated risk history through people's
@@ -18,14 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
-from backend.core.models import Role, User
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
+from backend.core.models import User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.people.actions.cases import record_mark
 from backend.people.models import AftercareRisk, Case, CaseKind, MarkKind
 from backend.people.models.case import OPEN_STATUSES
-from backend.people.models.person import OFFICE_ROLES
-from backend.people.permissions import may_manage_case, sees_health_fields
 from backend.supervision import calendar
 from backend.supervision.due import cancel, plan_for_case, plan_many
 from backend.supervision.models import HEALTH_KINDS, DueItem, DueKind, DueState, FollowUp, FollowUpKind
@@ -51,9 +51,8 @@ def _validate(
 ) -> None:
     if kind not in K.values:
         raise Invalid("未知的记录类型", {"field": "kind", "allowed": K.values})
-    if kind in HEALTH_KINDS and not sees_health_fields(by):
-        raise Forbidden("精神障碍患者随访、体检、突发事件与应急处置记录仅卫生人员可以登记", {"kind": kind})
-    may_manage_case(by, case)
+    require(by, "followup.record", kind)
+    require(by, "case.manage", case)
     if case.kind != CASE_KIND_OF[kind]:
         raise Conflict(
             f"「{K(kind).label}」只适用于{CaseKind(CASE_KIND_OF[kind]).label}案件",
@@ -117,7 +116,7 @@ def record_followup(
         details: dict[str, Any] = {"case": case.pk, "kind": kind}
         if risk_level is not None:
             details["risk_level"] = risk_level
-        record_audit(actor=by, action="followup.record", target=followup, details=details)
+        record_audit(actor=by, action=AuditAction.FOLLOWUP_RECORD, target=followup, details=details)
         _effects(followup, case, by, previous_risk)
     return followup
 
@@ -200,15 +199,10 @@ def _cancel_pending(
 # --- 规范管理 (yearly tracking) -------------------------------------------------------------------------
 
 
-def may_read_compliance(user: User) -> None:
-    if not user.has_role(*OFFICE_ROLES, Role.HEALTH_WORKER):
-        raise Forbidden("无权查看随访规范管理情况")
-
-
 def compliance(*, by: User, case: Case, year: int) -> dict[str, Any]:
     """工作规范 2018 规范管理: ≥ ``mh_followups_per_year`` (4) follow-ups and ≥ ``mh_health_checks_per_year``
     (1) health check in the calendar year (Asia/Shanghai)."""
-    may_read_compliance(by)
+    require(by, "followup.read_compliance")
     if case.kind != CaseKind.MENTAL_HEALTH:
         raise Conflict("只有严重精神障碍案件有随访规范管理统计", {"case_kind": case.kind})
     r = rules()

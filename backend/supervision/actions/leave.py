@@ -1,6 +1,6 @@
 """Leave (外出): filing, tiered approval, rejection, withdrawal and the return report (销假).
 
-Rules encoded here (社区矫正法实施办法 Art. 27–29; domain.md "Leave"; every number from ``rules()``):
+Rules encoded here (社区矫正法实施办法 Art. 27–29; docs/supervision.md "Leave"; every number from ``rules()``):
 - apply at least ``leave_apply_days_ahead`` (3) days before leaving; no dates in the past; end ≥ start;
 - ≤ ``leave_township_max_days`` (7) days: the 司法所 of the case approves, by the county's delegation;
   up to ``leave_county_max_days`` (30): a county officer; longer — or, with the leave already approved,
@@ -23,14 +23,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, DomainError, Forbidden, Invalid
 from backend.core.models import Jurisdiction, Role, User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.monitoring.actions.orders import add_months
 from backend.monitoring.actions.zones import check_geometry, create_zone
 from backend.people.actions.transitions import transition_case
 from backend.people.models import Case, CaseKind, CaseStatus, SubStatus
-from backend.people.models.person import OFFICE_ROLES
+from backend.people.models.scope import OFFICE_ROLES
 from backend.supervision import due
 from backend.supervision.models import DueKind, LeaveRequest, LeaveState, LeaveTier
 from backend.supervision.models.leave import SHANGHAI
@@ -117,17 +119,22 @@ _WHO = {
 }
 
 
-def may_decide(user: User, leave: LeaveRequest) -> None:
+def decides(user: User, leave: LeaveRequest) -> bool:
+    """Whether ``user`` holds one of the roles of the office this leave's tier names (``leave.decide``)."""
     roles, office = approver_office(leave)
-    if office is None or user.jurisdiction_id != office.pk or not user.has_role(*roles):
-        raise Forbidden(
-            f"「{LeaveTier(leave.tier).label}」的外出申请须由{_WHO[LeaveTier(leave.tier)]}审批",
-            {"tier": leave.tier, "roles": list(roles), "jurisdiction": office.pk if office else None},
-        )
+    return office is not None and user.jurisdiction_id == office.pk and user.has_role(*roles)
+
+
+def not_the_approver(leave: LeaveRequest) -> Forbidden:
+    roles, office = approver_office(leave)
+    return Forbidden(
+        f"「{LeaveTier(leave.tier).label}」的外出申请须由{_WHO[LeaveTier(leave.tier)]}审批",
+        {"tier": leave.tier, "roles": list(roles), "jurisdiction": office.pk if office else None},
+    )
 
 
 def awaiting_q(user: User) -> Q:
-    """The pending leave this user may decide: the approval queue (same rules as ``may_decide``)."""
+    """The pending leave this user may decide: the approval queue (same rules as ``decides``)."""
     home = user.jurisdiction
     if home is None:
         return Q(pk__in=[])
@@ -185,8 +192,7 @@ def create_leave(
     destination_geometry: dict | None = None,
 ) -> LeaveRequest:
     """An officer files a leave request for a correction subject (外出申请)."""
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权提交外出申请")
+    require(by, "leave.create")
     if case.kind != CaseKind.CORRECTION:
         raise Invalid("只有社区矫正对象的外出须经审批", {"field": "case_id"})
     if case.status != CaseStatus.ACTIVE:
@@ -217,7 +223,7 @@ def create_leave(
             applied_on=timezone.localdate(), created_by=by,
         )  # fmt: skip
         record_audit(
-            actor=by, action="leave.create", target=leave,
+            actor=by, action=AuditAction.LEAVE_CREATE, target=leave,
             details={"case": case.pk, "tier": tier, "basis": basis, "days": leave.days, "frequent": frequent,
                      "geometry": destination_geometry is not None},
         )  # fmt: skip
@@ -237,7 +243,7 @@ def _retier(by: User, leave: LeaveRequest) -> None:
         return
     with transaction.atomic():
         LeaveRequest.objects.filter(pk=leave.pk, state=LeaveState.PENDING).update(tier=tier, tier_basis=basis)
-        record_audit(actor=by, action="leave.retier", target=leave,
+        record_audit(actor=by, action=AuditAction.LEAVE_RETIER, target=leave,
                      details={"from": leave.tier, "to": tier, "basis": basis})  # fmt: skip
     leave.tier, leave.tier_basis = tier, basis
 
@@ -262,7 +268,7 @@ def approve_leave(
     if leave.ends_on < today:
         raise Conflict("外出结束日期已过，不能批准", {"ends_on": leave.ends_on.isoformat()})
     _retier(by, leave)
-    may_decide(by, leave)
+    require(by, "leave.decide", leave)
     if leave.tier == LeaveTier.ABOVE:
         if procuratorate_notified_on is None:
             raise Invalid(
@@ -290,7 +296,7 @@ def approve_leave(
         due.plan(plan_return(leave))
         started = _begin_if_started(leave, by, today)
         record_audit(
-            actor=by, action="leave.approve", target=leave,
+            actor=by, action=AuditAction.LEAVE_APPROVE, target=leave,
             details={"tier": leave.tier, "procuratorate_notified_on": leave.procuratorate_notified_on,
                      "zone": zone.pk if zone else None, "on_leave": started},
         )  # fmt: skip
@@ -307,7 +313,7 @@ def plan_return(leave: LeaveRequest) -> due.Plan:
 
 def reject_leave(*, by: User, leave: LeaveRequest, note: str) -> LeaveRequest:
     _pending(leave, "作出不予批准决定")
-    may_decide(by, leave)
+    require(by, "leave.decide", leave)
     if not (note or "").strip():
         raise Invalid("不予批准须说明理由", {"field": "note"})
     with transaction.atomic():
@@ -316,15 +322,14 @@ def reject_leave(*, by: User, leave: LeaveRequest, note: str) -> LeaveRequest:
         )
         if not moved:
             raise Conflict("外出申请已被他人处理，请刷新后重试")
-        record_audit(actor=by, action="leave.reject", target=leave, details={"tier": leave.tier})
+        record_audit(actor=by, action=AuditAction.LEAVE_REJECT, target=leave, details={"tier": leave.tier})
     leave.refresh_from_db()
     return leave
 
 
 def cancel_leave(*, by: User, leave: LeaveRequest) -> LeaveRequest:
     """撤回: only the officer who filed it, only while it waits for a decision."""
-    if leave.created_by_id != by.pk:
-        raise Forbidden("只有提交申请的工作人员可以撤回外出申请")
+    require(by, "leave.cancel", leave)
     _pending(leave, "撤回")
     with transaction.atomic():
         moved = LeaveRequest.objects.filter(pk=leave.pk, state=LeaveState.PENDING).update(
@@ -333,15 +338,14 @@ def cancel_leave(*, by: User, leave: LeaveRequest) -> LeaveRequest:
         if not moved:
             raise Conflict("外出申请已被他人处理，请刷新后重试")
         due.cancel(DueKind.LEAVE_RETURN, subject_of(leave), "cancelled")
-        record_audit(actor=by, action="leave.cancel", target=leave)
+        record_audit(actor=by, action=AuditAction.LEAVE_CANCEL, target=leave)
     leave.refresh_from_db()
     return leave
 
 
 def return_leave(*, by: User, leave: LeaveRequest, returned_at: dt.datetime | None = None) -> LeaveRequest:
     """销假: the person reported back.  Ends 外出中 and the pending return deadline."""
-    if not by.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权办理销假")
+    require(by, "leave.return")
     if leave.state != LeaveState.APPROVED:
         raise Conflict(f"外出申请为「{LeaveState(leave.state).label}」，不能销假", {"state": leave.state})
     now = timezone.now()
@@ -370,7 +374,7 @@ def return_leave(*, by: User, leave: LeaveRequest, returned_at: dt.datetime | No
                 by=by, case=case, action="end_leave", effective_on=back_on, note=f"外出申请 {leave.pk}"
             )
         record_audit(
-            actor=by, action="leave.return", target=leave,
+            actor=by, action=AuditAction.LEAVE_RETURN, target=leave,
             details={"returned_at": returned_at.isoformat(), "overdue": overdue, "on_leave_ended": ended},
         )  # fmt: skip
     leave.refresh_from_db()

@@ -1,6 +1,6 @@
 """The sanctions ledger (考核奖惩) and the suggestion engine: the system suggests, a person decides.
 
-Ladder (domain.md "Sanctions ladder"; 社区矫正法实施办法 Arts. 32–35, 46–49; numbers from ``rules()``):
+Ladder (docs/supervision.md "Sanctions"; 社区矫正法实施办法 Arts. 32–35, 46–49; numbers from ``rules()``):
 - lost contact (脱管) ≤ ``sanction_lost_contact_warning_days`` (10) days → 训诫, more → 警告, more than
   ``sanction_lost_contact_revocation_days`` (30) → 提请撤销;
 - ``sanction_admonitions_to_warning`` (2) unremedied 训诫 since the last 警告 → 警告;
@@ -26,14 +26,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.audit import record_audit
-from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.audit_actions import AuditAction
+from backend.core.errors import Conflict, Invalid
 from backend.core.models import User
+from backend.core.policy import require
 from backend.core.rules import rules
 from backend.monitoring.models import Ground, LocationOrder
 from backend.people.actions.transitions import transition_case
 from backend.people.models import Case, CaseKind, CaseTransition, SubStatus
 from backend.people.models.case import OPEN_STATUSES
-from backend.people.models.person import OFFICE_ROLES
 from backend.supervision.models import Sanction, SanctionKind, SanctionSuggestion
 from backend.supervision.models.leave import SHANGHAI
 
@@ -59,11 +60,6 @@ def reports_failure(basis: str) -> bool:
 # --- the ledger -------------------------------------------------------------------------------------
 
 
-def _may_decide(user: User) -> None:
-    if not user.has_role(*OFFICE_ROLES):
-        raise Forbidden("无权作出考核奖惩决定")
-
-
 def record_sanction(
     *,
     by: User,
@@ -75,7 +71,7 @@ def record_sanction(
     suggestion: SanctionSuggestion | None = None,
 ) -> Sanction:
     """A decided step, with who decided and why; the rules run again for the case right after."""
-    _may_decide(by)
+    require(by, "sanction.decide")
     if case.kind != CaseKind.CORRECTION:
         raise Invalid("考核奖惩只适用于社区矫正对象", {"field": "case_id"})
     if kind not in DECIDABLE:
@@ -92,7 +88,7 @@ def record_sanction(
             suggestion=suggestion,
         )  # fmt: skip
         record_audit(
-            actor=by, action="sanction.create", target=sanction,
+            actor=by, action=AuditAction.SANCTION_CREATE, target=sanction,
             details={"case": case.pk, "kind": kind, "basis": basis, "suggestion": suggestion.pk if suggestion else None},
         )  # fmt: skip
         if kind == K.WARNING and reports_failure(basis):
@@ -108,12 +104,12 @@ def record_sanction(
 
 def remedy_sanction(*, by: User, sanction: Sanction) -> Sanction:
     """改正: an admonition the person has remedied no longer counts towards a warning."""
-    _may_decide(by)
+    require(by, "sanction.decide")
     if sanction.kind != K.ADMONITION:
         raise Invalid("只有训诫可以标记为已改正", {"field": "kind"})
     with transaction.atomic():
         if Sanction.objects.filter(pk=sanction.pk, remedied=False).update(remedied=True):
-            record_audit(actor=by, action="sanction.remedy", target=sanction)
+            record_audit(actor=by, action=AuditAction.SANCTION_REMEDY, target=sanction)
     sanction.refresh_from_db()
     return sanction
 
@@ -133,7 +129,7 @@ def accept_suggestion(
 ) -> tuple[SanctionSuggestion, Sanction | None]:
     """采纳: the officer decides the step.  An electronic-location suggestion makes no ledger row: the order
     itself needs the county head's approval (POST /api/v1/location-orders)."""
-    _may_decide(by)
+    require(by, "sanction.decide")
     _open(suggestion)
     if not (reason or "").strip():
         raise Invalid("请填写事实与理由", {"field": "reason"})
@@ -143,7 +139,7 @@ def accept_suggestion(
         ).update(state=SanctionSuggestion.State.ACCEPTED, decided_by=by, decided_at=timezone.now())
         if not moved:
             raise Conflict("该建议已被他人处理，请刷新后重试")
-        record_audit(actor=by, action="sanction.suggestion.accept", target=suggestion,
+        record_audit(actor=by, action=AuditAction.SANCTION_SUGGESTION_ACCEPT, target=suggestion,
                      details={"kind": suggestion.kind, "rule": suggestion.rule})  # fmt: skip
         sanction = None
         if suggestion.kind != K.LOCATION_ORDER:
@@ -156,7 +152,7 @@ def accept_suggestion(
 
 
 def dismiss_suggestion(*, by: User, suggestion: SanctionSuggestion, note: str) -> SanctionSuggestion:
-    _may_decide(by)
+    require(by, "sanction.decide")
     _open(suggestion)
     if not (note or "").strip():
         raise Invalid("不采纳须说明理由", {"field": "note"})
@@ -168,7 +164,7 @@ def dismiss_suggestion(*, by: User, suggestion: SanctionSuggestion, note: str) -
         )
         if not moved:
             raise Conflict("该建议已被他人处理，请刷新后重试")
-        record_audit(actor=by, action="sanction.suggestion.dismiss", target=suggestion,
+        record_audit(actor=by, action=AuditAction.SANCTION_SUGGESTION_DISMISS, target=suggestion,
                      details={"kind": suggestion.kind, "rule": suggestion.rule})  # fmt: skip
     suggestion.refresh_from_db()
     return suggestion
@@ -208,7 +204,7 @@ def _create(case: Case, kind: str, rule: str, details: dict[str, Any]) -> Sancti
     try:
         with transaction.atomic():
             suggestion = SanctionSuggestion.objects.create(case=case, kind=kind, rule=rule, details=details)
-            record_audit(actor=None, actor_label="system:sanctions", action="sanction.suggest", target=suggestion,
+            record_audit(actor=None, actor_label="system:sanctions", action=AuditAction.SANCTION_SUGGEST, target=suggestion,
                          details={"case": case.pk, "kind": kind, "rule": rule})  # fmt: skip
         return suggestion
     except IntegrityError:

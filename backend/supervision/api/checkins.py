@@ -10,14 +10,16 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.security import DEVICE
-from backend.api.types import Day, Id, Int64, Moment, Month
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Day, Id, Int64, Moment, Month
 from backend.people.models import Case
 from backend.supervision.actions import checkins as actions
+from backend.supervision.api.device_auth import DEVICE
 from backend.supervision.models import Checkin
-from backend.supervision.plans import SHANGHAI, compliance, ensure_default_plan
+from backend.supervision.plans import compliance, ensure_default_plan
+from backend.supervision.windows import SHANGHAI
 
 router = Router(tags=["签到与报告"])
 
@@ -192,5 +194,7 @@ def get_compliance(request: HttpRequest, case_id: Id, month: Month):
 @router.get("/{int:checkin_id}", response=CheckinDetailOut, summary="签到详情（含位置，读取留痕）")
 def get_checkin(request: HttpRequest, checkin_id: Id):
     checkin = get_object_or_404(Checkin.objects.visible_to(request.auth), pk=checkin_id)
-    record_audit(actor=request.auth, action="checkin.read", target=checkin, details={"case": checkin.case_id})
+    record_audit(
+        actor=request.auth, action=AuditAction.CHECKIN_READ, target=checkin, details={"case": checkin.case_id}
+    )
     return checkin

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate_by_time
-from backend.api.types import Day, Id
+from backend.core.http.pagination import CursorParams, Page, paginate_by_time
+from backend.core.http.types import Day, Id
 from backend.people.models import Case
 from backend.supervision import calendar
 from backend.supervision.models import DueItem

@@ -14,15 +14,16 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Id, Moment, Year
 from backend.core.audit import record_audit
-from backend.core.models import User
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Id, Moment, Year
 from backend.people.models import Case
 from backend.people.permissions import sees_health_fields
 from backend.supervision import calendar
 from backend.supervision.actions import followups as actions
-from backend.supervision.models import HEALTH_KINDS, FollowUp
+from backend.supervision.models import FollowUp
+from backend.supervision.queries import followup_view
 
 router = Router(tags=["随访与走访"])
 
@@ -70,22 +71,6 @@ class ComplianceOut(Schema):
     compliant: bool
 
 
-def followup_view(followup: FollowUp, reader: User) -> dict:
-    hidden = followup.kind in HEALTH_KINDS and not sees_health_fields(reader)
-    return {
-        "id": followup.pk,
-        "case_id": followup.case_id,
-        "kind": followup.kind,
-        "at": followup.at,
-        "by_id": followup.by_id,
-        "risk_level": followup.risk_level,
-        "aftercare_risk": followup.aftercare_risk,
-        "findings": None if hidden else followup.findings,
-        "note": None if hidden else followup.note,
-        "created_at": followup.created_at,
-    }
-
-
 def _case(request: HttpRequest, case_id: Id) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.auth), pk=case_id)
 
@@ -103,7 +88,7 @@ def list_followups(request: HttpRequest, filters: Query[FollowUpFilters], page: 
     health = sees_health_fields(request.auth)
     record_audit(
         actor=request.auth,
-        action="followup.list",
+        action=AuditAction.FOLLOWUP_LIST,
         target=("people.case", filters.case_id) if filters.case_id else None,
         details={"count": len(result["items"]), "health": health, "ids": [f.pk for f in result["items"]]},
     )

@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Day, Id, Moment
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Day, Id, Moment
 from backend.people.models import Case
 from backend.supervision.actions import leave as actions
 from backend.supervision.models import LeaveRequest
@@ -106,7 +107,7 @@ def create_leave(request: HttpRequest, payload: LeaveIn):
 @router.get("/{int:leave_id}", response=LeaveOut, summary="外出申请详情（读取留痕）")
 def get_leave(request: HttpRequest, leave_id: Id):
     leave = _leave(request, leave_id)
-    record_audit(actor=request.auth, action="leave.read", target=leave)
+    record_audit(actor=request.auth, action=AuditAction.LEAVE_READ, target=leave)
     return leave
 
 

@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from backend.api.pagination import CursorParams, Page, paginate
-from backend.api.types import Day, Id
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
+from backend.core.http.pagination import CursorParams, Page, paginate
+from backend.core.http.types import Day, Id
 from backend.people.models import Case
 from backend.supervision.actions import sanctions as actions
 from backend.supervision.models import Sanction, SanctionSuggestion
@@ -94,7 +95,9 @@ def list_sanctions(request: HttpRequest, filters: Query[SanctionFilters], page: 
         if value is not None:
             queryset = queryset.filter(**{key: value})
     result = paginate(queryset, page)
-    record_audit(actor=request.auth, action="sanction.list", details={"ids": [s.pk for s in result["items"]]})
+    record_audit(
+        actor=request.auth, action=AuditAction.SANCTION_LIST, details={"ids": [s.pk for s in result["items"]]}
+    )
     return result
 
 

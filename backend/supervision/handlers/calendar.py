@@ -20,13 +20,13 @@ from django.db import transaction
 
 from backend.core.models import Jurisdiction, Role, User
 from backend.core.rules import rules
-from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.alerting import raise_alert
 from backend.monitoring.models import AlertKind, LocationOrder, Severity
 from backend.people.models import Case, CaseKind, CaseStatus, TeamMember
 from backend.supervision import calendar as cal
 from backend.supervision.due import Plan, finish, finish_each, handler, planner
 from backend.supervision.models import DueItem, DueKind, FollowUp, FollowUpKind
-from notifications.reminders import remind_staff
+from backend.supervision.reminders import remind_staff
 
 K = FollowUpKind
 

@@ -8,7 +8,7 @@ summed) and a shortfall raises one missed_checkin alert (medium; high for in-per
 A missed window alerts however late the sweep comes; only reminders go stale.  A window short while the
 person spent enough of it in custody (羁押) closes as "detained" instead (custody.py).
 
-Intake (社区矫正法 Art. 17, 实施办法 Art. 16; domain.md "Intake"): a correction case still 待报到 at the end
+Intake (社区矫正法 Art. 17, 实施办法 Art. 16; docs/supervision.md "Check-ins"): a correction case still 待报到 at the end
 of its report deadline (Asia/Shanghai) is 漏管 — one critical missed_intake alert.
 
 Handlers take a whole batch: one query for the plans and one for the check-ins of every item, one
@@ -27,7 +27,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from backend.core.rules import rules
-from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.alerting import raise_alert
 from backend.monitoring.models import AlertKind, Severity
 from backend.people.models import Case, CaseKind, CaseStatus, CorrectionDetail
 from backend.supervision.custody import custody_spells, excused_by_custody
@@ -56,17 +56,15 @@ from backend.supervision.plans import (
     CHECKIN_DUE_KINDS,
     COUNTS_TOWARD,
     DUTY_LABELS,
-    SHANGHAI,
-    Window,
     as_number,
     cancel_plan_items,
     counted,
     counted_since,
     plans_due,
     refresh_plans,
-    window_by_key,
 )
-from notifications.reminders import remind_people
+from backend.supervision.reminders import remind_people
+from backend.supervision.windows import SHANGHAI, Window, window_by_key
 
 CHUNK = 2000
 PLAN_FIELDS = ("id", "case_id", "kind", "period", "required", "override", "active", "active_since")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backend.monitoring.actions.alerts import raise_alert
+from backend.monitoring.alerting import raise_alert
 from backend.monitoring.models import AlertKind, Severity
 from backend.supervision.actions import leave as leave_actions
 from backend.supervision.actions.sanctions import suggest_all

@@ -1,7 +1,7 @@
 """Check-in plans (报告/签到计划) and check-ins (签到/报告记录).
 
 A plan row is one duty of one case: "in person, once a week", "≥ 12 h education a month".  Defaults
-come from the case's category (domain.md, 社区矫正 duties per category; ``backend/supervision/plans.py``);
+come from the case's category (分类管理, docs/supervision.md "Check-ins"; ``backend/supervision/plans.py``);
 an officer may override a duty for one person.  Windows are calendar weeks (Monday 00:00) or months in
 Asia/Shanghai.
 """

@@ -34,7 +34,6 @@ class DueKind(models.TextChoices):
     MH_HEALTH_CHECK = "mh_health_check", "年度健康体检"
     MH_EMERGENCY_RECORD = "mh_emergency_record", "应急处置记录"
     MH_RISK_RAISED = "mh_risk_raised", "患者危险性等级升高通报"  # immediately due: police liaison + care team
-    BENCH = "bench", "压测事项"
 
 
 class DueState(models.TextChoices):

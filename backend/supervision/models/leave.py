@@ -1,4 +1,4 @@
-"""Leave (外出申请), tiered approval by length (社区矫正法实施办法 Art. 27–29; domain.md "Leave")."""
+"""Leave (外出申请), tiered approval by length (社区矫正法实施办法 Art. 27–29; docs/supervision.md "Leave")."""
 
 from __future__ import annotations
 

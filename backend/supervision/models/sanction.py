@@ -45,7 +45,8 @@ class Sanction(models.Model):
 
 
 class SanctionSuggestion(models.Model):
-    """What the rules propose (domain.md "Sanctions ladder"); the officer accepts (deciding) or dismisses."""
+    """What the rules propose (docs/supervision.md, "Sanctions"); the officer accepts (deciding) or
+    dismisses."""
 
     class State(models.TextChoices):
         OPEN = "open", "待决定"

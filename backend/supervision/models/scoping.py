@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.db.models import Q
 
 from backend.core.scoping import ScopedQuerySet
+from backend.people.models.scope import OFFICE_ROLES, person_scope_q
 
 
 class CaseScopedQuerySet(ScopedQuerySet):
     """Rows of the cases the user may see (check-ins, follow-ups)."""
 
     def scope_q(self, user, of=None) -> Q:
-        from backend.people.models.person import person_scope_q
-
         return person_scope_q(user, "case__person__", of)  # seen with its case, which is seen with its person
 
 
@@ -21,6 +20,4 @@ class OfficeCaseScopedQuerySet(CaseScopedQuerySet):
     sanctions (criminal-status detail, like ``sees_criminal_details``)."""
 
     def scope_q(self, user, of=None) -> Q:
-        from backend.people.models.person import OFFICE_ROLES
-
         return super().scope_q(user, of) if user.has_role(*OFFICE_ROLES) else Q(pk__in=[])

@@ -33,7 +33,7 @@ DIGEST_CHECK_EVERY_S = 60.0
 
 def _keep_connection_healthy() -> None:
     """Reopen this thread's connection only after an error.  ``close_old_connections`` would also close it
-    whenever CONN_MAX_AGE is 0 (SQLite's default here) — a reconnect per send, a third of the CPU."""
+    whenever CONN_MAX_AGE is 0 (SQLite's default here) — a reconnect per send, a large part of the CPU."""
     if connection.errors_occurred:
         connection.close_if_unusable_or_obsolete()
 

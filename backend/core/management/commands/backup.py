@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 
 
 class Command(BaseCommand):
@@ -38,7 +39,9 @@ class Command(BaseCommand):
         else:
             raise CommandError(f"不支持的数据库：{connection.vendor}")
         size = target.stat().st_size
-        record_audit(actor=None, actor_label="command:backup", action="db.backup", details={"bytes": size})
+        record_audit(
+            actor=None, actor_label="command:backup", action=AuditAction.DB_BACKUP, details={"bytes": size}
+        )
         self.stdout.write(self.style.SUCCESS(f"已备份到 {target}（{size / 1024 / 1024:.1f} MiB）"))
         self.stdout.write(
             "提醒：备份不含密钥。恢复时需要同一套 ANBANG_MASTER_KEY / BLIND_INDEX_KEY / AUDIT_KEY。"

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.reencrypt import TableResult, encrypted_models, reencrypt_model, stale_count
 from backend.core.crypto.root_keys import KeyConfigError
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         record_audit(
             actor=None,
             actor_label="command:reencrypt",
-            action="crypto.reencrypt",
+            action=AuditAction.CRYPTO_REENCRYPT,
             details={"version": active, "tables": len(results), "values": rewritten},
         )
         self.stdout.write(

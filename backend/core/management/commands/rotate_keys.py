@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from backend.core.audit import record_audit
-from backend.core.crypto.keyring import create_data_key, get_keyring, wrap_data_key
+from backend.core.audit_actions import AuditAction
+from backend.core.crypto.key_store import create_data_key, wrap_data_key
+from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError, fingerprint
 from backend.core.models import DataKey
 
@@ -30,7 +32,7 @@ class Command(BaseCommand):
         record_audit(
             actor=None,
             actor_label="command:rotate_keys",
-            action="crypto.rotate",
+            action=AuditAction.CRYPTO_ROTATE,
             details={"version": version},
         )
         self.stdout.write(self.style.SUCCESS(f"新数据密钥 v{version} 已启用，新写入的数据将使用它。"))
@@ -48,7 +50,10 @@ class Command(BaseCommand):
             )
             rewrapped += 1
         record_audit(
-            actor=None, actor_label="command:rotate_keys", action="crypto.rewrap", details={"keys": rewrapped}
+            actor=None,
+            actor_label="command:rotate_keys",
+            action=AuditAction.CRYPTO_REWRAP,
+            details={"keys": rewrapped},
         )
         get_keyring(refresh=True)
         self.stdout.write(

@@ -23,6 +23,8 @@ from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
 from backend.core.demo import has_demo_data, login_table
 from backend.core.models import User
+from backend.env import env_int
+from gps_gateway.runner import DEFAULT_PORTS
 from gps_gateway.supervisor import Backoff, Supervisor, die_with_parent
 
 logger = logging.getLogger("anbang.up")
@@ -32,9 +34,6 @@ ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %({x-re
 
 
 def gateway_ports() -> dict[str, int]:
-    from backend.env import env_int
-    from gps_gateway.runner import DEFAULT_PORTS
-
     return {protocol: env_int(f"{protocol.upper()}_PORT", port) for protocol, port in DEFAULT_PORTS.items()}
 
 

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction
 from backend.monitoring.actions.zones import check_geometry
@@ -75,7 +76,7 @@ class Command(BaseCommand):
             else:
                 zone.name, zone.geometry, zone.active = label, geometry, True
                 zone.save()
-            record_audit(actor=None, actor_label="command:import_boundary", action="zone.import_boundary", target=zone,
+            record_audit(actor=None, actor_label="command:import_boundary", action=AuditAction.ZONE_IMPORT_BOUNDARY, target=zone,
                          details={"jurisdiction": node.code, "parts": len(geometry["coordinates"])})  # fmt: skip
         self.stdout.write(
             self.style.SUCCESS(f"已导入 {label}（区域 {zone.pk}），适用于 {node.name} 的全部社区矫正对象")

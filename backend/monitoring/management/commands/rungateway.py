@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from backend.core.crypto.keyring import get_keyring
 from backend.core.crypto.root_keys import KeyConfigError
 from backend.env import env_int, env_str
+from backend.monitoring.ingest.storage import DjangoStorage
 from gps_gateway.runner import DEFAULT_PORTS, GatewayOptions, run_gateway
 from gps_gateway.supervisor import Backoff, die_with_parent
 from gps_gateway.workers import supervise
@@ -90,9 +91,11 @@ class Command(BaseCommand):
             max_connections_per_ip=options["max_connections_per_ip"],
             reuse_port=options["workers"] > 1,
             node_suffix="" if options["worker_index"] is None else f"#{options['worker_index']}",
+            gc_threshold=settings.GATEWAY_GC_THRESHOLD,
         )
         try:
-            run(run_gateway(gateway_options, ready=lambda: print("gateway ready", flush=True)))
+            # The storage is built inside run_gateway, in this process: each worker has its own.
+            run(run_gateway(gateway_options, DjangoStorage, ready=lambda: print("gateway ready", flush=True)))
         except OSError as exc:
             raise CommandError(f"网关无法启动：{exc}") from None
         sys.stdout.flush()

@@ -1,0 +1,38 @@
+"""Monitoring's rules in the one policy (``backend.core.policy``), declared when ``MonitoringConfig.ready``
+imports this module: alerts, devices, location orders (社区矫正法 Art. 29), zones and location data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.core.models import Role, User
+from backend.core.policy import anyone, declare, grant
+from backend.people.models.scope import OFFICE_ROLES
+
+
+def assigned_to_them(user: User, alert: Any) -> bool:
+    return alert.assignee_id == user.pk
+
+
+def approver_over_person(user: User, person: Any) -> bool:
+    return user.jurisdiction is not None and user.jurisdiction.contains(person.jurisdiction)
+
+
+declare("alert.handle", "无权处理此告警", grant(*OFFICE_ROLES), anyone(when=assigned_to_them))
+declare("device.manage", "仅司法所或县级工作人员可以管理定位设备", grant(*OFFICE_ROLES))
+# Location data is for the correction office only (Art. 29): the track API and the console's maps.
+declare("person.read_track", "定位信息仅用于社区矫正工作，仅限司法所与县级工作人员查看", grant(*OFFICE_ROLES))
+declare("zone.create", "无权设置区域", grant(*OFFICE_ROLES))
+declare("zone.update", "无权修改区域", grant(*OFFICE_ROLES))
+declare("location_order.grant", "无权登记电子定位决定", grant(*OFFICE_ROLES))
+declare("location_order.renew", "无权办理延长", grant(*OFFICE_ROLES))
+declare("location_order.end", "无权解除电子定位", grant(*OFFICE_ROLES))
+# Asked of the order's approver, not of the officer who records it.
+declare(
+    "location_order.approve",
+    "电子定位须经县级司法行政部门负责人批准（社区矫正法第二十九条）",
+    grant(Role.COUNTY_HEAD),
+    details={"field": "approved_by"},
+    within=approver_over_person,
+    outside="批准人须为该对象所在县的负责人",
+)
