@@ -1,4 +1,5 @@
-"""The GPS gateway (asyncio): tracker protocols, device authentication, batched durable writer.
+"""The GPS gateway (asyncio): tracker protocols, sessions, listeners, acknowledgement after commit.
 
-Built in the [Gateway] issue; see docs/architecture.md.
+Django-free: it is handed a device source and a fix sink at start (``ports.py``); the database side is
+``backend/monitoring/ingest/``, wired by ``manage.py rungateway``.  See docs/architecture.md.
 """
