@@ -64,6 +64,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import data_folder, environment, free_ports  # noqa: E402
+from tests.support.gateway import Jt808Terminal  # noqa: E402
+from tests.support.processes import gateway_workers, up_children  # noqa: E402
 
 PROTOCOLS = ("osmand", "jt808", "gt06", "h02", "watch")
 PREFIX = "/api/v1"
@@ -169,30 +171,6 @@ def wait_for(predicate, timeout: float, step: float = 0.1) -> float | None:
     return None
 
 
-def children_of(pid: int) -> dict[int, str]:
-    """Live child processes of ``pid`` with their command lines (from /proc)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            continue
-        if int(ppid) == pid and state != "Z" and cmdline:
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
-    return found
-
-
-def accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 def pdf_text(body: bytes) -> str:
     try:
         return subprocess.run(
@@ -258,24 +236,11 @@ class Product:
             return False
 
     def children(self) -> dict[str, int]:
-        names = {
-            "gunicorn": "web",
-            "rungateway": "gateway",
-            "sendnotifications": "sender",
-            "runscheduler": "scheduler",
-        }
-        return {
-            name: pid
-            for pid, cmdline in children_of(self.process.pid).items()
-            for word, name in names.items()
-            if word in cmdline
-        }
+        return up_children(self.process.pid)
 
     def gateway_workers(self) -> set[int]:
         gateway = self.children().get("gateway")
-        if gateway is None:
-            return set()
-        return {pid for pid, cmdline in children_of(gateway).items() if "--worker-index" in cmdline}
+        return set() if gateway is None else gateway_workers(gateway)
 
     def stop(self) -> int | None:
         if self.process is None or self.process.poll() is not None:
@@ -291,43 +256,18 @@ class Product:
 # --- a JT/T 808 terminal over a real socket --------------------------------------------------------------
 
 
-class Terminal:
+class Terminal(Jt808Terminal):
+    """The tests' terminal from a chosen source address, tolerant as a prober must be: a reset connection
+    is "nothing came", and answers are matched to their request among whatever else arrives."""
+
     def __init__(self, port: int, phone: str, source: str = "127.0.0.1") -> None:
-        self.phone, self.serial, self.buffer, self.pending = phone, 0, b"", []
-        self.sock = socket.socket()
-        self.sock.settimeout(10)
-        self.sock.bind((source, 0))
-        self.sock.connect(("127.0.0.1", port))
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def send(self, msg_id: int, body: bytes) -> int:
-        from gps_gateway.protocols.jt808.frames import build_frame
-
-        self.serial += 1
-        self.sock.sendall(build_frame(msg_id, self.phone, self.serial, body))
-        return self.serial
+        super().__init__(port, phone, source=source)
 
     def receive(self, timeout: float = 10):
-        from gps_gateway.protocols import jt808
-
-        self.sock.settimeout(timeout)
-        while True:
-            split = jt808.split_frames(self.buffer)
-            self.buffer = split.rest
-            self.pending += split.frames
-            if self.pending:
-                frame = self.pending.pop(0)
-                header = jt808.parse_header(frame)
-                return header, frame[header.header_length : -1]
-            try:
-                data = self.sock.recv(4096)
-            except (TimeoutError, ConnectionError):
-                return None
-            if not data:
-                return None
-            self.buffer += data
+        try:
+            return super().receive(timeout)
+        except ConnectionError:
+            return None
 
     def result(self, serial: int, timeout: float = 10) -> int | None:
         """The 0x8001 general result for ``serial`` (None: nothing came)."""

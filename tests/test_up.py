@@ -12,13 +12,16 @@ import urllib.request
 import pytest
 
 from tests.support.processes import (
+    accepts,
     children_of,
     free_port,
     free_ports,
     fresh_database,
+    gateway_workers,
     manage,
     product_env,
     start_manage,
+    up_children,
     wait_for,
 )
 
@@ -60,34 +63,6 @@ def test_up_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-
-
-def up_children(pid: int) -> dict[str, int]:
-    """``up``'s children by name (web, gateway, sender, scheduler) → pid."""
-    names = {
-        "gunicorn": "web",
-        "rungateway": "gateway",
-        "sendnotifications": "sender",
-        "runscheduler": "scheduler",
-    }
-    return {
-        name: child
-        for child, cmdline in children_of(pid).items()
-        for word, name in names.items()
-        if word in cmdline
-    }
-
-
-def gateway_workers(gateway_pid: int) -> set[int]:
-    return {pid for pid, cmdline in children_of(gateway_pid).items() if "--worker-index" in cmdline}
-
-
-def accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def test_up_restarts_each_child_killed_with_sigkill_while_the_others_keep_serving(tmp_path):

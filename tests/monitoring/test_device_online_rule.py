@@ -36,7 +36,7 @@ def test_the_status_filter_finds_exactly_the_devices_whose_row_shows_that_status
     ]
     by_row = {status: set() for status in DEVICE_STATUSES}
     for device in devices:
-        by_row[device.status(now, online_minutes=ONLINE_MINUTES)].add(device.label)
+        by_row[device.status(now)].add(device.label)
     by_filter = {
         status: set(
             Device.objects.filter(device_status_q(status, online_since(now))).values_list("label", flat=True)

@@ -87,10 +87,11 @@ def running_gateway(tmp_path: Path, *, workers: int = 1, **env_extra: str) -> It
 class Jt808Terminal:
     """A JT/T 808 (2013) terminal: real frames over a real socket."""
 
-    def __init__(self, port: int, phone: str = "013800138001") -> None:
+    def __init__(self, port: int, phone: str = "013800138001", source: str | None = None) -> None:
         self.phone = phone
         self.serial = 0
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        source_address = (source, 0) if source else None
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=source_address)
         self.buffer = b""
         self.pending: list[bytes] = []
 

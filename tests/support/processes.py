@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -95,6 +96,15 @@ def wait_for(predicate, *, timeout: float, what: str, log: Path | None = None) -
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
 
 
+def accepts(port: int) -> bool:
+    """Something listens on ``port`` of the loopback address."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 def children_of(pid: int) -> dict[int, str]:
     """The live (not zombie) child processes of ``pid`` with their command lines, read from /proc."""
     children = {}
@@ -109,6 +119,27 @@ def children_of(pid: int) -> dict[int, str]:
         if int(ppid) == pid and state != "Z" and cmdline:
             children[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
     return children
+
+
+def up_children(pid: int) -> dict[str, int]:
+    """``up``'s children by name (web, gateway, sender, scheduler) → pid."""
+    names = {
+        "gunicorn": "web",
+        "rungateway": "gateway",
+        "sendnotifications": "sender",
+        "runscheduler": "scheduler",
+    }
+    return {
+        name: child
+        for child, cmdline in children_of(pid).items()
+        for word, name in names.items()
+        if word in cmdline
+    }
+
+
+def gateway_workers(gateway_pid: int) -> set[int]:
+    """The gateway's worker processes (SO_REUSEPORT), children of its parent process."""
+    return {pid for pid, cmdline in children_of(gateway_pid).items() if "--worker-index" in cmdline}
 
 
 def listening_pids(port: int) -> set[int]:

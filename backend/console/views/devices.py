@@ -19,7 +19,7 @@ from backend.core.policy import require
 from backend.monitoring.actions import devices as actions
 from backend.monitoring.actions.registration import reset_registration
 from backend.monitoring.models import Device, DeviceKind, Position, Protocol
-from backend.monitoring.queries import DEVICE_STATUSES, ONLINE_MINUTES, device_status_q, online_since
+from backend.monitoring.queries import DEVICE_STATUSES, device_status_q, online_since
 
 from ..names import give_names
 from .common import act, int_or_none, staff_page
@@ -42,7 +42,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
     devices = list(queryset.order_by("id")[:500])
     give_names(request.user, devices)
     for device in devices:
-        device.state = device.status(online_minutes=ONLINE_MINUTES)
+        device.state = device.status()
     return render(request, "console/devices.html", {
         "devices": devices, "status": status, "statuses": STATUSES, "nav": "devices",
     })  # fmt: skip
@@ -92,7 +92,7 @@ def device_page(request: HttpRequest, device_id: int) -> HttpResponse:
     except DomainError as exc:
         return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
     give_names(request.user, [device])
-    device.state = device.status(online_minutes=ONLINE_MINUTES)
+    device.state = device.status()
     since = timezone.now() - dt.timedelta(days=IMPLAUSIBLE_DAYS)
     implausible = (
         Position.objects.on_device_seen_by(device, request.user)

@@ -21,7 +21,7 @@ from backend.core.policy import require
 from backend.monitoring.actions import devices as actions
 from backend.monitoring.actions.registration import reset_registration
 from backend.monitoring.models import Device, GatewayStats, Position
-from backend.monitoring.queries import ONLINE_MINUTES, device_status_q, online_since
+from backend.monitoring.queries import device_status_q, online_since
 from backend.people.models import Person
 
 router = Router(tags=["定位设备"])
@@ -71,7 +71,7 @@ class DeviceOut(Schema):
 
     @staticmethod
     def resolve_status(obj) -> str:
-        return obj.status(online_minutes=ONLINE_MINUTES)
+        return obj.status()
 
 
 class ProvisionedOut(DeviceOut):

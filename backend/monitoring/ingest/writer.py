@@ -167,14 +167,6 @@ class BatchWriter:
             if self._alarms_pending == 0 and self._lock is not None:
                 self._lock.withdraw()
 
-    def _take_urgent(self) -> list[_Job]:
-        jobs: list[_Job] = []
-        while True:
-            try:
-                jobs.append(self._urgent.get_nowait())
-            except queue.Empty:
-                return jobs
-
     def _run_calls(self, calls: list[_Call]) -> None:
         """Run calls on this thread (the caller holds the lock); a failing one fails its future only (the
         caller hears of it), never the writer."""
@@ -186,14 +178,6 @@ class BatchWriter:
                 item.future.set_exception(exc)
             else:
                 item.future.set_result(result)
-
-    def _take_calls(self) -> list[_Call]:
-        calls: list[_Call] = []
-        while True:
-            try:
-                calls.append(self._calls.get_nowait())
-            except queue.Empty:
-                return calls
 
     def _take_batch(self, first: _Job) -> tuple[list[_Job], bool]:
         jobs, count, stopping = [first], len(first.rows), False
@@ -277,7 +261,7 @@ class BatchWriter:
     def _let_alarms_in(self, encoder: Encoder) -> None:
         """Between two parts of a batch (the caller holds the lock): this worker's alarms are committed
         and handed to the hooks now; another worker's alarm gets the lock and we take it back."""
-        if urgent := self._take_urgent():
+        if urgent := _drain(self._urgent):
             self._write_alarms(urgent, encoder)
         if self._lock is not None and self._lock.alarm_waiting():
             self._lock.hand_over(until=lambda: not self._urgent.empty())
@@ -327,11 +311,11 @@ class BatchWriter:
         encoder = Encoder()
         stopping = False
         while not stopping or not self._queue.empty() or not self._urgent.empty() or not self._calls.empty():
-            if urgent := self._take_urgent():
+            if urgent := _drain(self._urgent):
                 with self._lock or _NO_LOCK:
                     self._write_alarms(urgent, encoder)
                 continue
-            if calls := self._take_calls():
+            if calls := _drain(self._calls):
                 with self._lock or _NO_LOCK:
                     self._run_calls(calls)
                 continue
@@ -350,7 +334,7 @@ class BatchWriter:
             stopping = stopping or stop_seen
         with self._calls_mutex:
             self._finished = True
-        if calls := self._take_calls():  # queued while the loop was ending
+        if calls := _drain(self._calls):  # queued while the loop was ending
             with self._lock or _NO_LOCK:
                 self._run_calls(calls)
         connection.close()
@@ -468,6 +452,16 @@ class _Clock:
         return BatchPhases(
             rows, self.encode * ms, self.lock_wait * ms, self.insert * ms, self.commit * ms, hooks * ms
         )
+
+
+def _drain(waiting: queue.Queue) -> list:
+    """Everything queued at this moment, without waiting."""
+    taken = []
+    while True:
+        try:
+            taken.append(waiting.get_nowait())
+        except queue.Empty:
+            return taken
 
 
 def _resolve(jobs: list[_Job], error: Exception | None) -> None:

@@ -91,12 +91,12 @@ class Device(models.Model):
     def weak_auth(self) -> bool:
         return self.protocol in WEAK_AUTH_PROTOCOLS
 
-    def status(self, now: dt.datetime | None = None, online_minutes: int = ONLINE_MINUTES) -> str:
+    def status(self, now: dt.datetime | None = None) -> str:
         """online / offline / never — from the last message of any kind."""
         if self.last_seen_at is None:
             return "never"
         now = now or timezone.now()
-        return "online" if now - self.last_seen_at <= dt.timedelta(minutes=online_minutes) else "offline"
+        return "online" if now - self.last_seen_at <= dt.timedelta(minutes=ONLINE_MINUTES) else "offline"
 
 
 class DeviceAssignment(models.Model):
