@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
+from backend.console.routes import approvals as approval_routes
+from backend.console.routes import devices as device_routes
+from backend.console.routes import people as people_routes
+from backend.console.routes import supervision as supervision_routes
+from backend.console.routes import transfer as transfer_routes
+from backend.console.routes import zones as zone_routes
 from backend.console.views import alerts, approvals, dashboard, devices, people, reports
 
 app_name = "console"
@@ -40,3 +46,12 @@ urlpatterns = [
     ),
     path("reports/", reports.reports_page, name="reports"),
 ]
+
+urlpatterns += (
+    people_routes.urlpatterns
+    + supervision_routes.urlpatterns
+    + approval_routes.urlpatterns
+    + device_routes.urlpatterns
+    + zone_routes.urlpatterns
+    + transfer_routes.urlpatterns
+)

@@ -55,13 +55,16 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     )
 
 
-def _field_errors(errors: list[dict]) -> list[dict]:
+def field_errors(errors: list[dict], *, drop_wrapper: bool = True) -> list[dict]:
+    """Pydantic's errors as ``{"loc", "type", "message"}`` with a Chinese message: the API's 422 details, and
+    the console's messages beside each field (``drop_wrapper=False``: a schema validated directly has no
+    ``body.payload`` prefix)."""
     out = []
     for error in errors:
         kind = error.get("type", "")
         loc = [str(part) for part in error.get("loc", ())]
         # Drop ninja's internal wrapper names so "body.payload.username" reads as "body.username".
-        if len(loc) > 2 and loc[0] in {"body", "query", "path", "form"}:
+        if drop_wrapper and len(loc) > 2 and loc[0] in {"body", "query", "path", "form"}:
             loc = [loc[0], *loc[2:]]
         message = _TYPE_MESSAGES.get(kind, "取值不合法")
         if kind == "value_error" and error.get("ctx", {}).get("error"):
@@ -78,7 +81,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError):
         return error_response(
-            422, "validation_error", "请求参数不合法", {"fields": _field_errors(exc.errors)}
+            422, "validation_error", "请求参数不合法", {"fields": field_errors(exc.errors)}
         )
 
     @api.exception_handler(AuthenticationError)

@@ -1,0 +1,5 @@
+"""The console's approvals pages (included by backend/console/urls.py)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
