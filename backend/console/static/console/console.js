@@ -42,7 +42,7 @@
           if (r.status === 401) { window.location.reload(); return null; }  // idled out: to the sign-in page
           return r.ok ? r.text() : null;
         })
-        .then(function (html) { if (html !== null) { body.innerHTML = html; tick(); } })
+        .then(function (html) { if (html !== null) { body.innerHTML = html; labelCells(body); tick(); } })
         .catch(function () { /* offline for a moment: keep what is shown */ });
     }, seconds * 1000);
   }
@@ -130,8 +130,26 @@
     }
   }
 
-  window.Anbang = { wgs84ToGcj02: wgs84ToGcj02, formatLeft: formatLeft, maps: maps };
+  // --- Phone width: each cell carries its column's heading, so a table can collapse into cards --------
+  // (console.css, max-width 640px).  A cell's own data-label, written by a template, is kept.
+  function labelCells(root) {
+    var tables = (root || document).querySelectorAll("table");
+    for (var i = 0; i < tables.length; i++) {
+      var heads = tables[i].querySelectorAll("thead th");
+      if (!heads.length) continue;
+      tables[i].classList.add("collapsing");
+      var rows = tables[i].querySelectorAll("tbody tr");
+      for (var r = 0; r < rows.length; r++) {
+        for (var c = 0; c < rows[r].cells.length && c < heads.length; c++) {
+          if (!rows[r].cells[c].hasAttribute("data-label")) rows[r].cells[c].setAttribute("data-label", heads[c].textContent.trim());
+        }
+      }
+    }
+  }
+
+  window.Anbang = { labelCells: labelCells, wgs84ToGcj02: wgs84ToGcj02, formatLeft: formatLeft, maps: maps };
   document.addEventListener("DOMContentLoaded", function () {
+    labelCells(document);
     tick();
     setInterval(tick, 1000);
     startRefresh();
