@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from backend.env import (
     EnvError,
@@ -145,6 +146,12 @@ GATEWAY_IDENTIFY_SECONDS = env_int("GATEWAY_IDENTIFY_SECONDS", 30, minimum=1, ma
 # Open connections one source address may hold in each gateway worker; 0 for no cap.  Generous because
 # carriers put many devices behind one NAT address (an IoT SIM fleet on one APN may share a handful).
 GATEWAY_MAX_CONNECTIONS_PER_IP = env_int("GATEWAY_MAX_CONNECTIONS_PER_IP", 1000, minimum=0)
+# What a phone or terminal is told to connect to (the console's QR codes when a device is registered): the
+# gateway's public host name (default: PUBLIC_URL's host) and its OsmAnd and JT/T 808 ports, read from the
+# same variables as ``manage.py rungateway`` (docs/protocols.md).
+GATEWAY_PUBLIC_HOST = env_str("GATEWAY_PUBLIC_HOST", urlsplit(PUBLIC_URL).hostname or "127.0.0.1")
+OSMAND_PORT = env_int("OSMAND_PORT", 5055, minimum=1, maximum=65535)
+JT808_PORT = env_int("JT808_PORT", 5015, minimum=1, maximum=65535)
 
 # --- Accounts and sessions ------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -175,6 +182,28 @@ MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 EARLIEST_YEAR = env_int("EARLIEST_YEAR", 1900, minimum=1000, maximum=2000)
 LATEST_YEAR = env_int("LATEST_YEAR", 2100, minimum=2030, maximum=9000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+
+# --- Spreadsheet import and list export (the console's 导入/导出, docs/console.md) -------------------
+# The one upload allowed above MAX_BODY_BYTES; held in memory only, never in a temporary file.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 60, minimum=30)
+# An XLSX is a zip: refused unread when it would unpack to more than this (a "zip bomb").
+IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024, minimum=1024 * 1024)
+# A checked upload not imported within this many hours is deleted (its rows are kept encrypted till then).
+IMPORT_KEEP_HOURS = env_int("IMPORT_KEEP_HOURS", 24, minimum=1)
+IMPORT_IN_BACKGROUND = env_bool("IMPORT_IN_BACKGROUND", True)
+LARGE_UPLOAD_PATHS = ("/console/import/upload",)  # BodySizeLimitMiddleware leaves these to the view
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 10_000, minimum=1)
+# An import's progress (counts only) is read by the page from any web worker while the import holds the
+# database's write lock, so it lives outside the database: in small files under the data folder.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "progress": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "progress"),
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

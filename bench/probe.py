@@ -402,11 +402,14 @@ def build_world(product: Product) -> World:
             "ends_on": str(today + dt.timedelta(days=12)), "destination": f"探针去向{label}", "reason": "探亲",
         }, ok=(201,))  # fmt: skip
         if head is not None and label in ("dc_a", "xc_minor"):
-            api_call(product, world, officer, "POST", "/location-orders", {
-                "case_id": case.pk, "ground": "2", "facts": f"探针事实{label}", "approved_by_id": head.pk,
-                "approved_on": str(today), "starts_on": str(today), "ends_on": str(today + dt.timedelta(days=40)),
-                "notice_signed_on": str(today),
+            proposed = api_call(product, world, officer, "POST", "/location-orders", {
+                "case_id": case.pk, "ground": "2", "facts": f"探针事实{label}", "starts_on": str(today),
+                "ends_on": str(today + dt.timedelta(days=40)), "notice_signed_on": str(today),
             }, ok=(201,))  # fmt: skip
+            if proposed and head.username in world.tokens:  # in force once the county head approves (Art. 29)
+                api_call(
+                    product, world, head.username, "POST", f"/location-orders/{proposed['id']}/approve", {}
+                )
     # Unworn devices the other checks use: a JT/T 808 watch in the office's drawer, an OsmAnd phone, and one
     # of each text protocol.
     extra = api_call(product, world, "demo_officer_dc", "POST", "/devices", {
@@ -519,7 +522,7 @@ ID_KINDS = {
     "jurisdiction_id": "jurisdiction", "parent_id": "jurisdiction", "user_id": "user", "recipient_id": "user",
     "person_id": "person", "case_id": "case", "team_id": "team", "device_id": "device", "alert_id": "alert",
     "order_id": "order", "zone_id": "zone", "delivery_id": "delivery", "checkin_id": "checkin",
-    "leave_id": "leave", "jurisdiction": "jurisdiction_code",
+    "leave_id": "leave", "sanction_id": "sanction", "jurisdiction": "jurisdiction_code",
 }  # fmt: skip
 MODELS = {
     "jurisdiction": "core.Jurisdiction", "user": "core.User", "token": "core.ApiToken", "person": "people.Person",

@@ -298,10 +298,11 @@ def seed(count: int, first: dt.date, last: dt.date) -> None:
                 [DeviceAssignment(device=d, person_id=d.person_id, started_at=start - dt.timedelta(days=20), by=officer)
                  for d in devices], batch_size=500)  # fmt: skip
             LocationOrder.objects.bulk_create(
-                [LocationOrder(person=c.person, case=c, ground="2", facts="统计测试", approved_by=head,
-                               approved_on=first - dt.timedelta(days=20), starts_on=first - dt.timedelta(days=20),
+                [LocationOrder(person=c.person, case=c, ground="2", facts="统计测试", decision="approved",
+                               decided_by=head, approved_on=first - dt.timedelta(days=20),
+                               starts_on=first - dt.timedelta(days=20),
                                ends_on=first + dt.timedelta(days=rng.randrange(10, 70)), notice_signed_on=first,
-                               created_by=officer) for c, d in zip(worn, devices, strict=True) if d.kind == "tag"],
+                               proposed_by=officer) for c, d in zip(worn, devices, strict=True) if d.kind == "tag"],
                 batch_size=500)  # fmt: skip
         print(
             f"  seeded {min(block + 1000, count):>5,} persons ({time.perf_counter() - began:.0f} s)",

@@ -93,3 +93,20 @@ def render_reminder(delivery: Delivery) -> Message:
     payload = {"event": "reminder", "delivery": delivery.idempotency_key, "due_item": delivery.due_item_id,
                "title": title, "text": text}  # fmt: skip
     return Message(f"[安帮] {title}", sms, text, "", payload, {})
+
+
+def render_notice(delivery: Delivery) -> Message:
+    """A decision told to the staff it concerns (notifications/notices.py): the caller's title and text, and
+    the console link made absolute for e-mail."""
+    title, text = delivery.details.get("title", "安帮通知"), delivery.details.get("text", "")
+    path = delivery.details.get("link", "")
+    link = f"{settings.PUBLIC_URL}{path}" if path.startswith("/") else path
+    body = f"{text}\n\n详情：{link}" if link else text
+    payload = {
+        "event": "notice",
+        "delivery": delivery.idempotency_key,
+        "title": title,
+        "text": text,
+        "link": link,
+    }
+    return Message(f"[安帮] {title}", f"【安帮】{text}", body, link, payload, {})

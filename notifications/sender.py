@@ -32,7 +32,7 @@ from backend.monitoring.alerting import raise_alert
 from backend.monitoring.models import Alert, AlertKind, AlertState, Severity
 from notifications.channels import transport_for
 from notifications.channels.base import Message, PermanentError, SendError
-from notifications.messages import render_alert, render_digest, render_reminder
+from notifications.messages import render_alert, render_digest, render_notice, render_reminder
 from notifications.models import (
     ADDRESSED_CHANNELS,
     Channel,
@@ -41,6 +41,7 @@ from notifications.models import (
     DeliveryAttempt,
     DeliveryState,
 )
+from notifications.notices import NOTICE
 from notifications.routing import target_of
 
 logger = logging.getLogger("anbang.notifications")
@@ -125,6 +126,8 @@ def _render(delivery: Delivery) -> Message:
         return render_alert(delivery)
     if delivery.due_item_id is not None:
         return render_reminder(delivery)
+    if delivery.details.get("kind") == NOTICE:
+        return render_notice(delivery)
     alerts = list(
         Alert.objects.filter(pk__in=delivery.details.get("alerts", []))
         .select_related("case")

@@ -20,6 +20,7 @@ from backend.core.http.security import AUTH
 from backend.core.http.text import refuse_unstorable_text
 from backend.monitoring.api import alerts as monitoring_alerts
 from backend.monitoring.api import devices as monitoring_devices
+from backend.monitoring.api import layers as monitoring_layers
 from backend.monitoring.api import orders as monitoring_orders
 from backend.monitoring.api import zones as monitoring_zones
 from backend.people.api import cases as people_cases
@@ -88,6 +89,7 @@ api.add_router("/gateway", monitoring_devices.gateway_router)
 api.add_router("/alerts", monitoring_alerts.router)
 api.add_router("/location-orders", monitoring_orders.router)
 api.add_router("/zones", monitoring_zones.router)
+api.add_router("/zone-layers", monitoring_layers.router)
 api.add_router("/persons", monitoring_zones.track_router)
 api.add_router("/inbox", notifications_api.inbox_router)
 api.add_router("/notifications", notifications_api.router)

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from backend.core.models import User
 from backend.core.policy import may
-from backend.monitoring.models import Alert, AlertKind, Device, LocationOrder
+from backend.monitoring.models import Alert, AlertKind, Device, LocationOrder, LocationOrderRenewal
 from backend.monitoring.queries import online_since
 from backend.people.colour import GREEN, RED, YELLOW, with_colour
 from backend.people.models import Case, Person
 from backend.people.models.case import OPEN_STATUSES
+from backend.supervision.actions import sanction_proposals
 from backend.supervision.actions.leave import awaiting_q
-from backend.supervision.models import LeaveRequest, SanctionKind, SanctionSuggestion
+from backend.supervision.models import LeaveRequest, Sanction, SanctionKind, SanctionSuggestion
 
 from .names import give_names
 from .views.common import SHANGHAI
@@ -93,6 +94,9 @@ class Dashboard:
     leave_waiting: list[LeaveRequest]
     orders_expiring: list[LocationOrder] = field(default_factory=list)
     order_proposals: list[SanctionSuggestion] = field(default_factory=list)  # for the county head
+    # Proposals waiting for this user's decision (counts only: the approvals page names them).
+    orders_awaiting: int = 0  # location orders and renewals an officer proposed (the county head)
+    sanctions_awaiting: int = 0  # sanctions a 司法所 proposed (the county's officers)
     named: set[int] = field(default_factory=set)  # the lists' people whose names were given (names.py)
 
     def person_ids(self) -> list[int]:
@@ -135,8 +139,14 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
         prefetch_related_objects(waiting, "case")
     orders: list[LocationOrder] = []
     proposals: list[SanctionSuggestion] = []
+    orders_awaiting = sanctions_awaiting = 0
     if may(user, "location_order.approve"):  # the county head: orders to renew, proposals to decide
         proposals = list(open_order_proposals(user).select_related("case").order_by("created_at", "id")[:100])
+        orders_awaiting = LocationOrder.objects.visible_to(user).proposed().count() + (
+            LocationOrderRenewal.objects.filter(
+                decision="proposed", order__in=LocationOrder.objects.visible_to(user)
+            ).count()
+        )
         today = timezone.localtime(now, SHANGHAI).date()
         orders = list(
             LocationOrder.objects.visible_to(user)
@@ -144,9 +154,13 @@ def build(user: User, now: dt.datetime | None = None) -> Dashboard:
             .filter(ends_on__lte=today + dt.timedelta(days=ORDER_EXPIRY_WARNING_DAYS))
             .order_by("ends_on", "id")
         )
+    sanction_queue = sanction_proposals.awaiting_q(user, now)
+    if sanction_queue != Q(pk__in=[]):  # only a county's officers decide proposals: others ask nothing
+        sanctions_awaiting = Sanction.objects.visible_to(user).filter(sanction_queue).count()
     named = give_names(
         user, alerts, offline, missed, orders, [lv.case for lv in waiting], [s.case for s in proposals]
     )
     return Dashboard(
-        alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals, named
-    )
+        alerts, alert_counts, board, board_counts, offline, missed, waiting, orders, proposals,
+        orders_awaiting, sanctions_awaiting, named,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ the values as typed and every error in place.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from pydantic import ValidationError
 
 from backend.core.errors import DomainError
 from backend.core.http.errors import field_errors
+from backend.core.http.text import MESSAGE as UNSTORABLE
+from backend.core.http.text import storable
 
 TRUE = {"on", "true", "1", "yes"}
 
@@ -52,7 +55,13 @@ class FormErrors:
         self.add(name if name and (not known or name in known) else None, exc.message)
 
 
-def shape(post: QueryDict, *, checkboxes: Iterable[str] = (), skip: Iterable[str] = ()) -> dict[str, Any]:
+def shape(
+    post: QueryDict,
+    *,
+    checkboxes: Iterable[str] = (),
+    skip: Iterable[str] = (),
+    json_fields: Iterable[str] = (),
+) -> dict[str, Any]:
     """Flat form values → the nested dict a schema validates.  Empty strings are left out (the schema's
     default or ``missing`` applies); a list field's rows that are wholly empty are dropped."""
     skipped = {"csrfmiddlewaretoken", *skip}
@@ -62,12 +71,22 @@ def shape(post: QueryDict, *, checkboxes: Iterable[str] = (), skip: Iterable[str
             continue
         values = [v.strip() for v in post.getlist(key)]
         value: Any = values if key.endswith("[]") else values[-1]
+        if key in json_fields:  # a structure a script filled in (a zone drawn on the map): JSON text
+            value = _json_or_text(value)
         if value in ("", []):
             continue
         _put(data, key.removesuffix("[]").split("."), value)
     for name in checkboxes:
         _put(data, name.split("."), post.get(name, "").strip().lower() in TRUE)
     return _lists(data)
+
+
+def _json_or_text(value: str) -> Any:
+    """Parsed JSON, or the text itself when it is not JSON (the schema then says what it expected)."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def _put(data: dict[str, Any], path: list[str], value: Any) -> None:
@@ -89,12 +108,23 @@ def _lists(value: Any) -> Any:
 
 
 def read_form(
-    schema: type[Schema], post: QueryDict, *, checkboxes: Iterable[str] = (), skip: Iterable[str] = ()
+    schema: type[Schema],
+    post: QueryDict,
+    *,
+    checkboxes: Iterable[str] = (),
+    skip: Iterable[str] = (),
+    json_fields: Iterable[str] = (),
 ) -> tuple[Schema | None, FormErrors]:
     """Validate a posted form with an API input schema: ``(payload, errors)``, payload ``None`` on errors."""
     errors = FormErrors()
+    for key in post:  # as the API (backend/core/http/text.py): PostgreSQL stores no U+0000
+        if not all(storable(value) for value in post.getlist(key)):
+            errors.add(key.removesuffix("[]"), UNSTORABLE)
+    if errors:
+        return None, errors
     try:
-        return schema.model_validate(shape(post, checkboxes=checkboxes, skip=skip)), errors
+        data = shape(post, checkboxes=checkboxes, skip=skip, json_fields=json_fields)
+        return schema.model_validate(data), errors
     except ValidationError as exc:
         for error in field_errors(exc.errors(), drop_wrapper=False):
             errors.add(".".join(error["loc"]) or None, error["message"])
@@ -117,13 +147,17 @@ class Form:
     checkboxes: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
+    json_fields: tuple[str, ...] = ()  # posted as JSON text (see ``shape``)
+    initial: dict[str, Any] = field(default_factory=dict)  # values shown on GET (an edit form's current ones)
 
 
 def form_page(request: HttpRequest, form: Form) -> HttpResponse:
-    context = {**form.context, "values": request.POST if request.method == "POST" else {}}
+    context = {**form.context, "values": request.POST if request.method == "POST" else form.initial}
     if request.method != "POST":
         return render(request, form.template, {**context, "errors": FormErrors()})
-    payload, errors = read_form(form.schema, request.POST, checkboxes=form.checkboxes, skip=form.skip)
+    payload, errors = read_form(
+        form.schema, request.POST, checkboxes=form.checkboxes, skip=form.skip, json_fields=form.json_fields
+    )
     if payload is not None:
         try:
             target = form.run(payload)

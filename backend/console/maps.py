@@ -12,6 +12,7 @@ from backend.core.http.pagination import first_in_order
 from backend.core.models import User
 from backend.core.policy import may
 from backend.monitoring.breach import Breach, Point, last_breach
+from backend.monitoring.geo.shapes import Corridor, GeometryError
 from backend.monitoring.models import Alert, AlertKind, Position, Zone
 from backend.monitoring.queries import feature
 from backend.people.models import Person
@@ -27,7 +28,19 @@ def may_see_locations(user: User) -> bool:
 def zones_for(person: Person, user: User) -> list[dict]:
     """The person's own zones, their layers' zones and the county layers that apply by default."""
     zones = Zone.objects.visible_to(user, of=person).applying_to(person).filter(active=True).order_by("id")
-    return [feature(z) for z in zones]
+    return [map_feature(z) for z in zones]
+
+
+def map_feature(zone: Zone) -> dict:
+    """The zones API's feature; a corridor also carries its ``outline``: the area judged (route buffered by
+    its width in the local projection, shapes.Corridor), which the browser cannot compute in metres."""
+    result = feature(zone)
+    if zone.geometry.get("type") == "corridor":
+        try:
+            result["properties"]["outline"] = Corridor(zone.geometry).outline()
+        except GeometryError:
+            pass  # an unusable stored route: its line is still drawn
+    return result
 
 
 def fixes(

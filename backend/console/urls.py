@@ -6,6 +6,7 @@ from django.urls import path
 
 from backend.console.routes import approvals as approval_routes
 from backend.console.routes import devices as device_routes
+from backend.console.routes import inbox as inbox_routes
 from backend.console.routes import people as people_routes
 from backend.console.routes import supervision as supervision_routes
 from backend.console.routes import transfer as transfer_routes
@@ -37,7 +38,6 @@ urlpatterns = [
     path("approvals/orders/<int:order_id>/renew", approvals.renew_order, name="order_renew"),
     path("approvals/orders/<int:order_id>/end", approvals.end_order, name="order_end"),
     path("devices/", devices.device_list, name="devices"),
-    path("devices/new", devices.provision_page, name="device_new"),
     path("devices/<int:device_id>/", devices.device_page, name="device"),
     path(
         "devices/<int:device_id>/reset-registration",
@@ -54,4 +54,5 @@ urlpatterns += (
     + device_routes.urlpatterns
     + zone_routes.urlpatterns
     + transfer_routes.urlpatterns
+    + inbox_routes.urlpatterns
 )

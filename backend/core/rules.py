@@ -46,6 +46,9 @@ class Rules:
     alert_max_escalation_levels: int = 4
     # 社区矫正法 Art. 29: electronic location for at most 3 months per term; each renewal at most 3 months.
     location_order_max_months: int = 3
+    # A proposed order (or renewal) not decided by the head by its start date (a renewal: the first day it
+    # adds) plus this many days expires and its proposer is told (practice default: no grace).
+    location_order_decision_grace_days: int = 0
     # Signal lost: no fix for the device's expected interval plus a buffer (practice: tags 30 min; a phone or
     # tag off for more than 3 h is an alert in any case).
     signal_lost_minutes_tag: int = 30
@@ -64,6 +67,9 @@ class Rules:
     # home zone keeps a core that a person inside it can be seen in.
     zone_inclusion_margin_m: float = 150.0
     zone_inclusion_margin_share: float = 0.25
+    # A corridor (走廊: keep within this many metres of a route) drawn by an officer is at most this wide on each
+    # side; wider is not a route but an area, better drawn as a polygon (engineering default).
+    zone_corridor_max_width_m: float = 5000.0
     # Device trust (engineering defaults, docs/protocols.md): a registered JT/T 808 terminal registered again
     # from anywhere is refused; this many refusals within the window raise one device alert (疑似冒用).  A
     # device storing this many impossible jumps within the window (伪造定位 or a broken receiver) raises one too.
@@ -116,6 +122,10 @@ class Rules:
     leave_window_days: int = 60
     leave_window_max_days: int = 30
     leave_frequent_valid_months: int = 6
+    # A request still undecided this many hours after 00:00 of its first day expires, and its proposer is told
+    # (0: when the leave would start — leave is approved before one leaves; a province may allow a same-day
+    # decision with, say, 12).
+    leave_undecided_expiry_hours: int = 0
     # Location orders: notice to the officer and the county head this many days before the end (T-7) and at T-0.
     order_expiry_notice_days: int = 7
     # Sanctions ladder (考核奖惩): lost contact ≤ 10 days → 训诫, > 10 → 警告, > 30 → revocation request;
@@ -124,6 +134,19 @@ class Rules:
     sanction_lost_contact_revocation_days: int = 30
     sanction_admonitions_to_warning: int = 2
     sanction_warnings_to_revocation: int = 2
+    # Who decides each step (实施办法 Art. 32: "经执行地县级社区矫正机构决定"; Art. 35 警告; Art. 36 提请治安
+    # 管理处罚 by the county to the police at its level; Arts. 46–49 the county proposes revocation to the
+    # court): 1 = the county agency decides — a 司法所's entry is a proposal in the county's queue;
+    # 0 = the office that records it decides.  Praise and admonition are county decisions in the letter too,
+    # commonly entrusted to the 司法所 (受委托的司法所): 0 by default; a province following the letter sets 1.
+    sanction_county_decides_praise: int = 0
+    sanction_county_decides_admonition: int = 0
+    sanction_county_decides_warning: int = 1
+    sanction_county_decides_police_penalty_request: int = 1
+    sanction_county_decides_revocation_request: int = 1
+    # A proposal the county has not decided within this many days expires and its proposer is told
+    # (practice default, not law: the 司法所 then proposes again or escalates).
+    sanction_proposal_expiry_days: int = 10
     # Aftercare (安置帮教): contact each quarter (monthly for high risk), risk review every 6 months.
     aftercare_contact_days: int = 90
     aftercare_contact_days_high: int = 30
@@ -176,6 +199,9 @@ def _load(path: str | None) -> Rules:
             raise ImproperlyConfigured(f"规则 {key} 应为{what}，实际为 {value!r}")
     if overrides.get("checkin_unverified_alert_level", 0) > 4:
         raise ImproperlyConfigured("规则 checkin_unverified_alert_level 应为 0–4（0 不告警，4 紧急）")
+    for key in (k for k in overrides if k.startswith("sanction_county_decides_")):
+        if overrides[key] not in (0, 1):
+            raise ImproperlyConfigured(f"规则 {key} 应为 0（记录机关决定）或 1（县级社区矫正机构决定）")
     if overrides.get("zone_accuracy_factor", 1) == 0:
         raise ImproperlyConfigured("规则 zone_accuracy_factor 应大于 0")
     return replace(Rules(), **overrides)

@@ -30,20 +30,23 @@ def device_status_q(status: str, since: dt.datetime) -> Q:
 
 
 def feature(zone: Zone) -> dict:
-    """A GeoJSON Feature; a circle travels as a Point with its radius in the properties."""
+    """A GeoJSON Feature; a circle travels as a Point with its radius in the properties, a corridor as its
+    route (a LineString) with its width (metres either side) in the properties."""
     geometry = zone.geometry
+    radius = width = None
     if geometry.get("type") == "circle":
         geometry = {"type": "Point", "coordinates": [geometry["lon"], geometry["lat"]]}
         radius = zone.geometry["radius_m"]
-    else:
-        radius = None
+    elif geometry.get("type") == "corridor":
+        geometry = {"type": "LineString", "coordinates": geometry["line"]}
+        width = zone.geometry["width_m"]
     return {
         "type": "Feature",
         "id": zone.pk,
         "geometry": geometry,
         "properties": {
             "name": zone.name, "kind": zone.kind, "person_id": zone.person_id, "layer_id": zone.layer_id,
-            "radius_m": radius, "schedule": zone.schedule, "confirm_fixes": zone.confirm_fixes,
+            "radius_m": radius, "width_m": width, "schedule": zone.schedule, "confirm_fixes": zone.confirm_fixes,
             "confirm_seconds": zone.confirm_seconds, "clear_fixes": zone.clear_fixes, "margin_m": zone.margin_m,
             "active": zone.active,
         },

@@ -47,7 +47,7 @@ from backend.monitoring.geo.classify import (
     segment_crosses,
 )
 from backend.monitoring.geo.schedule import Schedule, WeeklyWindow
-from backend.monitoring.geo.shapes import Area, Circle
+from backend.monitoring.geo.shapes import Area, Circle, Corridor
 from backend.monitoring.models import AlertEvent, AlertKind, Device, Severity, Zone, ZoneState
 from backend.people.models import Case, CaseKind, Person
 from gps_gateway.rows import FixRow
@@ -58,6 +58,8 @@ logger = logging.getLogger("anbang.monitoring")
 def shape_of(geometry: dict):
     if geometry.get("type") == "circle":
         return Circle(float(geometry["lat"]), float(geometry["lon"]), float(geometry["radius_m"]))
+    if geometry.get("type") == "corridor":
+        return Corridor(geometry)
     return Area(geometry)
 
 
@@ -106,7 +108,14 @@ def margin_of(zone: Zone, shape, kind: str | None = None) -> float:
     if (kind or zone.kind) != "inclusion":
         return 0.0
     r = rules()
-    radius = shape.radius_m if isinstance(shape, Circle) else math.sqrt(shape.projected.area / math.pi)
+    # A corridor's "radius" is its width: √(area/π) of a long thin one would leave it no core at all.
+    radius = (
+        shape.radius_m
+        if isinstance(shape, Circle)
+        else shape.width_m
+        if isinstance(shape, Corridor)
+        else math.sqrt(shape.projected.area / math.pi)
+    )
     return min(r.zone_inclusion_margin_m, r.zone_inclusion_margin_share * radius)
 
 
@@ -144,6 +153,8 @@ def deepest_m(shape) -> float:
     """How far the zone's most inward point lies from its boundary (its largest inscribed circle's radius)."""
     if isinstance(shape, Circle):
         return shape.radius_m
+    if isinstance(shape, Corridor):
+        return shape.width_m  # the route itself, at least where it does not cross itself
     return max(
         float(shapely.length(shapely.maximum_inscribed_circle(part)))
         for part in shapely.get_parts(shape.projected)

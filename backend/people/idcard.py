@@ -39,9 +39,9 @@ class DocumentType:
 # Shapes of the other documents; enough to catch a number typed into the wrong box.
 _PATTERNS = {
     DocumentType.PASSPORT: re.compile(r"^[A-Z0-9]{5,17}$"),
-    DocumentType.HK_MACAU_PERMIT: re.compile(r"^[HM]\d{8,10}$"),
-    DocumentType.TAIWAN_PERMIT: re.compile(r"^\d{8}(\d{2})?$"),
-    DocumentType.FOREIGN_PERMANENT: re.compile(r"^([A-Z]{3}\d{12}|9\d{17})$"),
+    DocumentType.HK_MACAU_PERMIT: re.compile(r"^[HM]\d{8,10}$", re.ASCII),
+    DocumentType.TAIWAN_PERMIT: re.compile(r"^\d{8}(\d{2})?$", re.ASCII),
+    DocumentType.FOREIGN_PERMANENT: re.compile(r"^([A-Z]{3}\d{12}|9\d{17})$", re.ASCII),
     DocumentType.OTHER: re.compile(r"^[A-Z0-9-]{3,32}$"),
 }
 
@@ -61,7 +61,9 @@ def check_character(first17: str) -> str:
 def parse_resident_id(number: str, *, today: dt.date | None = None) -> ResidentId:
     """Validate an 18-character resident ID; raise Invalid with the reason (never echoing the number)."""
     number = normalize_id_number(number)
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    # ASCII digits only: ``\d`` alone also takes Arabic-Indic and other decimal digits, which NFKC leaves
+    # as they are and ``int()`` reads: such a number passed and was stored, never found by one typed in 0-9.
+    if not re.fullmatch(r"\d{17}[\dX]", number, flags=re.ASCII):
         raise Invalid("身份证号码应为 18 位（末位可为 X）", {"field": "id_number", "reason": "format"})
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -41,6 +41,9 @@ def mental_health_kind(user: User, kind: Any) -> bool:
 
 
 declare("person.edit", "无权修改人员档案", grant(*OFFICE_ROLES, Role.HEALTH_WORKER))
+# A spreadsheet of persons and cases (批量导入): the correction office, which keeps the files; each row's
+# case is checked against "case.open" besides.
+declare("person.import", "仅社区矫正机构工作人员可以批量导入", grant(*OFFICE_ROLES))
 declare("person.grant", "仅县级负责人或管理员可以授权查阅未成年人或封存档案", grant(*GRANT_ROLES))
 # Office roles open and manage every kind of case; health workers mental-health cases only.
 declare(

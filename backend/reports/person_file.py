@@ -408,7 +408,10 @@ def _sanctions(f: _Reading) -> list:
     """六、考核奖惩."""
     s = f.styles
     sanctions = list(
-        Sanction.objects.visible_to(f.reader).filter(case__person=f.person).order_by("decided_on", "id")
+        Sanction.objects.visible_to(f.reader)
+        .decided()
+        .filter(case__person=f.person)
+        .order_by("decided_on", "id")
     )
     names = f.name_users([x.decided_by_id for x in sanctions])
     story = heading(s, "六、考核奖惩")
@@ -492,7 +495,7 @@ def _location(f: _Reading) -> list:
             )
         )
         return story
-    orders = list(LocationOrder.objects.visible_to(f.reader).filter(person=f.person))
+    orders = list(LocationOrder.objects.visible_to(f.reader).approved().filter(person=f.person))
     story.append(
         table(
             s,

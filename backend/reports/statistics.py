@@ -232,7 +232,7 @@ def compute_monthly(node: Jurisdiction, period: Period, *, as_of: dt.datetime | 
     stats.alerts_per_day = _per_day(alerts, "opened_at", period)
 
     # --- location: wearable orders apart from phone-based checks (Art. 29) --------------------------
-    orders = LocationOrder.objects.filter(case__jurisdiction__path__startswith=path)
+    orders = LocationOrder.objects.approved().filter(case__jurisdiction__path__startswith=path)
     stats.orders_in_force = orders.filter(in_force_during_q(first, last)).count()
     stats.orders_new = orders.filter(starts_on__gte=first, starts_on__lte=last).count()
     stats.orders_expiring = orders.filter(

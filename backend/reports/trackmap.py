@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
+from backend.monitoring.geo.shapes import Corridor, GeometryError
 from backend.reports.fonts import font_name
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -41,7 +42,13 @@ class Projection:
 
 
 def _rings(geometry: dict) -> list[list[tuple[float, float]]]:
-    """Outer and inner rings as (lat, lon) lists; GeoJSON stores [lon, lat]."""
+    """Outer and inner rings as (lat, lon) lists; GeoJSON stores [lon, lat].  A corridor is drawn as the area
+    judged: its route buffered by its width (shapes.Corridor.outline)."""
+    if geometry.get("type") == "corridor":
+        try:
+            geometry = Corridor(geometry).outline()
+        except GeometryError:
+            return []
     kind = geometry.get("type")
     polygons = (
         [geometry["coordinates"]]

@@ -155,8 +155,10 @@ def order_plans(orders) -> dict[int, tuple[Plan, Plan]]:
     ``order_expiry_notice_days`` (7) before that day, and a second one at the end itself.  The subject
     holds the end date, so a renewal plans anew."""
     notice = dt.timedelta(days=rules().order_expiry_notice_days)
-    rows = orders.filter(
-        ended_early_on__isnull=True, case__status__in=[CaseStatus.ACTIVE, CaseStatus.TERM_ENDED]
+    rows = orders.filter(  # approved only: a proposal's end is no deadline (in_force_q)
+        decision="approved",
+        ended_early_on__isnull=True,
+        case__status__in=[CaseStatus.ACTIVE, CaseStatus.TERM_ENDED],
     )
     plans = {}
     for order_id, case_id, person_id, jurisdiction_id, ends_on in rows.values_list(

@@ -2,7 +2,9 @@
 
 | job | every | what |
 |---|---|---|
-| sweep | 30 s | due items whose time has come (backend/supervision/sweep.py) |
+| sweep | 30 s | due items whose time has come (backend/supervision/sweep.py); location-order proposals |
+|  |  | undecided by their start date expire (``expire_undecided``, backend/monitoring/actions/orders.py); |
+|  |  | leave undecided when it would start and sanction proposals past their days (backend/supervision/expiry.py) |
 | detectors | 60 s | signal lost, suspected absconding, alert escalation (backend/monitoring/detectors.py) |
 | planners | 1 h | make sure every deadline of the coming weeks has its due item (idempotent) |
 | nightly | 02:30 | the audit chain head, written to the log and to <data dir>/audit-heads.log (which
@@ -27,11 +29,13 @@ from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.models import AuditEvent
 from backend.core.rules import rules
+from backend.monitoring.actions.orders import expire_undecided
 from backend.monitoring.detectors import run_detectors
 from backend.monitoring.models import Device, DeviceAssignment, Position
 from backend.people.models import Case, Person
 from backend.people.models.case import OPEN_STATUSES
 from backend.supervision.due import run_planners
+from backend.supervision.expiry import expire_proposals
 from backend.supervision.models import DueItem, DueState
 from backend.supervision.sweep import sweep
 
@@ -40,6 +44,11 @@ logger = logging.getLogger("anbang.scheduler")
 
 def job_sweep(now: dt.datetime | None = None, *, batch: int = 5000) -> int:
     handled = sweep(now, batch=batch)
+    # Art. 29 proposals nobody decided by their start date lapse, and their proposers are told.
+    if expired := expire_undecided(now):
+        handled["location_order_expired"] += expired
+    # Leave and sanction proposals undecided in time expire too; their proposers are told.
+    handled.update({kind: count for kind, count in expire_proposals(now).items() if count})
     if handled:
         logger.info(
             "到期事项：处理 %d 条（%s）",

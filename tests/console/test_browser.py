@@ -74,6 +74,20 @@ def page(browser: Browser, live_server):
     context.close()
 
 
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 360, "height": 740}
+
+
+def shots(tab: Page, name: str) -> None:
+    """``console-<name>-desktop.png`` and ``-phone.png`` without reloading (a shown-once page stays shown);
+    the page must not scroll sideways on the phone."""
+    tab.set_viewport_size(DESKTOP)
+    tab.screenshot(path=str(ARTIFACTS / f"console-{name}-desktop.png"), full_page=True)
+    tab.set_viewport_size(PHONE)
+    tab.screenshot(path=str(ARTIFACTS / f"console-{name}-phone.png"), full_page=True)
+    assert tab.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], name
+    tab.set_viewport_size(DESKTOP)
+
+
 def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
 

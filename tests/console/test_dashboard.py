@@ -133,3 +133,29 @@ def test_the_dashboard_reads_each_list_once_whatever_it_shows(tree, officers, dj
     with django_assert_num_queries(few):
         page = client.get("/console/?fragment=1").content.decode()
     assert all(f"测试对象{n}" in section(page, "missed-today") for n in range(3))
+
+
+def test_proposals_waiting_for_my_decision_are_counted_on_the_dashboard(tree, officers):
+    """The county head sees the location orders an officer proposed; the county's officer the sanctions a
+    司法所 proposed; the proposing officer sees neither (the decision is not theirs)."""
+    from backend.monitoring.actions.orders import add_months, propose_order
+    from backend.supervision.actions.sanctions import record_sanction
+    from tests.supervision.sanction_helpers import county_officer_of
+
+    world = w.build(tree, officers)
+    today = timezone.localdate()
+    other = factories.person(officers.owner, tree.township_a1, name="测试李四", birth=dt.date(1981, 2, 3))
+    case = transition_case(
+        by=officers.owner, case=factories.correction(officers.owner, other), action="report"
+    )
+    propose_order(by=officers.owner, case=case, ground="2", facts="未经批准离开本县（测试）", starts_on=today,
+                  ends_on=add_months(today, 2), notice_signed_on=today)  # fmt: skip
+    record_sanction(by=officers.owner, case=world.case, kind="warning", reason="未按规定报告（测试）")
+    head = section(signed_in(world.head).get("/console/").content.decode(), "approvals-waiting")
+    assert "电子定位提请待批准：<b>1</b> 件" in head
+    county = section(
+        signed_in(county_officer_of(world.case)).get("/console/").content.decode(), "approvals-waiting"
+    )
+    assert "奖惩提请待决定：<b>1</b> 件" in county
+    mine = section(signed_in(officers.owner).get("/console/").content.decode(), "approvals-waiting")
+    assert "待批准" not in mine and "待决定" not in mine

@@ -36,8 +36,9 @@ def proposal(tree, officers):
     case = transition_case(
         by=officers.owner, case=case, action="report", effective_on=today - dt.timedelta(days=55)
     )
+    county = make_user("county_officer_a", tree.county_a, Role.COUNTY_OFFICER)  # the county decides a warning
     record_sanction(
-        by=officers.owner, case=case, kind="warning", reason="拒不报告活动情况（测试）", basis="missed_report"
+        by=county, case=case, kind="warning", reason="拒不报告活动情况（测试）", basis="missed_report"
     )
     return SanctionSuggestion.objects.get(case=case, kind="location_order", state="open")
 
@@ -61,11 +62,12 @@ def test_the_county_head_sees_the_proposal_and_grants_the_order_as_its_approver(
     response = client.post(f"/console/approvals/proposals/{proposal.pk}/grant", grant_form())
     assert response.status_code == 302
     order = LocationOrder.objects.get(case=proposal.case)
-    assert (order.ground, order.approved_by_id, order.created_by_id) == ("3", head.pk, head.pk)
+    assert (order.ground, order.decided_by_id, order.proposed_by_id) == ("3", head.pk, head.pk)
+    assert order.decision == "approved" and order.in_force_on(timezone.localdate())
     proposal.refresh_from_db()
     assert (proposal.state, proposal.decided_by_id) == ("accepted", head.pk)
     actions = list(AuditEvent.objects.filter(actor=head).values_list("action", flat=True))
-    assert "location_order.grant" in actions and "sanction.suggestion.accept" in actions
+    assert {"location_order.propose", "location_order.approve", "sanction.suggestion.accept"} <= set(actions)
     assert "电子定位建议（待批准，0）" in client.get("/console/approvals/").content.decode()
 
 

@@ -97,9 +97,12 @@ def test_provisioning_a_jt808_tag_shows_its_auth_code_once(tree, officers):
         "jurisdiction_id": tree.township_a1.pk, "kind": "tag", "protocol": "jt808", "identifier": "13800138009",
         "label": "脚环二号",
     })  # fmt: skip
+    device = Device.objects.get(identifier="13800138009")
+    assert response.status_code == 302 and response["Location"] == f"/console/devices/{device.pk}/issued"
+    response = client.get(response["Location"])  # the code is shown on the page the form leads to, once
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     code = re.search(r'id="credential">([0-9a-f]{16})<', response.content.decode()).group(1)
-    device = Device.objects.get(identifier="13800138009")
+    assert client.get(f"/console/devices/{device.pk}/issued").status_code == 302  # and never again
     assert device.auth_code_digest == hashlib.sha256(code.encode()).hexdigest()
     listing = client.get("/console/devices/").content.decode()
     assert "脚环二号" in listing and code not in listing

@@ -4,6 +4,7 @@ get 404 — exactly as the API scopes (docs/security.md, "Scoping")."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,13 @@ PAGES = {
     "person page": Page("GET", lambda o: f"/console/people/{o['world'].person.pk}/"),
     "person track": Page(
         "GET", lambda o: f"/console/people/{o['world'].person.pk}/?from=2026-01-01&to=2026-01-31"
+    ),
+    "person edit form": Page("GET", lambda o: f"/console/people/{o['world'].person.pk}/edit"),
+    "person edit": Page(
+        "POST",
+        lambda o: f"/console/people/{o['world'].person.pk}/edit",
+        lambda o: {"name": o["world"].person.name, "id_number": o["world"].person.id_number},
+        ok=302,
     ),
     "alert page": Page("GET", lambda o: f"/console/alerts/{o['alert'].pk}/"),
     "acknowledge alert": Page("POST", lambda o: f"/console/alerts/{o['alert'].pk}/acknowledge", ok=302),
@@ -60,6 +68,40 @@ PAGES = {
         lambda o: {"reason": "解除（测试）"},
         ok=302,
     ),
+    # electronic location orders (views/orders.py): the officer's forms; the head's decisions are in
+    # tests/core/test_route_coverage.py (the heads' trio)
+    "propose location order": Page("GET", lambda o: f"/console/people/{o['world'].person.pk}/orders/new"),
+    "propose renewal": Page("GET", lambda o: f"/console/orders/{o['world'].order.pk}/renewals/new"),
+    "propose renewal (post)": Page(
+        "POST",
+        lambda o: f"/console/orders/{o['world'].order.pk}/renewals/new",
+        lambda o: {
+            "new_end": (o["world"].order.ends_on + dt.timedelta(days=10)).isoformat(),
+            "reassessment": "复查（测试）",
+        },
+        ok=302,
+    ),
+    # cases and teams
+    "open case": Page("GET", lambda o: f"/console/people/{o['world'].person.pk}/cases/new?kind=aftercare"),
+    "edit case": Page("GET", lambda o: f"/console/cases/{o['world'].case.pk}/edit"),
+    "case transitions": Page(
+        "GET", lambda o: f"/console/cases/{o['world'].case.pk}/transitions?action=end_term"
+    ),
+    "start leave (transition)": Page(
+        "POST",
+        lambda o: f"/console/cases/{o['world'].case.pk}/transitions",
+        lambda o: {"action": "start_leave"},
+        ok=302,
+    ),
+    "category history": Page("GET", lambda o: f"/console/cases/{o['world'].case.pk}/marks"),
+    "team": Page("GET", lambda o: f"/console/cases/{o['world'].case.pk}/team"),
+    "add team member": Page(
+        "POST",
+        lambda o: f"/console/cases/{o['world'].case.pk}/team",
+        lambda o: {"role": "leader", "gender": "male", "name": "测试组长"},
+        ok=302,
+    ),
+    "activate team": Page("POST", lambda o: f"/console/cases/{o['world'].case.pk}/team/activate", ok=302),
 }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from backend.core.models import Role, User
 from backend.monitoring.actions.alerts import raise_alert
 from backend.monitoring.actions.devices import assign_device, provision_device
-from backend.monitoring.actions.orders import add_months, grant_order
+from backend.monitoring.actions.orders import add_months
 from backend.monitoring.actions.zones import create_zone
 from backend.monitoring.models import Alert, Device, LocationOrder, Zone
 from backend.people.actions.transitions import transition_case
@@ -19,6 +19,7 @@ from backend.people.models import Case, Person
 from backend.supervision.actions.leave import create_leave
 from backend.supervision.models import LeaveRequest
 from tests.conftest import Trio, make_user
+from tests.monitoring.order_helpers import grant_order
 from tests.people import factories
 
 TERMINAL_PHONE = "013800138001"

@@ -43,6 +43,15 @@ STORED = {
     "sanction.suggestion.dismiss", "followup.record", "followup.list", "positions.purge", "contact_point.set",
     "contact_point.remove", "routing_rule.create", "routing_rule.update", "routing_rule.delete",
     "report.person_file", "report.monthly", "report.alert_log",
+    # location orders proposed, then decided in the system (Art. 29)
+    "location_order.propose", "location_order.approve", "location_order.refuse", "location_order.withdraw",
+    "location_order.expire", "location_order.list",
+    # shared zone layers (a county's 禁入 places for many people)
+    "zone_layer.create", "zone_layer.update", "zone_layer.assign", "zone_layer.unassign",
+    # leave and sanction proposals decided in time by the deciding tier (approvals-supervision)
+    "leave.expire", "sanction.propose", "sanction.approve", "sanction.refuse", "sanction.expire", "sanction.read",
+    # spreadsheet import and list export (transfer)
+    "person.import", "list.export",
 }  # fmt: skip
 
 

@@ -59,3 +59,15 @@ def test_seed_demo_adds_sixty_people_across_the_three_kinds_with_active_teams():
     assert Case.objects.filter(status="pending_report").exists()  # someone to remind, someone overdue
     call_command("seed_demo", stdout=io.StringIO())
     assert Person.objects.count() == 60
+
+
+def test_the_demo_has_proposals_waiting_for_the_countys_decision_and_a_second_run_adds_none():
+    from backend.monitoring.models import LocationOrder
+    from backend.supervision.models import Sanction
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert list(LocationOrder.objects.values_list("decision", flat=True)) == ["proposed"]
+    assert list(Sanction.objects.filter(state="proposed").values_list("kind", flat=True)) == ["warning"]
+    head = ApiClient(User.objects.get(username="demo_county_head"))
+    assert head.get("/api/v1/location-orders?decision=proposed").json()["items"]

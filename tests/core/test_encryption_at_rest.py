@@ -26,7 +26,11 @@ def database_bytes() -> bytes:
     if connection.vendor == "sqlite":
         connection.close()  # let SQLite flush; the WAL is read too, as it may hold the newest pages
         path = Path(settings["NAME"])
-        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        # Read by a child process: closing a file this process opened would drop every POSIX lock the process
+        # holds on it — SQLite's locks of the connections still open (the live server's) — and the next
+        # process to close the database would then take itself for the last one and delete the WAL.
+        files = [str(p) for p in (path, Path(f"{path}-wal")) if p.exists()]
+        return subprocess.run(["cat", *files], check=True, capture_output=True).stdout
     if connection.vendor == "postgresql":
         pg_dump = shutil.which("pg_dump")
         if pg_dump is None:

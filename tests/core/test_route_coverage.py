@@ -26,6 +26,8 @@ from django.utils import timezone
 from backend.api import api as ninja_api
 from backend.core.models import Role, User
 from backend.monitoring.actions.alerts import acknowledge_alert
+from backend.monitoring.actions.layers import assign_people, create_layer
+from backend.monitoring.actions.orders import propose_order, renew_order
 from backend.monitoring.models import Position
 from backend.people.actions.teams import add_member
 from backend.people.models import AccessGrant, Person
@@ -81,6 +83,7 @@ def R(*checks: Scoped) -> Rows:
 
 
 OFFICE_SEES = "the office sees it by its own jurisdiction (the alert must be handled): ids only"
+LAYER_SEES = "a layer of places is its office's; only the people the reader may open are listed on it"
 FROM_TO = "from={since}&to={until}"
 
 API: dict[str, Scoped | Rows | NoPersonData] = {
@@ -197,15 +200,33 @@ API: dict[str, Scoped | Rows | NoPersonData] = {
     "GET /api/v1/location-orders": Scoped("GET", "/api/v1/location-orders", listed="order"),
     "POST /api/v1/location-orders": Scoped(
         "POST", "/api/v1/location-orders",
-        {"case_id": "@case", "ground": "2", "facts": "测试", "approved_by_id": "@head", "approved_on": "{today}",
-         "starts_on": "{today}", "ends_on": "{next_month}", "notice_signed_on": "{today}"},
-        ok=409,
+        {"case_id": "@case", "ground": "2", "facts": "测试", "starts_on": "{today}", "ends_on": "{next_month}",
+         "notice_signed_on": "{today}"},
+        ok=409,  # the world's person has an order and a proposal already
     ),
     "GET /api/v1/location-orders/{order_id}": Scoped("GET", "/api/v1/location-orders/{order}"),
     "POST /api/v1/location-orders/{order_id}/renew": Scoped(
-        "POST", "/api/v1/location-orders/{order}/renew",
-        {"new_end": "{next_month}", "reassessment": "复查（测试）", "approved_by_id": "@head", "approved_on": "{today}"},
-        ok=422,
+        "POST", "/api/v1/location-orders/{order}/renew", {"new_end": "{next_month}", "reassessment": "复查（测试）"},
+        ok=422,  # the new end is before the world's order ends
+    ),
+    # approvals-orders: a county head decides a proposed order or renewal; the proposer withdraws it.
+    "POST /api/v1/location-orders/{order_id}/approve": Scoped(
+        "POST", "/api/v1/location-orders/{proposed_order}/approve", {}, who="heads"
+    ),
+    "POST /api/v1/location-orders/{order_id}/refuse": Scoped(
+        "POST", "/api/v1/location-orders/{proposed_order}/refuse", {"reason": "不予批准（测试）"}, who="heads"
+    ),
+    "POST /api/v1/location-orders/{order_id}/withdraw": Scoped(
+        "POST", "/api/v1/location-orders/{proposed_order}/withdraw"
+    ),
+    "POST /api/v1/location-orders/{order_id}/renewals/{renewal_id}/approve": Scoped(
+        "POST", "/api/v1/location-orders/{order}/renewals/{renewal}/approve", {}, who="heads"
+    ),
+    "POST /api/v1/location-orders/{order_id}/renewals/{renewal_id}/refuse": Scoped(
+        "POST", "/api/v1/location-orders/{order}/renewals/{renewal}/refuse", {"reason": "不予批准（测试）"}, who="heads"
+    ),
+    "POST /api/v1/location-orders/{order_id}/renewals/{renewal_id}/withdraw": Scoped(
+        "POST", "/api/v1/location-orders/{order}/renewals/{renewal}/withdraw"
     ),
     "POST /api/v1/location-orders/{order_id}/end": Scoped(
         "POST", "/api/v1/location-orders/{order}/end", {"reason": "解除（测试）"}
@@ -219,6 +240,20 @@ API: dict[str, Scoped | Rows | NoPersonData] = {
     ),
     "GET /api/v1/zones/{zone_id}": Scoped("GET", "/api/v1/zones/{zone}"),
     "PATCH /api/v1/zones/{zone_id}": Scoped("PATCH", "/api/v1/zones/{zone}", {"name": "改名"}),
+    # shared zone layers: an office's places; who is on them is read through the person rule
+    "GET /api/v1/zone-layers": Scoped(
+        "GET", "/api/v1/zone-layers", listed="layer", sealed=200, why_sealed=LAYER_SEES
+    ),
+    "POST /api/v1/zone-layers": NoPersonData("creates a layer of places in an office (nothing of a person)"),
+    "GET /api/v1/zone-layers/{layer_id}": Scoped(
+        "GET", "/api/v1/zone-layers/{layer}", sealed=200, why_sealed=LAYER_SEES
+    ),
+    "PATCH /api/v1/zone-layers/{layer_id}": Scoped(
+        "PATCH", "/api/v1/zone-layers/{layer}", {"name": "改名"}, sealed=200, why_sealed=LAYER_SEES
+    ),
+    "POST /api/v1/zone-layers/{layer_id}/persons": Scoped(
+        "POST", "/api/v1/zone-layers/{layer}/persons", {"person_ids": ["@person"]}
+    ),
     "GET /api/v1/persons/{person_id}/track": Scoped("GET", "/api/v1/persons/{person}/track?" + FROM_TO),
     # --- notifications ----------------------------------------------------------------------------------
     "GET /api/v1/inbox": NoPersonData("the caller's own messages, which carry no personal data (messages.py)"),
@@ -274,6 +309,14 @@ API: dict[str, Scoped | Rows | NoPersonData] = {
         "POST", "/api/v1/sanctions", {"case_id": "@case", "kind": "praise", "reason": "测试"}, ok=201
     ),
     "POST /api/v1/sanctions/{sanction_id}/remedy": Scoped("POST", "/api/v1/sanctions/{sanction}/remedy"),
+    "GET /api/v1/sanctions/{sanction_id}": Scoped("GET", "/api/v1/sanctions/{sanction}"),
+    # A 司法所's warning is a proposal the case's county decides (the heads trio: head_a is the county's).
+    "POST /api/v1/sanctions/{sanction_id}/approve": Scoped(
+        "POST", "/api/v1/sanctions/{sanction_proposal}/approve", {}, who="heads"
+    ),
+    "POST /api/v1/sanctions/{sanction_id}/refuse": Scoped(
+        "POST", "/api/v1/sanctions/{sanction_proposal}/refuse", {"note": "测试"}, who="heads"
+    ),
     "GET /api/v1/sanctions/suggestions": Scoped("GET", "/api/v1/sanctions/suggestions", listed="suggestion"),
     "POST /api/v1/sanctions/suggestions/{suggestion_id}/accept": Scoped(
         "POST", "/api/v1/sanctions/suggestions/{suggestion}/accept", {"reason": "测试"}
@@ -330,7 +373,77 @@ PAGES: dict[str, Scoped | Rows | NoPersonData] = {
         Scoped("POST", "/console/people/", {"id_number": "{id_number}"}, listed="name"),
     ),
     "/console/people/<int:person_id>/": Scoped("GET", "/console/people/{person}/?" + "from={today}&to={today}"),
+    # --- people files: registration, particulars, the live ID check, access grants ---
+    "/console/inbox/": NoPersonData("the reader's own messages, which carry no personal data (messages.py)"),
+    "/console/inbox/read": NoPersonData("the reader's own messages (recipient=request.user)"),
+    "/console/people/new": NoPersonData(
+        "registers a new file in an office of the user's reach; a duplicate's link only for whom may open "
+        "that file (tests/console/test_person_forms.py)"
+    ),
+    "/console/people/check-id": Scoped("POST", "/console/people/check-id", {"id_number": "{id_number}"}, listed="person"),
+    "/console/people/<int:person_id>/edit": R(
+        Scoped("GET", "/console/people/{person}/edit"),
+        Scoped("POST", "/console/people/{person}/edit", {"name": "{name}", "id_number": "{id_number}"}, ok=302),
+    ),
+    "/console/people/grants": NoPersonData("redirects a file number to its grants page (nothing read)"),
+    "/console/people/<int:person_id>/grants": R(
+        Scoped("GET", "/console/people/{person}/grants", who="admins", sealed=200,
+               why_sealed="granting: the county head or admin finds a restricted file by its place in the tree"),
+        Scoped("POST", "/console/people/{person}/grants", {"user_id": "@owner", "reason": "测试", "days": "7"},
+               ok=422, who="admins", sealed=302,
+               why_sealed="granting: the county head or admin finds a restricted file by its place in the tree"),
+    ),
+    "/console/people/<int:person_id>/grants/<int:grant_id>/revoke": Scoped(
+        "POST", "/console/people/{person}/grants/{grant}/revoke", {}, ok=302, who="admins", sealed=302,
+        why_sealed="granting: the county head or admin finds a restricted file by its place in the tree",
+    ),
+    # --- cases and teams (the "cases" pages) ---
+    "/console/people/<int:person_id>/cases/new": R(
+        Scoped("GET", "/console/people/{person}/cases/new?kind=correction"),
+        Scoped("POST", "/console/people/{person}/cases/new?kind=mental_health",
+               {"diagnosis": "bipolar", "risk_level": "0", "opened_on": "{today}"}, ok=422),
+    ),
+    "/console/cases/<int:case_id>/edit": R(
+        Scoped("GET", "/console/cases/{case}/edit"),
+        Scoped("POST", "/console/cases/{case}/edit", {"details.court": "测试法院"}, ok=302),
+    ),
+    "/console/cases/<int:case_id>/transitions": R(
+        Scoped("GET", "/console/cases/{case}/transitions?action=start_leave"),
+        Scoped("POST", "/console/cases/{case}/transitions", {"action": "report"}, ok=422),
+    ),
+    "/console/cases/<int:case_id>/marks": R(
+        Scoped("GET", "/console/cases/{mh}/marks"),
+        Scoped("POST", "/console/cases/{mh}/marks",
+               {"kind": "risk_level", "value": "2", "effective_on": "{today}", "reason": "测试评估"}, ok=302),
+    ),
+    "/console/cases/<int:case_id>/placements": R(
+        Scoped("GET", "/console/cases/{aftercare}/placements"),
+        Scoped("POST", "/console/cases/{aftercare}/placements", {"kind": "job", "start_on": "{today}"}, ok=302),
+    ),
+    "/console/cases/<int:case_id>/emergencies": R(
+        Scoped("GET", "/console/cases/{mh}/emergencies"),
+        Scoped("POST", "/console/cases/{mh}/emergencies",
+               {"occurred_at": "{yesterday}T10:00", "description": "测试"}, ok=302),
+    ),
+    "/console/cases/<int:case_id>/team": R(
+        Scoped("GET", "/console/cases/{case}/team"),
+        Scoped("POST", "/console/cases/{case}/team", {"gender": "female", "role": "family", "name": "测试家属"}, ok=302),
+    ),
+    "/console/cases/<int:case_id>/team/activate": Scoped("POST", "/console/cases/{case}/team/activate", {}, ok=302),
+    "/console/cases/<int:case_id>/team/members/<int:member_id>/remove": Scoped(
+        "POST", "/console/cases/{case}/team/members/{member}/remove", {}, ok=302
+    ),
     "/console/approvals/": Scoped("GET", "/console/approvals/", listed="name"),
+    "/console/approvals/leave/<int:leave_id>/": Scoped("GET", "/console/approvals/leave/{leave}/"),
+    "/console/approvals/sanctions/<int:sanction_id>/": Scoped(
+        "GET", "/console/approvals/sanctions/{sanction_proposal}/", who="heads"
+    ),
+    "/console/approvals/sanctions/<int:sanction_id>/approve": Scoped(
+        "POST", "/console/approvals/sanctions/{sanction_proposal}/approve", {}, ok=302, who="heads"
+    ),
+    "/console/approvals/sanctions/<int:sanction_id>/refuse": Scoped(
+        "POST", "/console/approvals/sanctions/{sanction_proposal}/refuse", {"note": "测试"}, ok=302, who="heads"
+    ),
     "/console/approvals/leave/<int:leave_id>/approve": Scoped(
         "POST", "/console/approvals/leave/{leave}/approve", {}, ok=302
     ),
@@ -346,6 +459,26 @@ PAGES: dict[str, Scoped | Rows | NoPersonData] = {
     "/console/approvals/orders/<int:order_id>/renew": Scoped(
         "POST", "/console/approvals/orders/{order}/renew", {"new_end": "{next_month}", "reassessment": "复查"}, ok=302
     ),
+    # approvals-orders (views/orders.py): proposing from the person page, deciding in the head's queue.
+    "/console/people/<int:person_id>/orders/new": Scoped("GET", "/console/people/{person}/orders/new"),
+    "/console/orders/<int:order_id>/withdraw": Scoped("POST", "/console/orders/{proposed_order}/withdraw", {}, ok=302),
+    "/console/orders/<int:order_id>/renewals/new": Scoped("GET", "/console/orders/{order}/renewals/new"),
+    "/console/orders/<int:order_id>/renewals/<int:renewal_id>/withdraw": Scoped(
+        "POST", "/console/orders/{order}/renewals/{renewal}/withdraw", {}, ok=302
+    ),
+    "/console/approvals/location-orders/<int:order_id>/approve": Scoped(
+        "POST", "/console/approvals/location-orders/{proposed_order}/approve", {}, ok=302, who="heads"
+    ),
+    "/console/approvals/location-orders/<int:order_id>/refuse": Scoped(
+        "POST", "/console/approvals/location-orders/{proposed_order}/refuse", {"reason": "测试"}, ok=302, who="heads"
+    ),
+    "/console/approvals/location-orders/<int:order_id>/renewals/<int:renewal_id>/approve": Scoped(
+        "POST", "/console/approvals/location-orders/{order}/renewals/{renewal}/approve", {}, ok=302, who="heads"
+    ),
+    "/console/approvals/location-orders/<int:order_id>/renewals/<int:renewal_id>/refuse": Scoped(
+        "POST", "/console/approvals/location-orders/{order}/renewals/{renewal}/refuse", {"reason": "测试"}, ok=302,
+        who="heads",
+    ),
     "/console/approvals/orders/<int:order_id>/end": Scoped(
         "POST", "/console/approvals/orders/{order}/end", {"reason": "解除（测试）"}, ok=302
     ),
@@ -356,8 +489,97 @@ PAGES: dict[str, Scoped | Rows | NoPersonData] = {
     "/console/devices/<int:device_id>/reset-registration": Scoped(
         "POST", "/console/devices/{tag}/reset-registration", {}, ok=302, sealed=302, why_sealed=OFFICE_SEES
     ),
-    "/console/devices/new": NoPersonData("provisions a tracker in an office (nothing of a person)"),
+    "/console/devices/new": Scoped("GET", "/console/devices/new?person={person}"),
+    "/console/devices/<int:device_id>/issued": Scoped(
+        "GET", "/console/devices/{tag}/issued", ok=302, sealed=302,
+        why_sealed="the office's device: nothing pending in this session, so back to the device page",
+    ),
+    "/console/devices/<int:device_id>/edit": Scoped(
+        "GET", "/console/devices/{tag}/edit", sealed=200, why_sealed=OFFICE_SEES
+    ),
+    "/console/devices/<int:device_id>/assign": Scoped(
+        "POST", "/console/devices/{tag}/assign", {"person_id": "@person"}, ok=302, sealed=302,
+        why_sealed="the office's device; binding it to the sealed person is refused (a message on the page)",
+    ),
+    "/console/devices/<int:device_id>/unassign": Scoped(
+        "POST", "/console/devices/{tag}/unassign", {}, ok=302, sealed=302, why_sealed=OFFICE_SEES
+    ),
+    "/console/zone-layers/": Scoped(
+        "GET", "/console/zone-layers/", listed="layer_name", sealed=200, why_sealed=LAYER_SEES
+    ),
+    "/console/zone-layers/<int:layer_id>/": Scoped(
+        "GET", "/console/zone-layers/{layer}/", sealed=200, why_sealed=LAYER_SEES
+    ),
+    "/console/zone-layers/<int:layer_id>/persons": Scoped(
+        "POST", "/console/zone-layers/{layer}/persons", {"action": "add", "person_ids[]": "@person"}, ok=302,
+        sealed=422, why_sealed="the office's layer; the sealed person in the list refuses it whole (not found)",
+    ),
+    # --- supervision (views/supervision/*): the forms of a case, a leave request, a sanction, a suggestion ---
+    "/console/cases/<int:case_id>/checkins/new": R(
+        Scoped("GET", "/console/cases/{case}/checkins/new"),
+        Scoped("POST", "/console/cases/{case}/checkins/new", {"kind": "written", "at": "{yesterday}T10:00"}, ok=302),
+    ),
+    "/console/cases/<int:case_id>/checkin-plans/": R(
+        Scoped("GET", "/console/cases/{case}/checkin-plans/"),
+        Scoped(
+            "POST", "/console/cases/{case}/checkin-plans/",
+            {"kind": "written", "required": "2", "period": "month", "active": "on"}, ok=302,
+        ),
+    ),
+    "/console/cases/<int:case_id>/followups/new": R(
+        Scoped("GET", "/console/cases/{aftercare}/followups/new"),
+        Scoped(
+            "POST", "/console/cases/{aftercare}/followups/new", {"kind": "aftercare_contact", "at": "{just_now}"},
+            ok=302,
+        ),
+    ),
+    "/console/cases/<int:case_id>/leave/new": R(
+        Scoped("GET", "/console/cases/{case}/leave/new"),
+        Scoped(
+            "POST", "/console/cases/{case}/leave/new",
+            {"starts_on": "{in_10_days}", "ends_on": "{in_12_days}", "destination": "测试地", "reason": "测试"}, ok=302,
+        ),
+    ),
+    "/console/leave/<int:leave_id>/cancel": Scoped("POST", "/console/leave/{leave}/cancel", {}, ok=302),
+    "/console/leave/<int:leave_id>/return": R(
+        Scoped("GET", "/console/leave/{leave}/return"),
+        Scoped("POST", "/console/leave/{leave}/return", {}, ok=422),  # pending: nothing to return from
+    ),
+    "/console/cases/<int:case_id>/sanctions/new": R(
+        Scoped("GET", "/console/cases/{case}/sanctions/new"),
+        Scoped("POST", "/console/cases/{case}/sanctions/new", {"kind": "praise", "reason": "测试"}, ok=302),
+    ),
+    "/console/sanctions/<int:sanction_id>/remedy": Scoped("POST", "/console/sanctions/{sanction}/remedy", {}, ok=302),
+    "/console/suggestions/<int:suggestion_id>/": R(
+        Scoped("GET", "/console/suggestions/{suggestion}/"),
+        Scoped("POST", "/console/suggestions/{suggestion}/", {"_decision": "dismiss", "note": "测试"}, ok=302),
+    ),
     "/console/reports/": NoPersonData("the download form: offices and months"),
+    "/console/import/": NoPersonData("the upload form and the uploader's own recent jobs (file names, counts)"),
+    "/console/import/template.xlsx": NoPersonData("the empty template"),
+    "/console/import/template.csv": NoPersonData("the empty template"),
+    "/console/import/upload": NoPersonData("the importer's own upload: row numbers, column headers and messages, only to its uploader (another user's job is 404: tests/console/test_import_page.py)"),
+    "/console/import/<int:job_id>/": NoPersonData("the importer's own upload: row numbers, column headers and messages, only to its uploader (another user's job is 404: tests/console/test_import_page.py)"),
+    "/console/import/<int:job_id>/run": NoPersonData("the importer's own upload: row numbers, column headers and messages, only to its uploader (another user's job is 404: tests/console/test_import_page.py)"),
+    "/console/import/<int:job_id>/progress": NoPersonData("counts of the uploader's own import"),
+    # --- zones-draw (views/zones.py) ---
+    "/console/people/<int:person_id>/zones/new": R(
+        Scoped("GET", "/console/people/{person}/zones/new"),
+        Scoped(
+            "POST", "/console/people/{person}/zones/new",
+            {"name": "测试区域", "kind": "exclusion",
+             "geometry": '{{"type": "circle", "lat": 30.2, "lon": 120.2, "radius_m": 100}}'},
+            ok=302,
+        ),
+    ),
+    "/console/zone-layers/<int:layer_id>/zones/new": NoPersonData(
+        "a shared layer's zone: no person's data; by the layer's jurisdiction (tests/console/test_zone_editor.py)"
+    ),
+    "/console/zones/<int:zone_id>/edit": R(
+        Scoped("GET", "/console/zones/{zone}/edit"),
+        Scoped("POST", "/console/zones/{zone}/edit", {"name": "改名"}, ok=302),
+    ),
+    "/console/zones/<int:zone_id>/deactivate": Scoped("POST", "/console/zones/{zone}/deactivate", {}, ok=302),
 }  # fmt: skip
 
 
@@ -413,6 +635,7 @@ def build(tree, officers: Trio, *, name: str, terminal: str, lat: float) -> dict
     member = add_member(by=owner, team=case.team, role="volunteer", gender="male", name="测试志愿者")
     checkin = record_checkin(by=owner, case=case, kind="in_person", at=now - dt.timedelta(hours=1))
     sanction = record_sanction(by=owner, case=case, kind="admonition", reason="测试")
+    sanction_proposal = record_sanction(by=owner, case=case, kind="warning", reason="测试")  # for the county
     suggestion = SanctionSuggestion.objects.create(case=case, kind="praise", rule="test", details={})
     proposal = SanctionSuggestion.objects.create(case=case, kind="location_order", rule="test", details={})
     # A grant row to revoke (made directly: the API gives grants for restricted files only).
@@ -424,14 +647,22 @@ def build(tree, officers: Trio, *, name: str, terminal: str, lat: float) -> dict
         granted_by=world.head,
         expires_at=now + dt.timedelta(days=3),
     )
+    layer = create_layer(by=owner, jurisdiction=tree.township_a1, name=f"禁入图层{terminal}")
+    assign_people(by=owner, layer=layer, people=[person])
+    # A proposal waiting for the head (after the world's order ends) and a renewal of the world's order.
+    proposed = propose_order(by=owner, case=case, ground="2", facts="测试提请", notice_signed_on=TODAY,
+                             starts_on=world.order.ends_on + dt.timedelta(days=1),
+                             ends_on=world.order.ends_on + dt.timedelta(days=30))  # fmt: skip
+    renewal = renew_order(by=owner, order=world.order, new_end=world.order.ends_on + dt.timedelta(days=20),
+                          reassessment="复查（测试）")  # fmt: skip
     delivery = alert.deliveries.first()
     assert delivery is not None, "the alert's built-in route plans a delivery"
     return {
         "person": person.pk, "case": case.pk, "aftercare": aftercare.pk, "mh": mh.pk, "team": case.team.pk,
         "member": member.pk, "tag": world.tag.pk, "tag_identifier": world.tag.identifier, "order": world.order.pk,
         "zone": world.zone.pk, "leave": world.leave.pk, "alert": alert.pk, "checkin": checkin.pk,
-        "sanction": sanction.pk, "suggestion": suggestion.pk, "proposal": proposal.pk, "delivery": delivery.pk,
-        "grant": grant.pk,
+        "sanction": sanction.pk, "sanction_proposal": sanction_proposal.pk, "suggestion": suggestion.pk, "proposal": proposal.pk, "delivery": delivery.pk,
+        "grant": grant.pk, "layer": layer.pk, "proposed_order": proposed.pk, "renewal": renewal.pk, "layer_name": layer.name,
         "id_number": person.id_number, "name": name, "owner": owner.pk, "head": world.head.pk,
         "office_code": tree.township_a1.code, "today": TODAY.isoformat(),
         "yesterday": (TODAY - dt.timedelta(days=1)).isoformat(),
@@ -481,6 +712,8 @@ def fill(value, ids: dict):
         return ids[value[1:]] if value.startswith("@") else value.format(**ids)
     if isinstance(value, dict):
         return {k: fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
     return value
 
 

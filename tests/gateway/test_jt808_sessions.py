@@ -191,7 +191,7 @@ def order_in_force(case, *, ends_on: dt.date | None = None):
 
     today = timezone.localdate()
     return LocationOrder.objects.create(
-        person=case.person, case=case, ground="2", facts="测试", approved_by=case.officer, approved_on=today,
-        starts_on=today - dt.timedelta(days=10), ends_on=ends_on or today + dt.timedelta(days=30),
-        notice_signed_on=today - dt.timedelta(days=10), created_by=case.officer,
+        person=case.person, case=case, ground="2", facts="测试", decision="approved", decided_by=case.officer,
+        approved_on=today, starts_on=today - dt.timedelta(days=10), ends_on=ends_on or today + dt.timedelta(days=30),
+        notice_signed_on=today - dt.timedelta(days=10), proposed_by=case.officer,
     )  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.core.models import Role
-from backend.monitoring.actions.orders import add_months, grant_order
+from backend.monitoring.actions.orders import add_months
 from backend.monitoring.detectors import detect_absconding, detect_signal_lost
 from backend.monitoring.device_alarms import alerts_from_batch
 from backend.monitoring.models import Alert, Device, Zone
@@ -18,6 +18,7 @@ from backend.people.actions.transitions import transition_case
 from gps_gateway.protocols.common import Alarm, Fix
 from gps_gateway.rows import FixRow
 from tests.conftest import make_user
+from tests.monitoring.order_helpers import grant_order
 from tests.monitoring.test_zone_watch import HOME, at_distance
 from tests.people import factories
 

@@ -11,11 +11,19 @@ from django.utils import timezone
 from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.models import Role
 from backend.monitoring.actions.devices import assign_device
-from backend.monitoring.actions.orders import add_months, end_order, grant_order, renew_order
+from backend.monitoring.actions.orders import (
+    add_months,
+    approve_order,
+    approve_renewal,
+    end_order,
+    propose_order,
+    renew_order,
+)
 from backend.monitoring.models import Alert, Device, GatewayStats, LocationOrder, Position
 from backend.people.actions.transitions import transition_case
 from tests.conftest import make_user
 from tests.core.test_scoping import Case, run_trio
+from tests.monitoring.order_helpers import grant_order
 from tests.people import factories
 from tests.support.gateway import Jt808Terminal, running_gateway
 
@@ -50,11 +58,13 @@ def test_an_order_needs_one_of_the_five_grounds(officers, case, head):
 
 def test_only_the_county_head_may_approve(officers, case, tree):
     deputy = make_user("officer_county", tree.county_a, Role.COUNTY_OFFICER)
+    order = propose_order(by=officers.owner, case=case, ground="2", facts="测试", starts_on=TODAY,
+                          ends_on=add_months(TODAY, 3), notice_signed_on=TODAY)  # fmt: skip
     with pytest.raises(Forbidden, match="负责人批准"):
-        grant(officers.owner, case, deputy)
+        approve_order(by=deputy, order=order)
     other_head = make_user("head_b", tree.county_b, Role.COUNTY_HEAD)
     with pytest.raises(Forbidden, match="所在县"):
-        grant(officers.owner, case, other_head)
+        approve_order(by=other_head, order=order)
 
 
 def test_a_term_may_not_exceed_three_months(officers, case, head):
@@ -66,13 +76,19 @@ def test_a_term_may_not_exceed_three_months(officers, case, head):
 def test_a_renewal_needs_a_reassessment_and_is_at_most_three_months(officers, case, head):
     order = grant(officers.owner, case, head)
     with pytest.raises(Invalid, match="复查评估"):
-        renew_order(by=officers.owner, order=order, new_end=add_months(order.ends_on, 1), reassessment=" ",
-                    approved_by=head, approved_on=TODAY)  # fmt: skip
+        renew_order(by=officers.owner, order=order, new_end=add_months(order.ends_on, 1), reassessment=" ")
     with pytest.raises(Invalid, match="不得超过"):
-        renew_order(by=officers.owner, order=order, new_end=add_months(order.ends_on, 4), reassessment="复查：仍有脱管风险",
-                    approved_by=head, approved_on=TODAY)  # fmt: skip
-    renewed = renew_order(by=officers.owner, order=order, new_end=add_months(order.ends_on, 3),
-                          reassessment="复查：仍有脱管风险", approved_by=head, approved_on=TODAY)  # fmt: skip
+        renew_order(
+            by=officers.owner,
+            order=order,
+            new_end=add_months(order.ends_on, 4),
+            reassessment="复查：仍有脱管风险",
+        )
+    renewal = renew_order(by=officers.owner, order=order, new_end=add_months(order.ends_on, 3),
+                          reassessment="复查：仍有脱管风险")  # fmt: skip
+    order.refresh_from_db()
+    assert order.ends_on == add_months(TODAY, 3)  # proposed: the end moves only when the head approves
+    renewed = approve_renewal(by=head, renewal=renewal)
     assert renewed.ends_on == add_months(add_months(TODAY, 3), 3) and renewed.renewals.count() == 1
 
 
@@ -136,11 +152,6 @@ def objects(officers, case, head):
 
 ENDPOINTS = {
     "get order": Case("GET", lambda o: f"/api/v1/location-orders/{o['order'].pk}"),
-    "renew order": Case(
-        "POST", lambda o: f"/api/v1/location-orders/{o['order'].pk}/renew",
-        lambda o: {"new_end": str(add_months(o["order"].ends_on, 1)), "reassessment": "复查（测试）",
-                   "approved_by_id": o["head"].pk, "approved_on": str(TODAY)},
-    ),
     "end order": Case("POST", lambda o: f"/api/v1/location-orders/{o['order'].pk}/end", lambda o: {"reason": "解除（测试）"}),
 }  # fmt: skip
 
@@ -150,14 +161,26 @@ def test_order_endpoints_are_scoped_to_the_officers_office(name, officers, objec
     assert run_trio(officers, ENDPOINTS[name], objects, api) == [200, 404, 404]
 
 
-def test_an_order_is_granted_through_the_api_and_listed_as_active(officers, case, head, api):
+def test_renewing_an_order_is_scoped_to_the_officers_office(officers, objects, api):
+    renew = Case(
+        "POST", lambda o: f"/api/v1/location-orders/{o['order'].pk}/renew",
+        lambda o: {"new_end": str(add_months(o["order"].ends_on, 1)), "reassessment": "复查（测试）"},
+    )  # fmt: skip
+    assert run_trio(officers, renew, objects, api) == [201, 404, 404]
+
+
+def test_an_order_is_proposed_through_the_api_and_listed_as_active_once_the_head_approves(
+    officers, case, head, api
+):
     body = {
-        "case_id": case.pk, "ground": "1", "facts": "违反禁止令（测试）", "approved_by_id": head.pk,
-        "approved_on": str(TODAY), "starts_on": str(TODAY), "ends_on": str(add_months(TODAY, 2)),
-        "notice_signed_on": str(TODAY),
+        "case_id": case.pk, "ground": "1", "facts": "违反禁止令（测试）", "starts_on": str(TODAY),
+        "ends_on": str(add_months(TODAY, 2)), "notice_signed_on": str(TODAY),
     }  # fmt: skip
     created = api(officers.owner).post("/api/v1/location-orders", body)
-    assert created.status_code == 201 and created.json()["status"] == "active"
+    assert created.status_code == 201 and created.json()["status"] == "proposed"
+    assert api(officers.owner).get("/api/v1/location-orders?status=active").json()["items"] == []
+    approved = api(head).post(f"/api/v1/location-orders/{created.json()['id']}/approve", {})
+    assert approved.status_code == 200 and approved.json()["status"] == "active"
     listed = api(officers.owner).get("/api/v1/location-orders?status=active").json()["items"]
     assert [o["id"] for o in listed] == [created.json()["id"]]
     assert api(officers.colleague).get("/api/v1/location-orders").json()["items"] == []

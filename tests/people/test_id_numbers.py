@@ -45,8 +45,12 @@ def test_a_birth_date_in_the_future_is_refused():
 
 
 @pytest.mark.parametrize(
-    "number", ["1101051949123100", "1101051949123100XX", "11010519491231002Y", "ABCDEFGHIJKLMNOPQR"]
-)
+    "number",
+    [
+        "1101051949123100", "1101051949123100XX", "11010519491231002Y", "ABCDEFGHIJKLMNOPQR",
+        "٩٩٠١٠١١٩٩٠٠٣٠٧٠٠٤X",  # Arabic-Indic digits (checksum right, were accepted): ASCII digits only
+    ],
+)  # fmt: skip
 def test_malformed_numbers_are_refused(number):
     with pytest.raises(Invalid, match="18 位"):
         parse_resident_id(number)

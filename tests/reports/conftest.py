@@ -194,9 +194,9 @@ def october(tree, officers, head, doctor) -> October:
 
     # Location: one order in force from 22 Oct; a tag and a phone worn in October (counted apart).
     LocationOrder.objects.create(
-        person=c1.person, case=c1, ground="2", facts="未经批准离开本县（测试）", approved_by=head,
-        approved_on=dt.date(2026, 10, 22), starts_on=dt.date(2026, 10, 22), ends_on=dt.date(2027, 1, 21),
-        notice_signed_on=dt.date(2026, 10, 22), created_by=o,
+        person=c1.person, case=c1, ground="2", facts="未经批准离开本县（测试）", decision="approved",
+        decided_by=head, approved_on=dt.date(2026, 10, 22), starts_on=dt.date(2026, 10, 22),
+        ends_on=dt.date(2027, 1, 21), notice_signed_on=dt.date(2026, 10, 22), proposed_by=o,
     )  # fmt: skip
     for kind, ident in (("tag", "13800000001"), ("phone", "p" * 64)):
         device = Device.objects.create(jurisdiction=tree.township_a1, kind=kind, protocol="jt808", identifier=ident,

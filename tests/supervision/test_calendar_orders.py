@@ -8,13 +8,14 @@ import datetime as dt
 import pytest
 
 from backend.core.models import Role
-from backend.monitoring.actions.orders import end_order, grant_order, renew_order
+from backend.monitoring.actions.orders import end_order
 from backend.people.actions.transitions import transition_case
 from backend.supervision.handlers.calendar import plan_correction_calendar
 from backend.supervision.models import DueKind
 from backend.supervision.sweep import sweep
 from notifications.models import Delivery
 from tests.conftest import make_user
+from tests.monitoring.order_helpers import grant_order, renew_and_approve
 from tests.people import factories
 from tests.supervision.calendar_helpers import MINUTE, SHANGHAI, inbox, items, local, only
 
@@ -73,8 +74,8 @@ def test_the_expired_reminder_comes_when_the_last_day_is_over_in_shanghai(order,
 
 def test_a_renewal_plans_anew_and_the_old_reminders_finish_stale(order, officers, heads):
     plan_correction_calendar(local(2026, 3, 20))
-    renew_order(by=officers.owner, order=order, new_end=dt.date(2026, 6, 30), reassessment="复查：仍需定位",
-                approved_by=heads["a"], approved_on=dt.date(2026, 3, 21))  # fmt: skip
+    renew_and_approve(by=officers.owner, order=order, new_end=dt.date(2026, 6, 30), reassessment="复查：仍需定位",
+                      approved_by=heads["a"], approved_on=dt.date(2026, 3, 21))  # fmt: skip
     sweep(local(2026, 4, 1))
     old = items(DueKind.ORDER_EXPIRY_NOTICE) + items(DueKind.ORDER_EXPIRED)
     assert [(i.outcome, inbox(i)) for i in old] == [("stale", []), ("stale", [])]

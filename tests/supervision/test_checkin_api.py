@@ -152,3 +152,14 @@ def test_compliance_shows_each_window_of_the_month_with_required_and_done(office
     assert duties["community_service"]["windows"][0]["status"] == "missed"
     bad = api(officers.owner).get(f"/api/v1/checkins/compliance?case_id={case.pk}&month=2026-13")
     assert bad.status_code == 422
+
+
+def test_hours_that_are_no_number_are_refused_by_the_schema_not_a_500(officers, objects, api):
+    """JSON as Python parses it admits NaN and Infinity; the schema refuses them (supervision/inputs.py)."""
+    client = api(officers.owner)
+    for hours in ("NaN", "Infinity", "-Infinity"):
+        body = f'{{"case_id": {objects["case"].pk}, "kind": "education", "hours": {hours}}}'
+        response = client.post("/api/v1/checkins", body)
+        assert response.status_code == 422, (hours, response.content[:200])
+        assert response.json()["details"]["fields"][0]["loc"] == ["body", "hours"]
+    assert Checkin.objects.count() == 1

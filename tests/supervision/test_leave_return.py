@@ -127,7 +127,8 @@ def test_the_case_is_on_leave_while_an_approved_leave_runs_and_back_after_the_re
     ]  # fmt: skip
 
 
-def test_approving_a_leave_that_has_already_begun_puts_the_case_on_leave_at_once(officers, case):  # noqa: F811
+def test_approving_a_leave_that_has_already_begun_puts_the_case_on_leave_at_once(officers, case, province_rules):  # noqa: F811  # fmt: skip
+    province_rules(leave_undecided_expiry_hours=24)  # a province letting the first day's decision stand
     leave = file(officers.owner, case, 3, 5)
     LeaveRequest.objects.filter(pk=leave.pk).update(starts_on=today())
     leave.refresh_from_db()

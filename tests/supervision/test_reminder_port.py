@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 
 from backend.core.models import Role
-from backend.monitoring.actions.orders import grant_order
 from backend.people.actions.transitions import transition_case
 from backend.supervision import reminders
 from backend.supervision.handlers.calendar import plan_correction_calendar
@@ -18,6 +17,7 @@ from backend.supervision.sweep import LEASE, sweep
 from notifications import reminders as notification_reminders
 from notifications.models import Delivery
 from tests.conftest import make_user
+from tests.monitoring.order_helpers import grant_order
 from tests.people import factories
 from tests.supervision.calendar_helpers import inbox, local, only
 

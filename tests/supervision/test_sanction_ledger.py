@@ -193,14 +193,13 @@ def test_a_recorded_revocation_request_puts_the_case_pending_revocation_once(off
     from backend.core.errors import Conflict
     from backend.people.actions.transitions import transition_case
     from backend.people.models import CaseTransition
+    from tests.supervision.sanction_helpers import decided
 
-    record_sanction(
-        by=officers.owner, case=case, kind="revocation_request", reason="多次警告仍不改正（测试）"
-    )
+    decided(officers.owner, case, "revocation_request", reason="多次警告仍不改正（测试）")
     case.refresh_from_db()
     assert case.revocation_pending is True
     assert CaseTransition.objects.filter(case=case, action="request_revocation").count() == 1
-    record_sanction(by=officers.owner, case=case, kind="revocation_request", reason="补充提请（测试）")
+    decided(officers.owner, case, "revocation_request", reason="补充提请（测试）")
     assert CaseTransition.objects.filter(case=case, action="request_revocation").count() == 1
     with pytest.raises(Conflict, match="正在审批中"):
         transition_case(by=officers.owner, case=case, action="request_revocation")

@@ -12,10 +12,11 @@ from django.utils import timezone
 from backend.core.models import AuditEvent, Role
 from backend.monitoring.models import LocationOrder
 from backend.people.actions.transitions import transition_case
-from backend.supervision.actions.sanctions import dismiss_suggestion, record_sanction
+from backend.supervision.actions.sanctions import dismiss_suggestion
 from backend.supervision.handlers.leave_sanctions import suggest_sanctions
 from backend.supervision.models import SanctionSuggestion
 from tests.conftest import make_user
+from tests.supervision.sanction_helpers import county_officer_of, decided
 from tests.supervision.test_leave_requests import case, today  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def open_ones(case) -> list[tuple[str, str]]:  # noqa: F811
 
 
 def decide(officer, case, kind: str, basis: str = "", **extra):  # noqa: F811
-    return record_sanction(by=officer, case=case, kind=kind, reason="测试", basis=basis, **extra)
+    return decided(officer, case, kind, reason="测试", basis=basis, **extra)
 
 
 @pytest.mark.parametrize(
@@ -148,13 +149,16 @@ def test_a_warning_for_not_reporting_suggests_a_location_order_on_ground_3(offic
 
 
 def test_a_warning_decided_from_a_lost_contact_suggestion_suggests_a_location_order(officers, case):  # noqa: F811
+    from backend.supervision.actions.sanction_proposals import approve_sanction
     from backend.supervision.actions.sanctions import accept_suggestion
 
     lose(officers.owner, case, 12)
     suggest_sanctions(timezone.now())
-    accept_suggestion(
+    _, proposal = accept_suggestion(
         by=officers.owner, suggestion=SanctionSuggestion.objects.get(), reason="脱管 12 日（测试）"
     )
+    assert open_ones(case) == []  # the 司法所 proposed the warning: not in force yet
+    approve_sanction(by=county_officer_of(case), sanction=proposal)
     assert open_ones(case) == [("location_order", "art29_ground3")]
 
 
@@ -167,8 +171,9 @@ def test_a_warning_on_other_grounds_suggests_no_location_order(officers, case, b
 def test_no_location_order_is_suggested_while_one_is_in_force(tree, officers, case):  # noqa: F811
     head = make_user("head", tree.county_a, Role.COUNTY_HEAD)
     LocationOrder.objects.create(
-        person=case.person, case=case, ground="1", facts="测试", approved_by=head, approved_on=ago(5), starts_on=ago(5),
-        ends_on=today() + dt.timedelta(days=30), notice_signed_on=ago(5), created_by=head,
+        person=case.person, case=case, ground="1", facts="测试", decision="approved", decided_by=head,
+        approved_on=ago(5), starts_on=ago(5), ends_on=today() + dt.timedelta(days=30), notice_signed_on=ago(5),
+        proposed_by=head,
     )  # fmt: skip
     decide(officers.owner, case, "warning", "missed_intake")
     assert not SanctionSuggestion.objects.filter(kind="location_order").exists()

@@ -17,7 +17,9 @@ from backend.monitoring.restricted import shown_events, withhold_out_of_reach
 
 from .. import maps
 from ..conf import map_config
+from ..exports import export_limit, wants_xlsx
 from ..names import give_names, in_reach, restricted
+from . import list_exports
 from .common import act, int_or_none, staff_page
 
 
@@ -37,8 +39,13 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         value = request.GET.get(key)
         if value in allowed:
             queryset = queryset.filter(**{key: value})
-    alerts = list(queryset.order_by("state", "due_at", "id")[:200])
+    alerts = list(
+        queryset.order_by("state", "due_at", "id")[: export_limit() if wants_xlsx(request) else 200]
+    )
     give_names(request.user, alerts)
+    if wants_xlsx(request):
+        used = [k for k in ("state", "kind", "severity") if request.GET.get(k)]
+        return list_exports.alerts(request, alerts, used)
     record_audit(
         actor=request.user,
         action=AuditAction.ALERT_LIST,
@@ -66,7 +73,7 @@ def alert_page(request: HttpRequest, alert_id: int) -> HttpResponse:
             zone, last = found
             focus = zone.pk  # the map opens on the breached zone (and the fixes)
             if zone.pk not in {z["id"] for z in zones}:
-                zones.append(maps.feature(zone))  # no longer active, or a leave's destination
+                zones.append(maps.map_feature(zone))  # no longer active, or a leave's destination
             breach = {"zone": zone, "fix": last}
     _describe(events, {z["id"]: z["properties"]["name"] for z in zones})
     record_audit(

@@ -23,6 +23,9 @@ from backend.supervision.actions import sanctions as sanction_actions
 from backend.supervision.models import LeaveRequest, LeaveTier, SanctionSuggestion
 
 from ..dashboard import open_order_proposals
+from ..exports import wants_xlsx
+from . import approval_decisions, list_exports
+from . import orders as order_views
 from .common import act, parse_date, staff_page
 
 BACK = "/console/approvals/"
@@ -35,6 +38,8 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
         LeaveRequest.objects.visible_to(user).filter(leave_actions.awaiting_q(user))
         .select_related("case", "case__person", "created_by").order_by("starts_on", "id")[:200]
     )  # fmt: skip
+    if wants_xlsx(request):  # the leave queue as a file, audited as an export
+        return list_exports.leave_queue(request, waiting)
     by_tier = [(tier, label, [lv for lv in waiting if lv.tier == tier]) for tier, label in LeaveTier.choices]
     today = timezone.localdate()
     head = may(user, "location_order.approve")
@@ -58,7 +63,8 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
     return render(request, "console/approvals.html", {
         "by_tier": by_tier, "waiting": waiting, "orders": orders, "proposals": proposals, "grounds": Ground.choices,
         "head": head, "today": today,
-        "soon": today + dt.timedelta(days=7), "nav": "approvals",
+        "soon": today + dt.timedelta(days=7), "nav": "approvals", **order_views.order_queue(user),
+        **approval_decisions.queue_context(user, waiting),  # sanction proposals; file summaries
     })  # fmt: skip
 
 
@@ -104,10 +110,11 @@ def renew_order(request: HttpRequest, order_id: int) -> HttpResponse:
     def renew():
         if new_end is None:
             raise Invalid("请填写新的届满日期")
-        return order_actions.renew_order(
-            by=request.user, order=order, new_end=new_end, reassessment=reassessment,
-            approved_by=request.user, approved_on=timezone.localdate(),
-        )  # fmt: skip
+        with transaction.atomic():  # the head proposes and approves the renewal himself (views/orders.py)
+            renewal = order_actions.renew_order(
+                by=request.user, order=order, new_end=new_end, reassessment=reassessment
+            )
+            return order_actions.approve_renewal(by=request.user, renewal=renewal)
 
     return act(request, BACK, renew, f"已延长第 {order.pk} 号电子定位")
 
@@ -138,7 +145,7 @@ def grant_proposed_order(request: HttpRequest, suggestion_id: int) -> HttpRespon
     """批准: the county head grants the order the rules proposed, as its approver, and the proposal is
     accepted in the same transaction (the order's own checks — ground, term, notice — apply)."""
     proposal = _proposal(request, suggestion_id)
-    post, today = request.POST, timezone.localdate()
+    post = request.POST
     facts = post.get("facts", "")[:4000]
 
     def grant():
@@ -146,10 +153,10 @@ def grant_proposed_order(request: HttpRequest, suggestion_id: int) -> HttpRespon
         if starts is None or ends is None or notice is None:
             raise Invalid("请填写起始日期、届满日期和告知书签收日期")
         with transaction.atomic():
-            order = order_actions.grant_order(
+            order = order_views.grant_as_head(
                 by=request.user, case=proposal.case, ground=post.get("ground", ""), facts=facts,
-                approved_by=request.user, approved_on=today, starts_on=starts, ends_on=ends,
-                notice_signed_on=notice, procuratorate_copy_sent_on=parse_date(post.get("procuratorate_copy_sent_on")),
+                starts_on=starts, ends_on=ends, notice_signed_on=notice,
+                procuratorate_copy_sent_on=parse_date(post.get("procuratorate_copy_sent_on")),
             )  # fmt: skip
             sanction_actions.accept_suggestion(by=request.user, suggestion=proposal, reason=facts)
         return order

@@ -1,5 +1,4 @@
-"""设备: the list with last fix, battery and status, and provisioning (the JT/T 808 auth code or the OsmAnd
-identifier is shown once, on the page that answers the form, and never stored in plaintext); one device's
+"""设备: the list with last fix, battery and status (provisioning and binding: ``device_flow.py``); one device's
 page: its JT/T 808 registration (who registered, refused re-registrations, the officer's reset) and how
 many impossible jumps it reported lately (counts and times only, no positions)."""
 
@@ -13,18 +12,22 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from backend.core.audit import record_audit
+from backend.core.audit_actions import AuditAction
 from backend.core.errors import DomainError
-from backend.core.models import Jurisdiction
 from backend.core.policy import require
-from backend.monitoring.actions import devices as actions
 from backend.monitoring.actions.registration import reset_registration
-from backend.monitoring.models import Device, DeviceKind, Position, Protocol
+from backend.monitoring.models import Device, Position
 from backend.monitoring.queries import DEVICE_STATUSES, device_status_q, online_since
+from backend.people.models import Person
 
+from ..exports import export_limit, wants_xlsx
 from ..names import give_names
-from .common import act, int_or_none, staff_page
+from . import list_exports
+from .common import act, staff_page
 
 IMPLAUSIBLE_DAYS = 7  # the device page counts impossible jumps over the last week
+CANDIDATES = 300  # people offered in the device page's 绑定 select
 
 STATUSES = (("online", "在线"), ("offline", "离线"), ("never", "从未上线"))
 
@@ -39,45 +42,15 @@ def device_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in DEVICE_STATUSES:
         queryset = queryset.filter(device_status_q(status, online_since()))
-    devices = list(queryset.order_by("id")[:500])
+    devices = list(queryset.order_by("id")[: export_limit() if wants_xlsx(request) else 500])
     give_names(request.user, devices)
     for device in devices:
         device.state = device.status()
+    if wants_xlsx(request):
+        return list_exports.devices(request, devices, ["status"] if status else [])
     return render(request, "console/devices.html", {
         "devices": devices, "status": status, "statuses": STATUSES, "nav": "devices",
     })  # fmt: skip
-
-
-@staff_page
-def provision_page(request: HttpRequest) -> HttpResponse:
-    try:
-        require(request.user, "device.manage")
-    except DomainError as exc:
-        return render(request, "console/denied.html", {"message": exc.message, "nav": "devices"}, status=403)
-    jurisdictions = Jurisdiction.objects.visible_to(request.user).order_by("path")[:300]
-    context = {
-        "jurisdictions": jurisdictions, "kinds": DeviceKind.choices, "protocols": Protocol.choices,
-        "values": request.POST, "nav": "devices",
-    }  # fmt: skip
-    if request.method == "POST":
-        home = get_object_or_404(
-            Jurisdiction.objects.visible_to(request.user), pk=int_or_none(request.POST.get("jurisdiction_id"))
-        )
-        try:
-            result = actions.provision_device(
-                by=request.user, jurisdiction=home, kind=request.POST.get("kind", ""),
-                protocol=request.POST.get("protocol", ""), identifier=request.POST.get("identifier") or None,
-                model=request.POST.get("model", "")[:64], label=request.POST.get("label", "")[:64],
-            )  # fmt: skip
-        except DomainError as exc:
-            context["error"] = exc.message
-            return render(request, "console/device_new.html", context, status=422)
-        response = render(request, "console/device_done.html", {
-            "device": result.device, "credential": result.credential, "nav": "devices",
-        })  # fmt: skip
-        response["Cache-Control"] = "no-store"  # the credential must not come back from a cache
-        return response
-    return render(request, "console/device_new.html", context)
 
 
 def _device(request: HttpRequest, device_id: int) -> Device:
@@ -99,8 +72,23 @@ def device_page(request: HttpRequest, device_id: int) -> HttpResponse:
         .filter(fix_time__gte=since, implausible=True)
         .aggregate(count=Count("id"), last=Max("fix_time"))
     )
+    candidates = []
+    if device.person_id is None and device.retired_at is None:
+        # Whom the device may be bound to: the people of its office in reach (a select; or an ID number).
+        candidates = list(
+            Person.objects.visible_to(request.user)
+            .filter(jurisdiction__path__startswith=device.jurisdiction.path)
+            .only("id", "name")
+            .order_by("id")[:CANDIDATES]
+        )
+        if candidates:
+            record_audit(
+                actor=request.user, action=AuditAction.PERSON_LIST,
+                details={"ids": [p.pk for p in candidates], "page": "console.device"},
+            )  # fmt: skip
     return render(request, "console/device.html", {
         "device": device, "implausible": implausible, "implausible_days": IMPLAUSIBLE_DAYS, "nav": "devices",
+        "candidates": candidates,
     })  # fmt: skip
 
 

@@ -39,6 +39,8 @@ from backend.supervision.queries import followup_view
 
 from .. import maps
 from ..conf import map_config
+from ..exports import export_limit, wants_xlsx
+from . import list_exports
 from .common import day_range, int_or_none, parse_date, staff_page
 
 LIST_LIMIT = 100
@@ -60,9 +62,12 @@ def person_list(request: HttpRequest) -> HttpResponse:
     try:
         user = request.user
         queryset = filter_persons(user, visible_persons(user), PersonFilters(**values))
-        people = list(queryset.order_by("-id").defer(*UNLISTED_FIELDS)[:LIST_LIMIT])
+        limit = export_limit() if wants_xlsx(request) else LIST_LIMIT
+        people = list(queryset.order_by("-id").defer(*UNLISTED_FIELDS)[:limit])
     except DomainError as exc:
         error = exc.message
+    if wants_xlsx(request) and not error:  # the same rows as a file, audited as an export
+        return list_exports.people(request, list_items(people), used)
     searching = any(k in used for k in SEARCH_KEYS)
     record_audit(
         actor=request.user, action=AuditAction.PERSON_SEARCH if searching else AuditAction.PERSON_LIST,
@@ -108,7 +113,10 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     correction_ids = [c.pk for c in cases if c.kind == CaseKind.CORRECTION]
     checkins, leave, sanctions, orders = [], [], [], []
     if correction_ids:
-        orders = list(LocationOrder.objects.visible_to(user, of=person).filter(case_id__in=correction_ids))
+        orders = list(
+            LocationOrder.objects.visible_to(user, of=person).filter(case_id__in=correction_ids)
+            .select_related("proposed_by", "decided_by").prefetch_related("renewals")
+        )  # fmt: skip
         checkins = list(
             Checkin.objects.visible_to(user, of=person)
             .filter(case_id__in=correction_ids)
@@ -121,8 +129,10 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
         )
         sanctions = list(
             Sanction.objects.visible_to(user, of=person)
-            .filter(case_id__in=correction_ids)
-            .order_by("-decided_on")[:20]
+            # The ledger and what waits for the county (badged 待决定: not in force until decided); a refused
+            # or lapsed proposal stays on its own page (/console/approvals/sanctions/<id>/).
+            .filter(case_id__in=correction_ids, state__in=("decided", "proposed"))
+            .order_by("-created_at", "-id")[:20]
         )
     followups = [
         followup_view(f, user)

@@ -32,6 +32,7 @@ _TYPE_MESSAGES = {
     "date_type": "日期格式应为 YYYY-MM-DD",
     "datetime_parsing": "时间格式应为 ISO 8601",
     "datetime_type": "时间格式应为 ISO 8601",
+    "datetime_from_date_parsing": "时间格式应为 ISO 8601",  # what pydantic says of 2025-02-30T10:00
     "literal_error": "取值不在允许范围内",
     "enum": "取值不在允许范围内",
     "greater_than_equal": "数值过小",
@@ -80,9 +81,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError):
-        return error_response(
-            422, "validation_error", "请求参数不合法", {"fields": field_errors(exc.errors)}
-        )
+        return error_response(422, "validation_error", "请求参数不合法", {"fields": field_errors(exc.errors)})
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError):

@@ -13,7 +13,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from django.utils import timezone
+from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
 from pydantic_core import core_schema
 
 from backend.core import bounds
@@ -50,7 +51,15 @@ class InRange:
         return value
 
 
+def _office_time(value: dt.datetime) -> dt.datetime:
+    """A time given without an offset is the office's (settings.TIME_ZONE, China Standard Time), as a form's
+    ``datetime-local`` field means it; comparing it with an aware "now" would otherwise be a 500."""
+    if value.tzinfo is None:
+        return timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
 Day = Annotated[dt.date, InRange()]
-Moment = Annotated[dt.datetime, InRange()]
+Moment = Annotated[dt.datetime, InRange(), AfterValidator(_office_time)]
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN), InRange()]

@@ -88,6 +88,50 @@ def provision_device(
     return Provisioned(device, credential)
 
 
+def provision_and_assign(
+    *,
+    by: User,
+    jurisdiction: Jurisdiction,
+    person: Person,
+    kind: str,
+    protocol: str,
+    identifier: str | None,
+    model: str = "",
+    label: str = "",
+) -> Provisioned:
+    """登记并绑定: register a tracker and hand it to ``person`` in one step, all or nothing — a tag refused
+    for want of an order in force (Art. 29, ``require_order_for_tag``) leaves no device behind and issues
+    no credential.  Both audit rows are written (``device.provision``, ``device.assign``)."""
+    require(by, "device.manage")
+    if kind == DeviceKind.TAG:
+        require_order_for_tag(Device(kind=kind), person)  # refused before any identifier is issued
+    with transaction.atomic():
+        result = provision_device(
+            by=by, jurisdiction=jurisdiction, kind=kind, protocol=protocol, identifier=identifier,
+            model=model, label=label,
+        )  # fmt: skip
+        device = assign_device(by=by, device=result.device, person=person)
+    return Provisioned(device, result.credential)
+
+
+def update_device(*, by: User, device: Device, model: str | None = None, label: str | None = None) -> Device:
+    """型号和备注名 (the model decides what the alarm bits mean); None leaves a field as it is."""
+    require(by, "device.manage")
+    changed = {k: v.strip() for k, v in (("model", model), ("label", label)) if v is not None}
+    for name, value in changed.items():
+        if len(value) > 64 or "\x00" in value:
+            raise Invalid("最多 64 个字符，且不能含控制字符", {"field": name})
+    changed = {k: v for k, v in changed.items() if v != getattr(device, k)}
+    if changed:
+        with transaction.atomic():
+            Device.objects.filter(pk=device.pk).update(**changed, updated_at=timezone.now())
+            record_audit(
+                actor=by, action=AuditAction.DEVICE_UPDATE, target=device, details={"fields": sorted(changed)}
+            )
+        device.refresh_from_db()
+    return device
+
+
 def assign_device(*, by: User, device: Device, person: Person) -> Device:
     """佩戴/绑定: from now on the device's fixes are the person's.  One device, one person at a time."""
     require(by, "device.manage")

@@ -12,8 +12,9 @@ from backend.core.audit_actions import AuditAction
 from backend.core.errors import Invalid
 from backend.core.models import Jurisdiction, User
 from backend.core.policy import require
+from backend.core.rules import rules
 from backend.monitoring.geo.schedule import WeeklyWindow
-from backend.monitoring.geo.shapes import GeometryError
+from backend.monitoring.geo.shapes import Corridor, GeometryError
 from backend.monitoring.models import Zone, ZoneKind, ZoneLayer
 from backend.monitoring.zone_watch import shape_of
 from backend.people.models import Person
@@ -35,17 +36,24 @@ RESETTABLE = ("margin_m",)
 
 
 def check_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
-    """The geometry as stored, or Invalid with the reason in Chinese (nothing is saved)."""
+    """The geometry as stored, or Invalid with the reason in Chinese (nothing is saved).  A corridor drawn
+    now is also held to rules().zone_corridor_max_width_m (a stored one is judged whatever the rule)."""
     try:
-        shape_of(geometry)
+        shape = shape_of(geometry)
     except GeometryError as exc:
         raise Invalid(
             exc.message_zh, {"field": "geometry", **{k: v for k, v in exc.details.items() if k == "code"}}
         ) from None
     except (KeyError, TypeError, ValueError):
         raise Invalid(
-            "区域形状须为圆形 {type: circle, lat, lon, radius_m} 或 GeoJSON 多边形", {"field": "geometry"}
+            "区域形状须为圆形 {type: circle, lat, lon, radius_m}、走廊 {type: corridor, line, width_m} 或 GeoJSON 多边形",
+            {"field": "geometry"},
         ) from None
+    limit = rules().zone_corridor_max_width_m
+    if isinstance(shape, Corridor) and shape.width_m > limit:
+        raise Invalid(
+            f"走廊宽度（距路线的距离）最多 {limit:g} 米", {"field": "geometry", "code": "width_out_of_range"}
+        )
     return geometry
 
 

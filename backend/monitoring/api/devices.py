@@ -20,28 +20,14 @@ from backend.core.models import Jurisdiction
 from backend.core.policy import require
 from backend.monitoring.actions import devices as actions
 from backend.monitoring.actions.registration import reset_registration
+from backend.monitoring.device_setup import setup_text
+from backend.monitoring.inputs import DeviceAssignIn, DeviceIn, DevicePatch
 from backend.monitoring.models import Device, GatewayStats, Position
 from backend.monitoring.queries import device_status_q, online_since
 from backend.people.models import Person
 
 router = Router(tags=["定位设备"])
 gateway_router = Router(tags=["定位网关"])
-
-
-class DeviceIn(Schema):
-    jurisdiction_id: Id
-    kind: Literal["tag", "phone", "watch"]
-    protocol: Literal["osmand", "jt808", "gt06", "h02", "watch"]
-    identifier: str | None = Field(
-        None, max_length=32, description="IMEI 或 JT/T 808 终端手机号；OsmAnd 由系统生成"
-    )
-    model: str = Field("", max_length=64, description="型号（决定报警位的含义）")
-    label: str = Field("", max_length=64)
-
-
-class DevicePatch(Schema):
-    model: str | None = Field(None, max_length=64)
-    label: str | None = Field(None, max_length=64)
 
 
 class DeviceOut(Schema):
@@ -76,10 +62,11 @@ class DeviceOut(Schema):
 
 class ProvisionedOut(DeviceOut):
     credential: str | None = Field(description="OsmAnd 设备标识或 JT/T 808 鉴权码，仅此一次显示")
-
-
-class DeviceAssignIn(Schema):
-    person_id: Id
+    setup: str | None = Field(
+        None,
+        description="手机或终端的配置内容（二维码内容）：OsmAnd 为 http://网关:端口/?id=标识；"
+        "JT/T 808 为 jt808://网关:端口?phone=终端手机号&auth=鉴权码；含凭据，仅此一次显示",
+    )
 
 
 class DeviceFilters(Schema):
@@ -152,6 +139,7 @@ def provision(request: HttpRequest, payload: DeviceIn):
         identifier=payload.identifier, model=payload.model, label=payload.label,
     )  # fmt: skip
     result.device.credential = result.credential  # shown in this response only; never stored in plaintext
+    result.device.setup = setup_text(result.device, result.credential)
     return Status(201, result.device)
 
 
@@ -162,18 +150,9 @@ def get_device(request: HttpRequest, device_id: Id):
 
 @router.patch("/{int:device_id}", response=DeviceOut, summary="修改型号或备注名")
 def update_device(request: HttpRequest, device_id: Id, payload: DevicePatch):
-    device = _device(request, device_id)
-    changed = {k: v for k, v in payload.dict().items() if v is not None}
-    if changed:
-        Device.objects.filter(pk=device.pk).update(**changed, updated_at=timezone.now())
-        record_audit(
-            actor=request.auth,
-            action=AuditAction.DEVICE_UPDATE,
-            target=device,
-            details={"fields": sorted(changed)},
-        )
-    device.refresh_from_db()
-    return device
+    return actions.update_device(
+        by=request.auth, device=_device(request, device_id), model=payload.model, label=payload.label
+    )
 
 
 @router.post("/{int:device_id}/assign", response=DeviceOut, summary="绑定到人员")

@@ -3,61 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.errors import Invalid
 from backend.core.http.pagination import CursorParams, paginate, paginate_by_time
-from backend.core.http.types import Id, Int64, Moment
+from backend.core.http.types import Id, Moment
 from backend.core.policy import require
 from backend.monitoring.actions import zones as actions
+from backend.monitoring.inputs import ZoneIn, ZonePatch
 from backend.monitoring.models import Position, Zone, ZoneLayer
 from backend.monitoring.queries import feature
 from backend.people.models import Person
 
 router = Router(tags=["区域"])
 track_router = Router(tags=["轨迹"])
-
-
-class WindowIn(Schema):
-    weekday: int = Field(ge=0, le=6)
-    start: str
-    end: str
-
-
-class ZoneIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    kind: Literal["inclusion", "exclusion"]
-    geometry: dict[str, Any] = Field(
-        description='{"type": "circle", "lat", "lon", "radius_m"} 或 GeoJSON Polygon/MultiPolygon'
-    )
-    person_id: Id | None = None
-    layer_id: Id | None = None
-    schedule: list[WindowIn] = []
-    confirm_fixes: Int64 = 2
-    confirm_seconds: Int64 = 60
-    clear_fixes: Int64 = 2
-    margin_m: float | None = Field(
-        None,
-        description="缓冲距离（米）；不填：允许区域按默认容差（150 米，且不超过区域等效半径的四分之一），禁止区域为 0",
-    )
-
-
-class ZonePatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=100)
-    geometry: dict[str, Any] | None = None
-    schedule: list[WindowIn] | None = None
-    confirm_fixes: Int64 | None = None
-    confirm_seconds: Int64 | None = None
-    clear_fixes: Int64 | None = None
-    margin_m: float | None = Field(None, description="缓冲距离（米）；传 null 恢复默认容差")
-    active: bool | None = None
 
 
 def _zone(request: HttpRequest, zone_id: Id) -> Zone:

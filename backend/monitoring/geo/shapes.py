@@ -25,6 +25,15 @@ MAX_AREA_M2 = 50_000e6
 MAX_EXTENT_M = 500_000.0
 # RFC 7946 edges are straight in lon/lat; densifying to ~500 m keeps them so after projection (< 1 cm off).
 _DENSIFY_DEG = 0.005
+# A corridor (走廊: keep within width_m of a route).  Narrower than a good GNSS fix's error it could never be
+# judged; the upper bound here is only a sanity limit for stored zones — what an officer may draw is capped
+# lower by rules().zone_corridor_max_width_m (actions/zones.py), so a lowered rule never drops a stored zone.
+MIN_CORRIDOR_WIDTH_M = 10.0
+MAX_CORRIDOR_WIDTH_M = 50_000.0
+MIN_CORRIDOR_LENGTH_M = 10.0
+# Buffers draw their round joins and ends as chords, short of the true offset by 1 − cos(π/4·quad_segs):
+# 0.012 % at 32, i.e. 0.6 m for a 5 km wide corridor.
+_CORRIDOR_QUAD_SEGS = 32
 
 _WGS84_A = 6_378_137.0
 _WGS84_F = 1 / 298.257223563
@@ -62,6 +71,14 @@ class LocalProjection:
         lons_a = np.asarray(lons, dtype=np.float64)
         distance, azimuth = _geodesic_from(self.lat0, self.lon0, lats_a, lons_a)
         return distance * np.sin(azimuth), distance * np.cos(azimuth)
+
+    def inverse(self, xs: ArrayLike, ys: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(lat, lon) degrees of projected metres: Vincenty's direct formula from the centre, so
+        ``forward(*inverse(x, y))`` gives back (x, y) to the millimetre.  For drawing what was judged in
+        metres (a corridor's outline) on a map."""
+        xs_a = np.asarray(xs, dtype=np.float64)
+        ys_a = np.asarray(ys, dtype=np.float64)
+        return _geodesic_to(self.lat0, self.lon0, np.hypot(xs_a, ys_a), np.arctan2(xs_a, ys_a))
 
     def project(self, geometry: shapely.Geometry) -> shapely.Geometry:
         """A lon/lat shapely geometry in this projection's metres."""
@@ -116,6 +133,56 @@ def _geodesic_from(
         if np.any(failed):
             distance[failed], azimuth[failed] = _spherical_from(lat0, lon0, lats[failed], lons[failed])
     return distance, azimuth
+
+
+def _geodesic_to(
+    lat0: float, lon0: float, distance: NDArray[np.float64], azimuth: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The points ``distance`` metres from (lat0, lon0) along ``azimuth`` (rad): Vincenty's direct formula."""
+    f = _WGS84_F
+    tan_u1 = (1 - f) * math.tan(math.radians(lat0))
+    cos_u1 = 1 / math.sqrt(1 + tan_u1**2)
+    sin_u1 = tan_u1 * cos_u1
+    sin_a1, cos_a1 = np.sin(azimuth), np.cos(azimuth)
+    sigma1 = np.arctan2(tan_u1, cos_a1)
+    sin_alpha = cos_u1 * sin_a1
+    cos2_alpha = 1 - sin_alpha**2
+    u_sq = cos2_alpha * (_WGS84_A**2 - _WGS84_B**2) / _WGS84_B**2
+    a_coef = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
+    b_coef = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
+    sigma = distance / (_WGS84_B * a_coef)
+    for _ in range(20):
+        cos_2sm = np.cos(2 * sigma1 + sigma)
+        sin_sigma, cos_sigma = np.sin(sigma), np.cos(sigma)
+        delta = (
+            b_coef
+            * sin_sigma
+            * (
+                cos_2sm
+                + b_coef
+                / 4
+                * (
+                    cos_sigma * (-1 + 2 * cos_2sm**2)
+                    - b_coef / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)
+                )
+            )
+        )
+        previous, sigma = sigma, distance / (_WGS84_B * a_coef) + delta
+        if not np.any(np.abs(sigma - previous) > 1e-12):
+            break
+    cos_2sm = np.cos(2 * sigma1 + sigma)
+    sin_sigma, cos_sigma = np.sin(sigma), np.cos(sigma)
+    lat = np.arctan2(
+        sin_u1 * cos_sigma + cos_u1 * sin_sigma * cos_a1,
+        (1 - f) * np.hypot(sin_alpha, sin_u1 * sin_sigma - cos_u1 * cos_sigma * cos_a1),
+    )
+    lam = np.arctan2(sin_sigma * sin_a1, cos_u1 * cos_sigma - sin_u1 * sin_sigma * cos_a1)
+    c = f / 16 * cos2_alpha * (4 + f * (4 - 3 * cos2_alpha))
+    big_l = lam - (1 - c) * f * sin_alpha * (
+        sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2))
+    )
+    lon = (lon0 + np.degrees(big_l) + 180.0) % 360.0 - 180.0
+    return np.degrees(lat), lon
 
 
 def _spherical_from(
@@ -181,7 +248,107 @@ class Area:
         return (self.projection.lat0, self.projection.lon0)
 
 
-ZoneShape = Circle | Area
+@dataclass(frozen=True)
+class Corridor:
+    """A route with a width (走廊, e.g. the way from home to work): every point within ``width_m`` of the
+    line, on either side.  Stored as ``{"type": "corridor", "line": [[lon, lat], …], "width_m": W}``.
+
+    Judged exactly as a polygon: the line is projected once into the local metric projection and buffered
+    there by ``width_m`` (round ends and joins), and that polygon is ``projected``, as an Area's — so the
+    vectorised checks (classify), margins and pass-through depths need nothing of their own.  A route that
+    crosses itself is fine (its buffer is one polygon).  Refused with GeometryError: fewer than two distinct
+    points, a route shorter than MIN_CORRIDOR_LENGTH_M, a width outside MIN…MAX_CORRIDOR_WIDTH_M.
+    """
+
+    geojson: dict[str, Any]
+    geometry: shapely.Geometry = field(init=False, repr=False, compare=False)
+    projection: LocalProjection = field(init=False, repr=False, compare=False)
+    projected: shapely.Geometry = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        line, width = _corridor_parts(self.geojson)
+        geometry = shapely.LineString(line)
+        minx, miny, maxx, maxy = geometry.bounds
+        projection = LocalProjection((miny + maxy) / 2, (minx + maxx) / 2)
+        route = projection.project(shapely.segmentize(geometry, _DENSIFY_DEG))
+        if route.length < MIN_CORRIDOR_LENGTH_M:
+            raise GeometryError(
+                "路线过短（至少 10 米），请画出路线或改用圆形区域",
+                {"code": "line_too_short", "length_m": round(route.length, 2)},
+            )
+        extent = float(np.hypot(*shapely.get_coordinates(route).T).max()) + width
+        if extent > MAX_EXTENT_M:
+            raise GeometryError(
+                "区域范围过大（各点须在中心 500 公里以内），请拆分为多个区域",
+                {"code": "extent_too_large", "extent_m": round(extent)},
+            )
+        projected = shapely.buffer(route, width, quad_segs=_CORRIDOR_QUAD_SEGS)
+        object.__setattr__(self, "geojson", {"type": "corridor", "line": line, "width_m": width})
+        object.__setattr__(self, "geometry", geometry)
+        object.__setattr__(self, "projection", projection)
+        object.__setattr__(self, "projected", projected)
+
+    @property
+    def width_m(self) -> float:
+        return float(self.geojson["width_m"])
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.projection.lat0, self.projection.lon0)
+
+    def outline(self) -> dict[str, Any]:
+        """The corridor's area as a GeoJSON Polygon in lon/lat (to draw what is judged; not stored)."""
+
+        def to_degrees(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+            lat, lon = self.projection.inverse(xy[:, 0], xy[:, 1])
+            return np.column_stack([np.round(lon, 7), np.round(lat, 7)])
+
+        return shapely.geometry.mapping(shapely.transform(self.projected, to_degrees))
+
+
+def _corridor_parts(geojson: Any) -> tuple[list[list[float]], float]:
+    """The route's distinct [lon, lat] positions and the width, after checking every value."""
+    malformed = GeometryError(
+        "走廊格式不正确：须为 {type: corridor, line: [[经度, 纬度], …], width_m: 宽度}",
+        {"code": "malformed_corridor"},
+    )
+    if not isinstance(geojson, dict) or geojson.get("type") != "corridor":
+        raise malformed
+    line, width = geojson.get("line"), geojson.get("width_m")
+    if not _is_list(line):
+        raise malformed
+    if len(line) > MAX_VERTICES:
+        raise GeometryError(
+            "路线顶点过多（最多 10000 个坐标点），请简化路线",
+            {"code": "too_many_vertices", "vertices": len(line), "limit": MAX_VERTICES},
+        )
+    if not all(_is_list(pos) and len(pos) >= 2 and all(map(_is_number, pos)) for pos in line):
+        raise malformed
+    points = np.array([pos[:2] for pos in line], dtype=np.float64).reshape(-1, 2)
+    bad = ~np.isfinite(points).all(axis=1)
+    if bad.any():
+        raise GeometryError(
+            "坐标包含无效数值（非数字或无穷大）", {"code": "coordinate_not_finite", "position": _first(bad)}
+        )
+    bad = (np.abs(points[:, 0]) > 180) | (np.abs(points[:, 1]) > 90)
+    if bad.any():
+        raise GeometryError(
+            "坐标超出范围：经度须在 -180～180 之间，纬度须在 -90～90 之间",
+            {"code": "coordinate_out_of_range", "position": _first(bad)},
+        )
+    if len(points):  # a point repeated at once (a double click) adds nothing to the route
+        points = points[np.r_[True, np.any(points[1:] != points[:-1], axis=1)]]
+    if len(points) < 2:
+        raise GeometryError("路线至少需要两个不同的点", {"code": "line_too_short", "positions": len(points)})
+    if not _is_number(width) or not MIN_CORRIDOR_WIDTH_M <= width <= MAX_CORRIDOR_WIDTH_M:
+        raise GeometryError(
+            "走廊宽度（距路线的距离）须在 10 米至 50 公里之间",
+            {"code": "width_out_of_range", "width_m": width if _is_number(width) else None},
+        )
+    return points.tolist(), float(width)
+
+
+ZoneShape = Circle | Area | Corridor
 
 
 def validate_geojson(geojson: Any) -> shapely.Geometry:

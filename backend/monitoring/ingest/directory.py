@@ -150,12 +150,13 @@ class DeviceDirectory:
 
 def order_limits(person_ids: set[int]) -> dict[int, dt.date]:
     """Per person, the last day an electronic location order (Art. 29) allows a tag to report: the latest
-    ``LocationOrder.last_day`` of the orders begun by today (the one in-force rule, ``in_force_q``)."""
+    ``LocationOrder.last_day`` of the approved orders begun by today (the one in-force rule, ``in_force_q``:
+    a proposal allows nothing until the county head approves it)."""
     if not person_ids:
         return {}
     today = timezone.localdate()
     limits: dict[int, dt.date] = {}
-    begun = LocationOrder.objects.filter(person_id__in=person_ids, starts_on__lte=today)
+    begun = LocationOrder.objects.approved().filter(person_id__in=person_ids, starts_on__lte=today)
     for order in begun.only("person_id", "ends_on", "ended_early_on"):
         last = order.last_day
         limits[order.person_id] = max(limits.get(order.person_id, last), last)

@@ -24,7 +24,7 @@ def tell_officers_to_remove_tags(directory: DeviceDirectory) -> int:
         pk__in=[d.id for d in refused], person__isnull=False
     ):
         # The order that ended is the person's latest; its case is the one the tag was worn under.
-        order = device.person.location_orders.select_related("case").first()
+        order = device.person.location_orders.approved().select_related("case").first()
         raise_alert(
             kind=AlertKind.ORDER_ENDED_TAG, severity="high", person=device.person, device=device,
             case=order.case if order else None, subject=f"device:{device.pk}", details={"device": device.pk},

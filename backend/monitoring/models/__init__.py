@@ -15,7 +15,7 @@ from backend.monitoring.models.device import (
     DeviceKind,
     Protocol,
 )
-from backend.monitoring.models.order import Ground, LocationOrder, LocationOrderRenewal
+from backend.monitoring.models.order import Decision, Ground, LocationOrder, LocationOrderRenewal
 from backend.monitoring.models.position import GatewayStats, Position
 from backend.monitoring.models.zone import Zone, ZoneKind, ZoneLayer, ZoneState
 
@@ -27,6 +27,7 @@ __all__ = [
     "AlertEvent",
     "AlertKind",
     "AlertState",
+    "Decision",
     "Device",
     "DeviceAssignment",
     "DeviceKind",

@@ -68,6 +68,15 @@ class Zone(models.Model):
         return self.name
 
 
+class ZoneLayerQuerySet(ScopedQuerySet):
+    def scope_q(self, user, of=None) -> Q:
+        """An office's layers and those of the offices below it (a layer names places, not people; who is
+        on it is read through ``Person.objects.visible_to``)."""
+        if not user.has_role(*OFFICE_ROLES):
+            return Q(pk__in=[])
+        return jurisdiction_subtree_q(user, "jurisdiction")
+
+
 class ZoneLayer(models.Model):
     """A named set of shared zones (e.g. all schools in the county) assigned to many people."""
 
@@ -79,6 +88,8 @@ class ZoneLayer(models.Model):
     # The county boundary: applies to every correction subject under the layer's jurisdiction, without
     # assigning anyone by hand (the default inclusion zone).
     default_for_correction = models.BooleanField(default=False)
+
+    objects = ZoneLayerQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.name

@@ -65,6 +65,77 @@ def _new_case(
     return case
 
 
+def check_correction(
+    *, by: User, sentence_type: str, judgment_effective_on: dt.date, term_start: dt.date, term_end: dt.date
+) -> None:
+    """What opening a correction case checks before the database (also the spreadsheet import's)."""
+    require(by, "case.open", CaseKind.CORRECTION)
+    if sentence_type not in SentenceType.values:
+        raise Invalid("矫正类别应为 01 管制、02 缓刑、03 假释 或 04 暂予监外执行", {"field": "sentence_type"})
+    if term_end <= term_start:
+        raise Invalid("矫正终止日期必须晚于起始日期", {"field": "term_end"})
+    if judgment_effective_on > timezone.localdate():
+        raise Invalid("判决生效日期不能晚于今天", {"field": "judgment_effective_on"})
+
+
+def correction_detail(
+    *, case: Case, sentence_type: str, crime: str, court: str, judgment_effective_on: dt.date,
+    term_start: dt.date, term_end: dt.date, judgment: dict[str, Any] | None = None,
+    prohibition_orders: str | None = None,
+) -> CorrectionDetail:  # fmt: skip
+    """The unsaved detail row; the report (报到) is due ``correction_report_days`` after the judgment."""
+    return CorrectionDetail(
+        case=case,
+        sentence_type=sentence_type,
+        crime=crime,
+        judgment=judgment or {},
+        court=court,
+        judgment_effective_on=judgment_effective_on,
+        term_start=term_start,
+        term_end=term_end,
+        report_deadline=judgment_effective_on + dt.timedelta(days=rules().correction_report_days),
+        prohibition_orders=prohibition_orders,
+    )
+
+
+def check_aftercare(*, by: User, origin: str, release_on: dt.date, release_notice_on: dt.date | None) -> None:
+    require(by, "case.open", CaseKind.AFTERCARE)
+    if origin not in AftercareOrigin.values:
+        raise Invalid("来源应为 prison_release 或 correction_end", {"field": "origin"})
+    if release_notice_on and release_notice_on > release_on:
+        raise Invalid("释放通知日期不能晚于释放日期", {"field": "release_notice_on"})
+
+
+def aftercare_status(origin: str) -> str:
+    """Release from correction opens the file already handed over; a release notice opens it 待衔接."""
+    return CaseStatus.ACTIVE if origin == AftercareOrigin.CORRECTION_END else CaseStatus.NOTIFIED
+
+
+def aftercare_detail(
+    *, case: Case, origin: str, release_on: dt.date, release_notice_on: dt.date | None = None,
+    prison: str = "", key_person: bool = False, source_case: Case | None = None,
+) -> AftercareDetail:  # fmt: skip
+    """The unsaved detail row; the support period runs ``aftercare_period_years`` from release."""
+    return AftercareDetail(
+        case=case,
+        origin=origin,
+        source_case=source_case,
+        prison=prison,
+        release_notice_on=release_notice_on,
+        release_on=release_on,
+        period_end=add_years(release_on, rules().aftercare_period_years),
+        key_person=key_person,
+        handed_over_on=release_on if origin == AftercareOrigin.CORRECTION_END else None,
+    )
+
+
+def check_mental_health(*, by: User, diagnosis: str, risk_level: int) -> None:
+    require(by, "case.open", CaseKind.MENTAL_HEALTH)
+    if diagnosis not in Diagnosis.values:
+        raise Invalid("诊断应为六类严重精神障碍之一", {"field": "diagnosis"})
+    _check_risk_level(risk_level)
+
+
 def open_correction_case(
     *,
     by: User,
@@ -80,30 +151,20 @@ def open_correction_case(
     officer: User | None = None,
 ) -> Case:
     """接收 a correction subject: the case waits for the report (报到) due effective date + 10 days."""
-    require(by, "case.open", CaseKind.CORRECTION)
-    if sentence_type not in SentenceType.values:
-        raise Invalid("矫正类别应为 01 管制、02 缓刑、03 假释 或 04 暂予监外执行", {"field": "sentence_type"})
-    if term_end <= term_start:
-        raise Invalid("矫正终止日期必须晚于起始日期", {"field": "term_end"})
-    if judgment_effective_on > timezone.localdate():
-        raise Invalid("判决生效日期不能晚于今天", {"field": "judgment_effective_on"})
+    check_correction(
+        by=by, sentence_type=sentence_type, judgment_effective_on=judgment_effective_on,
+        term_start=term_start, term_end=term_end,
+    )  # fmt: skip
     with transaction.atomic():
         case = _new_case(
             person=person, kind=CaseKind.CORRECTION, status=CaseStatus.PENDING_REPORT, by=by,
             opened_on=judgment_effective_on, officer=officer,
         )  # fmt: skip
-        CorrectionDetail.objects.create(
-            case=case,
-            sentence_type=sentence_type,
-            crime=crime,
-            judgment=judgment or {},
-            court=court,
-            judgment_effective_on=judgment_effective_on,
-            term_start=term_start,
-            term_end=term_end,
-            report_deadline=judgment_effective_on + dt.timedelta(days=rules().correction_report_days),
+        correction_detail(
+            case=case, sentence_type=sentence_type, crime=crime, judgment=judgment, court=court,
+            judgment_effective_on=judgment_effective_on, term_start=term_start, term_end=term_end,
             prohibition_orders=prohibition_orders,
-        )
+        ).save(force_insert=True)  # fmt: skip
         record_audit(
             actor=by,
             action=AuditAction.CASE_OPEN,
@@ -126,28 +187,16 @@ def open_aftercare_case(
     officer: User | None = None,
 ) -> Case:
     """A release notice opens the file (待衔接); release from correction opens it already handed over."""
-    require(by, "case.open", CaseKind.AFTERCARE)
-    if origin not in AftercareOrigin.values:
-        raise Invalid("来源应为 prison_release 或 correction_end", {"field": "origin"})
-    if release_notice_on and release_notice_on > release_on:
-        raise Invalid("释放通知日期不能晚于释放日期", {"field": "release_notice_on"})
-    from_correction = origin == AftercareOrigin.CORRECTION_END
+    check_aftercare(by=by, origin=origin, release_on=release_on, release_notice_on=release_notice_on)
     with transaction.atomic():
         case = _new_case(
-            person=person, kind=CaseKind.AFTERCARE, status=CaseStatus.ACTIVE if from_correction else CaseStatus.NOTIFIED,
+            person=person, kind=CaseKind.AFTERCARE, status=aftercare_status(origin),
             by=by, opened_on=release_notice_on or release_on, officer=officer,
         )  # fmt: skip
-        AftercareDetail.objects.create(
-            case=case,
-            origin=origin,
-            source_case=source_case,
-            prison=prison,
-            release_notice_on=release_notice_on,
-            release_on=release_on,
-            period_end=add_years(release_on, rules().aftercare_period_years),
-            key_person=key_person,
-            handed_over_on=release_on if from_correction else None,
-        )
+        aftercare_detail(
+            case=case, origin=origin, source_case=source_case, prison=prison,
+            release_notice_on=release_notice_on, release_on=release_on, key_person=key_person,
+        ).save(force_insert=True)  # fmt: skip
         record_audit(
             actor=by, action=AuditAction.CASE_OPEN, target=case, details={"kind": case.kind, "origin": origin}
         )
@@ -172,10 +221,7 @@ def open_mental_health_case(
     medication: dict | None = None,
     officer: User | None = None,
 ) -> Case:
-    require(by, "case.open", CaseKind.MENTAL_HEALTH)
-    if diagnosis not in Diagnosis.values:
-        raise Invalid("诊断应为六类严重精神障碍之一", {"field": "diagnosis"})
-    _check_risk_level(risk_level)
+    check_mental_health(by=by, diagnosis=diagnosis, risk_level=risk_level)
     with transaction.atomic():
         case = _new_case(
             person=person,

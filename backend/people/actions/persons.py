@@ -127,8 +127,9 @@ def _replace_children(person: Person, data: PersonData) -> list[str]:
     return changed
 
 
-def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -> Person:
-    """Open a file (建档).  A minor's or sealed file gets its registering officer an access grant."""
+def prepare_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -> Person:
+    """The unsaved, checked file ``register_person`` saves: every rule a registration passes before the
+    database (also the spreadsheet import's, backend/people/actions/imports.py, which saves in bulk)."""
     require(by, "person.edit")
     if not data.name or not data.id_number:
         raise Invalid("姓名与证件号码为必填项")
@@ -136,6 +137,12 @@ def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -
         jurisdiction=jurisdiction, created_by=by, id_type=data.id_type or DocumentType.RESIDENT_ID
     )
     _apply(person, data)
+    return person
+
+
+def register_person(*, by: User, jurisdiction: Jurisdiction, data: PersonData) -> Person:
+    """Open a file (建档).  A minor's or sealed file gets its registering officer an access grant."""
+    person = prepare_person(by=by, jurisdiction=jurisdiction, data=data)
     try:
         with transaction.atomic():
             person.save()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
@@ -18,18 +16,21 @@ from backend.core.policy import require
 from backend.people.actions import cases as actions
 from backend.people.actions.transitions import transition_case
 from backend.people.api.schemas import (
-    CaseIn,
     CaseOut,
-    CasePatch,
     CaseSummary,
-    EmergencyIn,
     EmergencyOut,
-    MarkIn,
     MarkOut,
-    PlacementIn,
     PlacementOut,
-    TransitionIn,
     TransitionOut,
+)
+from backend.people.inputs import (
+    CaseIn,
+    CasePatch,
+    EmergencyIn,
+    MarkIn,
+    PlacementIn,
+    TransitionIn,
+    patch_details,
 )
 from backend.people.models import Case, Person
 from backend.people.permissions import sees_health_fields
@@ -98,14 +99,7 @@ def update_case(request: HttpRequest, case_id: Id, payload: CasePatch):
     officer = None
     if payload.officer_id is not None:
         officer = get_object_or_404(User.objects.visible_to(request.auth), pk=payload.officer_id)
-    details = dict(payload.details or {})
-    for key in ("term_end", "release_notice_on"):
-        if isinstance(details.get(key), str):
-            try:
-                details[key] = dt.date.fromisoformat(details[key])
-            except ValueError:
-                raise Invalid("日期格式应为 YYYY-MM-DD", {"field": key}) from None
-    actions.update_case(by=request.auth, case=case, officer=officer, details=details)
+    actions.update_case(by=request.auth, case=case, officer=officer, details=patch_details(payload))
     return case_view(_case(request, case_id), request.auth)
 
 

@@ -17,15 +17,8 @@ from backend.core.http.types import Id
 from backend.core.models import Jurisdiction, User
 from backend.core.policy import require
 from backend.people.actions import persons as actions
-from backend.people.api.schemas import (
-    GrantIn,
-    GrantOut,
-    PersonFields,
-    PersonIn,
-    PersonListItem,
-    PersonOut,
-    SearchIn,
-)
+from backend.people.api.schemas import GrantOut, PersonListItem, PersonOut
+from backend.people.inputs import GrantIn, PersonFields, PersonIn, SearchIn
 from backend.people.models import AccessGrant, Person
 from backend.people.queries import (
     UNLISTED_FIELDS,

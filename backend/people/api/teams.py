@@ -12,7 +12,8 @@ from backend.core.http.pagination import CursorParams, Page, paginate
 from backend.core.http.types import Id
 from backend.core.models import User
 from backend.people.actions import teams as actions
-from backend.people.api.schemas import MemberIn, MemberOut, TeamOut
+from backend.people.api.schemas import MemberOut, TeamOut
+from backend.people.inputs import MemberIn
 from backend.people.models import Team, TeamMember
 
 router = Router(tags=["小组"])

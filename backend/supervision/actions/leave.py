@@ -9,6 +9,10 @@ Rules encoded here (社区矫正法实施办法 Art. 27–29; docs/supervision.m
 - frequent cross-county travel (经常性跨市县活动): one county approval valid up to
   ``leave_frequent_valid_months`` (6) months; it is not counted in the 60-day sum (it has its own limit).
 While an approved leave runs the case is 外出中 (``start_leave``/``end_leave`` in backend/people).
+A request still undecided ``leave_undecided_expiry_hours`` (0) after 00:00 of its first day — when it would
+start: leave is approved before one leaves — expires (the scheduler's ``expiries`` job) and can no longer be
+decided.  Approval, refusal and expiry are told to the officer who filed it (the notice port), never with a
+name, a destination or an ID number; the refusal's reason only while they may still see the request.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.errors import Conflict, DomainError, Forbidden, Invalid
 from backend.core.models import Jurisdiction, Role, User
+from backend.core.notices import notify_staff
 from backend.core.policy import require
 from backend.core.rules import rules
 from backend.monitoring.actions.orders import add_months
@@ -35,7 +40,7 @@ from backend.people.models import Case, CaseKind, CaseStatus, SubStatus
 from backend.people.models.scope import OFFICE_ROLES
 from backend.supervision import due
 from backend.supervision.models import DueKind, LeaveRequest, LeaveState, LeaveTier
-from backend.supervision.models.leave import SHANGHAI
+from backend.supervision.models.leave import SHANGHAI, day_start
 
 logger = logging.getLogger("anbang.supervision")
 L = Jurisdiction.Level
@@ -151,7 +156,77 @@ def awaiting_q(user: User) -> Q:
         tiers.extend(Q(tier=LeaveTier.ABOVE, case__jurisdiction__path__startswith=path) for path in counties)
     if not tiers:
         return Q(pk__in=[])
-    return functools.reduce(operator.or_, tiers) & Q(state=LeaveState.PENDING)
+    live = Q(state=LeaveState.PENDING, starts_on__gt=last_expired_start(timezone.now()))
+    return functools.reduce(operator.or_, tiers) & live
+
+
+# --- expiry -----------------------------------------------------------------------------------------
+
+
+def expires_at(leave: LeaveRequest) -> dt.datetime:
+    """When an undecided request expires: ``leave_undecided_expiry_hours`` after 00:00 of its first day."""
+    return day_start(leave.starts_on) + dt.timedelta(hours=rules().leave_undecided_expiry_hours)
+
+
+def last_expired_start(now: dt.datetime) -> dt.date:
+    """The latest first day whose undecided request has expired at ``now`` (``expires_at`` ≤ now)."""
+    moment = now - dt.timedelta(hours=rules().leave_undecided_expiry_hours)
+    return timezone.localtime(moment, SHANGHAI).date()
+
+
+def expire_undecided_leave(now: dt.datetime | None = None) -> int:
+    """For the scheduler: pending requests past ``expires_at`` expire, each with its audit row and the
+    filer's notice in one transaction (the UPDATE is conditional: a second run, or a decision a moment
+    earlier, leaves the row alone)."""
+    now = now or timezone.now()
+    ids = list(
+        LeaveRequest.objects.filter(state=LeaveState.PENDING, starts_on__lte=last_expired_start(now))
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    expired = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                moved = LeaveRequest.objects.filter(pk=pk, state=LeaveState.PENDING).update(
+                    state=LeaveState.EXPIRED, decided_at=now
+                )
+                if not moved:
+                    continue
+                leave = LeaveRequest.objects.select_related("created_by").get(pk=pk)
+                record_audit(actor=None, actor_label="system:expiry", action=AuditAction.LEAVE_EXPIRE, target=leave,
+                             details={"case": leave.case_id, "tier": leave.tier, "starts_on": leave.starts_on.isoformat()})  # fmt: skip
+                tell_filer(leave, "expired")
+                expired += 1
+        except Exception:  # its notice could not be queued: it stays pending and is tried again next run
+            logger.exception("外出申请 %s 未能标记为逾期", pk)
+    return expired
+
+
+_TITLES = {"approved": "外出申请已批准", "rejected": "外出申请不予批准", "expired": "外出申请逾期未审批"}
+
+
+def tell_filer(leave: LeaveRequest, outcome: str) -> int:
+    """The officer who filed the request hears the outcome: dates and days while they may still see the
+    request.  Never the refusal's reason, the destination or a name: a notice may go out by e-mail
+    (docs/security.md, "Personal data"); the reason is on the request's page the link opens."""
+    filer = leave.created_by
+    if filer is None:
+        return 0
+    number = f"第 {leave.pk} 号外出申请"
+    if not LeaveRequest.objects.visible_to(filer).filter(pk=leave.pk).exists():
+        return notify_staff(
+            [filer], title=_TITLES[outcome], text=f"您提交的{number}已有结果：{_TITLES[outcome][4:]}。"
+        )
+    span = f"{number}（{leave.starts_on} 至 {leave.ends_on}，{leave.days} 日）"
+    if outcome == "approved":
+        text = f"您提交的{span}已批准。"
+    elif outcome == "rejected":
+        text = f"您提交的{span}不予批准，理由请在工作台查看。"
+    else:
+        text = f"您提交的{span}在出发前未获审批，已失效；如仍需外出，请重新申请。"
+    return notify_staff(
+        [filer], title=_TITLES[outcome], text=text, link=f"/console/approvals/leave/{leave.pk}/"
+    )
 
 
 # --- actions ----------------------------------------------------------------------------------------
@@ -235,6 +310,12 @@ def _pending(leave: LeaveRequest, verb: str) -> None:
         raise Conflict(f"外出申请已「{LeaveState(leave.state).label}」，不能{verb}", {"state": leave.state})
 
 
+def _undecided_in_time(leave: LeaveRequest, verb: str) -> None:
+    _pending(leave, verb)
+    if expires_at(leave) <= timezone.now():
+        raise Conflict("外出申请在出发前未获审批，已失效，请重新申请", {"state": LeaveState.EXPIRED})
+
+
 def _retier(by: User, leave: LeaveRequest) -> None:
     """Leave approved since filing may have pushed this one over the 60-day sum (or an early return
     under it): the tier is decided again at approval, and a changed tier is recorded."""
@@ -263,7 +344,7 @@ def _begin_if_started(leave: LeaveRequest, by: User, today: dt.date) -> bool:
 def approve_leave(
     *, by: User, leave: LeaveRequest, note: str = "", procuratorate_notified_on: dt.date | None = None
 ) -> LeaveRequest:
-    _pending(leave, "批准")
+    _undecided_in_time(leave, "批准")
     today = timezone.localdate()
     if leave.ends_on < today:
         raise Conflict("外出结束日期已过，不能批准", {"ends_on": leave.ends_on.isoformat()})
@@ -300,6 +381,7 @@ def approve_leave(
             details={"tier": leave.tier, "procuratorate_notified_on": leave.procuratorate_notified_on,
                      "zone": zone.pk if zone else None, "on_leave": started},
         )  # fmt: skip
+        tell_filer(leave, "approved")
     leave.refresh_from_db()
     return leave
 
@@ -312,7 +394,7 @@ def plan_return(leave: LeaveRequest) -> due.Plan:
 
 
 def reject_leave(*, by: User, leave: LeaveRequest, note: str) -> LeaveRequest:
-    _pending(leave, "作出不予批准决定")
+    _undecided_in_time(leave, "作出不予批准决定")
     require(by, "leave.decide", leave)
     if not (note or "").strip():
         raise Invalid("不予批准须说明理由", {"field": "note"})
@@ -323,7 +405,8 @@ def reject_leave(*, by: User, leave: LeaveRequest, note: str) -> LeaveRequest:
         if not moved:
             raise Conflict("外出申请已被他人处理，请刷新后重试")
         record_audit(actor=by, action=AuditAction.LEAVE_REJECT, target=leave, details={"tier": leave.tier})
-    leave.refresh_from_db()
+        leave.refresh_from_db()
+        tell_filer(leave, "rejected")
     return leave
 
 

@@ -12,6 +12,11 @@ Lost contact comes from the case's status history (people's ``report_lost_contac
 transitions, their ``effective_on`` dates): one episode from the transition into 脱管查找中 to the one out of
 it, or to today while it lasts.  Each suggestion records what it was made from (the episode's transition,
 the sanctions counted, the warning), so a dismissed one is not made again by the next hourly run.
+
+Who decides (backend/supervision/sanction_tiers.py; 实施办法 Arts. 32, 35, 36, 46–49): a kind the county
+agency decides (警告, 提请治安管理处罚, 提请撤销 by default), recorded by anyone but that county's officers, is a
+**proposal** — in the county's queue, in force and counted by the ladder only once the county decides it
+(``actions/sanction_proposals.py``: approve / refuse with a reason / expiry, each told to the proposer).
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from backend.monitoring.models import Ground, LocationOrder
 from backend.people.actions.transitions import transition_case
 from backend.people.models import Case, CaseKind, CaseTransition, SubStatus
 from backend.people.models.case import OPEN_STATUSES
-from backend.supervision.models import Sanction, SanctionKind, SanctionSuggestion
+from backend.supervision.models import Sanction, SanctionKind, SanctionState, SanctionSuggestion
 from backend.supervision.models.leave import SHANGHAI
+from backend.supervision.sanction_tiers import proposes
 
 logger = logging.getLogger("anbang.supervision")
 K = SanctionKind
@@ -70,7 +76,11 @@ def record_sanction(
     basis: str = "",
     suggestion: SanctionSuggestion | None = None,
 ) -> Sanction:
-    """A decided step, with who decided and why; the rules run again for the case right after."""
+    """A step with who decided and why; the rules run again for the case right after.
+
+    A kind the county decides, recorded by a 司法所 (or anyone but the case's county officers), is a
+    proposal instead (``state`` proposed; ``decided_on`` is then the day the county decides, the one given
+    is not used): nothing takes effect and the ladder does not count it until the county approves it."""
     require(by, "sanction.decide")
     if case.kind != CaseKind.CORRECTION:
         raise Invalid("考核奖惩只适用于社区矫正对象", {"field": "case_id"})
@@ -82,6 +92,8 @@ def record_sanction(
     decided_on = decided_on or today
     if decided_on > today:
         raise Invalid("决定日期不能晚于今天", {"field": "decided_on"})
+    if proposes(by, case, kind):
+        return _propose(by=by, case=case, kind=kind, reason=reason, basis=basis, suggestion=suggestion)
     with transaction.atomic():
         sanction = Sanction.objects.create(
             case=case, kind=kind, reason=reason, decided_on=decided_on, decided_by=by, basis=basis or "",
@@ -91,15 +103,36 @@ def record_sanction(
             actor=by, action=AuditAction.SANCTION_CREATE, target=sanction,
             details={"case": case.pk, "kind": kind, "basis": basis, "suggestion": suggestion.pk if suggestion else None},
         )  # fmt: skip
-        if kind == K.WARNING and reports_failure(basis):
-            _suggest_location_order(case, sanction, today)
-        if kind == K.REVOCATION_REQUEST and not case.revocation_pending:
-            # 实施办法 Art. 46–49, 53: once revocation or committal is requested the case is pending it — it
-            # cannot be released meanwhile — through the same transition the case page offers.
-            transition_case(by=by, case=case, action="request_revocation", effective_on=decided_on,
-                            note="考核奖惩：提请撤销/收监")  # fmt: skip
-        suggest_for_case(case, today)
+        take_effect(by, case, sanction, today)
     return sanction
+
+
+def _propose(
+    *, by: User, case: Case, kind: str, reason: str, basis: str, suggestion: SanctionSuggestion | None
+) -> Sanction:
+    """提请: the proposal waits in the county's queue (``awaiting_q``); nothing takes effect yet."""
+    with transaction.atomic():
+        sanction = Sanction.objects.create(
+            case=case, kind=kind, reason=reason, state=SanctionState.PROPOSED, proposed_by=by,
+            proposed_at=timezone.now(), basis=basis or "", suggestion=suggestion,
+        )  # fmt: skip
+        record_audit(
+            actor=by, action=AuditAction.SANCTION_PROPOSE, target=sanction,
+            details={"case": case.pk, "kind": kind, "basis": basis, "suggestion": suggestion.pk if suggestion else None},
+        )  # fmt: skip
+    return sanction
+
+
+def take_effect(by: User, case: Case, sanction: Sanction, today: dt.date) -> None:
+    """What a decided step sets off, at its decision (directly, or the county's approval of a proposal)."""
+    if sanction.kind == K.WARNING and reports_failure(sanction.basis):
+        _suggest_location_order(case, sanction, today)
+    if sanction.kind == K.REVOCATION_REQUEST and not case.revocation_pending:
+        # 实施办法 Art. 46–49, 53: once revocation or committal is requested the case is pending it — it
+        # cannot be released meanwhile — through the same transition the case page offers.
+        transition_case(by=by, case=case, action="request_revocation", effective_on=sanction.decided_on,
+                        note="考核奖惩：提请撤销/收监")  # fmt: skip
+    suggest_for_case(case, today)
 
 
 def remedy_sanction(*, by: User, sanction: Sanction) -> Sanction:
@@ -107,6 +140,8 @@ def remedy_sanction(*, by: User, sanction: Sanction) -> Sanction:
     require(by, "sanction.decide")
     if sanction.kind != K.ADMONITION:
         raise Invalid("只有训诫可以标记为已改正", {"field": "kind"})
+    if sanction.state != SanctionState.DECIDED:
+        raise Conflict("只有已决定的训诫可以标记为已改正", {"state": sanction.state})
     with transaction.atomic():
         if Sanction.objects.filter(pk=sanction.pk, remedied=False).update(remedied=True):
             record_audit(actor=by, action=AuditAction.SANCTION_REMEDY, target=sanction)
@@ -127,8 +162,9 @@ def _open(suggestion: SanctionSuggestion) -> None:
 def accept_suggestion(
     *, by: User, suggestion: SanctionSuggestion, reason: str, decided_on: dt.date | None = None
 ) -> tuple[SanctionSuggestion, Sanction | None]:
-    """采纳: the officer decides the step.  An electronic-location suggestion makes no ledger row: the order
-    itself needs the county head's approval (POST /api/v1/location-orders)."""
+    """采纳: the officer decides the step — or, for a kind the county decides, proposes it (``record_sanction``).
+    An electronic-location suggestion makes no ledger row: the order itself needs the county head's approval
+    (POST /api/v1/location-orders)."""
     require(by, "sanction.decide")
     _open(suggestion)
     if not (reason or "").strip():
@@ -222,7 +258,7 @@ def suggest_for_case(case: Case, today: dt.date) -> list[SanctionSuggestion]:
     r = rules()
     made: list[SanctionSuggestion] = []
     previous = list(SanctionSuggestion.objects.filter(case=case))
-    ledger = list(Sanction.objects.filter(case=case).order_by("decided_on", "id"))
+    ledger = list(Sanction.objects.filter(case=case).decided().order_by("decided_on", "id"))  # not proposals
 
     def seen(rule: str, key: str, value: Any) -> bool:
         return any(s.rule == rule and s.details.get(key) == value for s in previous)
@@ -282,6 +318,6 @@ def suggest_all(now: dt.datetime) -> int:
     with_episodes = CaseTransition.objects.filter(Q(to_sub_status=lost) | Q(from_sub_status=lost)).values(
         "case_id"
     )
-    with_ladder = Sanction.objects.filter(kind__in=(K.ADMONITION, K.WARNING)).values("case_id")
+    with_ladder = Sanction.objects.decided().filter(kind__in=(K.ADMONITION, K.WARNING)).values("case_id")
     cases = open_cases.filter(Q(pk__in=with_episodes) | Q(pk__in=with_ladder))
     return sum(len(suggest_for_case(case, today)) for case in cases)

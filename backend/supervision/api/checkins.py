@@ -13,10 +13,11 @@ from pydantic import Field
 from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.http.pagination import CursorParams, Page, paginate
-from backend.core.http.types import Day, Id, Int64, Moment, Month
+from backend.core.http.types import Day, Id, Month
 from backend.people.models import Case
 from backend.supervision.actions import checkins as actions
 from backend.supervision.api.device_auth import DEVICE
+from backend.supervision.inputs import CheckinIn, PlanIn
 from backend.supervision.models import Checkin
 from backend.supervision.plans import compliance, ensure_default_plan
 from backend.supervision.windows import SHANGHAI
@@ -67,14 +68,6 @@ class CheckinDetailOut(CheckinOut):
         return obj.point.get("accuracy_m") if obj.point else None
 
 
-class CheckinIn(Schema):
-    case_id: Id
-    kind: str = Field(description="phone / in_person / written / education / community_service")
-    at: Moment | None = Field(None, description="签到时间（默认现在）")
-    hours: float | None = Field(None, description="教育学习、社区服务的小时数")
-    note: str | None = Field(None, max_length=2000)
-
-
 class AppCheckinIn(Schema):
     lat: float
     lon: float
@@ -97,13 +90,6 @@ class PlanOut(Schema):
     active: bool
     active_since: dt.datetime | None
     updated_at: dt.datetime
-
-
-class PlanIn(Schema):
-    required: Int64 | None = Field(None, description="每个周期要求的次数（教育、社区服务为小时数）")
-    period: str | None = Field(None, description="week / month")
-    active: bool | None = None
-    reset: bool = Field(False, description="恢复为管理类别的默认要求")
 
 
 class WindowOut(Schema):

@@ -12,16 +12,16 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
 
 from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.http.pagination import CursorParams, Page, paginate
-from backend.core.http.types import Id, Moment, Year
+from backend.core.http.types import Id, Year
 from backend.people.models import Case
 from backend.people.permissions import sees_health_fields
 from backend.supervision import calendar
 from backend.supervision.actions import followups as actions
+from backend.supervision.inputs import FollowUpIn
 from backend.supervision.models import FollowUp
 from backend.supervision.queries import followup_view
 
@@ -31,21 +31,6 @@ router = Router(tags=["随访与走访"])
 class FollowUpFilters(Schema):
     case_id: Id | None = None
     kind: str | None = None
-
-
-class FollowUpIn(Schema):
-    case_id: Id
-    kind: str = Field(
-        description="mh_followup / mh_health_check / incident / emergency_record（卫生人员）；"
-        "aftercare_contact / aftercare_risk_review / aftercare_pickup；category_review / self_summary / written_assessment"
-    )
-    at: Moment
-    risk_level: int | None = Field(
-        None, ge=0, le=5, description="精神障碍患者随访：危险性评估等级 0–5（必填）"
-    )
-    aftercare_risk: str = Field("", description="帮教风险复评：high / medium / low（必填）")
-    findings: dict | None = Field(None, description="精神障碍类记录的情况（加密，仅卫生人员可见）")
-    note: str | None = Field(None, max_length=2000)
 
 
 class FollowUpOut(Schema):

@@ -12,24 +12,13 @@ from pydantic import Field
 from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.http.pagination import CursorParams, Page, paginate
-from backend.core.http.types import Day, Id, Moment
+from backend.core.http.types import Day, Id
 from backend.people.models import Case
 from backend.supervision.actions import leave as actions
+from backend.supervision.inputs import LeaveIn, ReturnIn
 from backend.supervision.models import LeaveRequest
 
 router = Router(tags=["外出"])
-
-
-class LeaveIn(Schema):
-    case_id: Id
-    starts_on: Day
-    ends_on: Day
-    destination: str = Field(max_length=500, description="目的地（加密保存）")
-    reason: str = Field(max_length=2000, description="事由（加密保存）")
-    frequent: bool = Field(False, description="经常性跨市县活动（一次审批最长六个月）")
-    destination_geometry: dict | None = Field(
-        None, description='目的地范围：GeoJSON 多边形或 {"type": "circle", "lat", "lon", "radius_m"}'
-    )
 
 
 class LeaveFilters(Schema):
@@ -39,17 +28,13 @@ class LeaveFilters(Schema):
     awaiting_me: bool = Field(False, description="只看待我审批的（按我的层级与辖区）")
 
 
-class ApproveIn(Schema):
+class LeaveApproveIn(Schema):
     note: str = Field("", max_length=2000)
     procuratorate_notified_on: Day | None = Field(None, description="通报检察院日期（上一级审批时必填）")
 
 
 class RejectIn(Schema):
     note: str = Field("", max_length=2000, description="不予批准的理由（必填）")
-
-
-class ReturnIn(Schema):
-    returned_at: Moment | None = Field(None, description="销假时间（默认当前时间）")
 
 
 class LeaveSummary(Schema):
@@ -112,7 +97,7 @@ def get_leave(request: HttpRequest, leave_id: Id):
 
 
 @router.post("/{int:leave_id}/approve", response=LeaveOut, summary="批准（按层级：司法所 / 县级 / 上一级）")
-def approve(request: HttpRequest, leave_id: Id, payload: ApproveIn):
+def approve(request: HttpRequest, leave_id: Id, payload: LeaveApproveIn):
     return actions.approve_leave(by=request.auth, leave=_leave(request, leave_id), **payload.dict())
 
 

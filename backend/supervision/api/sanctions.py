@@ -1,4 +1,5 @@
-"""/api/v1/sanctions: 考核奖惩 — the ledger per case, and the rules' suggestions (accept / dismiss)."""
+"""/api/v1/sanctions: 考核奖惩 — the ledger per case, proposals the county decides (approve / refuse), and
+the rules' suggestions (accept / dismiss)."""
 
 from __future__ import annotations
 
@@ -12,32 +13,29 @@ from pydantic import Field
 from backend.core.audit import record_audit
 from backend.core.audit_actions import AuditAction
 from backend.core.http.pagination import CursorParams, Page, paginate
-from backend.core.http.types import Day, Id
+from backend.core.http.types import Id
 from backend.people.models import Case
+from backend.supervision.actions import sanction_proposals as proposals
 from backend.supervision.actions import sanctions as actions
+from backend.supervision.inputs import AcceptIn, DismissIn, SanctionApproveIn, SanctionIn, SanctionRefuseIn
 from backend.supervision.models import Sanction, SanctionSuggestion
 
 router = Router(tags=["考核奖惩"])
-
-
-class SanctionIn(Schema):
-    case_id: Id
-    kind: str = Field(
-        description="praise / admonition / warning / police_penalty_request / revocation_request"
-    )
-    reason: str = Field(max_length=4000, description="事实与理由（加密保存）")
-    decided_on: Day | None = None
-    basis: str = Field(
-        "", max_length=64, description="依据（规则代码，如 missed_report、lost_contact_gt_10d）"
-    )
 
 
 class SanctionOut(Schema):
     id: int
     case_id: int
     kind: str
-    decided_on: dt.date
-    decided_by_id: int
+    state: str = Field(
+        description="proposed（待县级决定）/ decided / refused / expired；只有 decided 计入考核"
+    )
+    decided_on: dt.date | None
+    decided_by_id: int | None
+    proposed_by_id: int | None
+    proposed_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    decision_note: str | None
     reason: str
     basis: str
     suggestion_id: int | None
@@ -48,6 +46,8 @@ class SanctionOut(Schema):
 class SanctionFilters(Schema):
     case_id: Id | None = None
     kind: str | None = None
+    state: str | None = Field(None, description="proposed / decided / refused / expired")
+    awaiting_me: bool = Field(False, description="只看待我决定的提请（案件所属县级社区矫正机构）")
 
 
 class SuggestionOut(Schema):
@@ -67,18 +67,9 @@ class SuggestionFilters(Schema):
     state: str | None = Field(None, description="open / accepted / dismissed")
 
 
-class AcceptIn(Schema):
-    reason: str = Field("", max_length=4000, description="事实与理由（必填）")
-    decided_on: Day | None = None
-
-
 class AcceptOut(Schema):
     suggestion: SuggestionOut
     sanction: SanctionOut | None
-
-
-class DismissIn(Schema):
-    note: str = Field("", max_length=2000, description="不采纳的理由（必填）")
 
 
 def _suggestion(request: HttpRequest, suggestion_id: Id) -> SanctionSuggestion:
@@ -90,10 +81,12 @@ def _suggestion(request: HttpRequest, suggestion_id: Id) -> SanctionSuggestion:
 @router.get("", response=Page[SanctionOut], summary="奖惩记录（读取留痕）")
 def list_sanctions(request: HttpRequest, filters: Query[SanctionFilters], page: Query[CursorParams]):
     queryset = Sanction.objects.visible_to(request.auth)
-    for key in ("case_id", "kind"):
+    for key in ("case_id", "kind", "state"):
         value = getattr(filters, key)
         if value is not None:
             queryset = queryset.filter(**{key: value})
+    if filters.awaiting_me:
+        queryset = queryset.filter(proposals.awaiting_q(request.auth))
     result = paginate(queryset, page)
     record_audit(
         actor=request.auth, action=AuditAction.SANCTION_LIST, details={"ids": [s.pk for s in result["items"]]}
@@ -102,12 +95,40 @@ def list_sanctions(request: HttpRequest, filters: Query[SanctionFilters], page: 
 
 
 @router.post(
-    "", response={201: SanctionOut}, summary="作出奖惩决定（表扬、训诫、警告、提请治安处罚、提请撤销）"
-)
+    "", response={201: SanctionOut},
+    summary="作出奖惩决定（表扬、训诫、警告、提请治安处罚、提请撤销）；县级决定的种类由司法所提交时为提请（state=proposed）",
+)  # fmt: skip
 def create_sanction(request: HttpRequest, payload: SanctionIn):
     case = get_object_or_404(Case.objects.visible_to(request.auth), pk=payload.case_id)
     values = payload.dict(exclude={"case_id"})
     return Status(201, actions.record_sanction(by=request.auth, case=case, **values))
+
+
+@router.get("/{int:sanction_id}", response=SanctionOut, summary="奖惩记录或提请详情（读取留痕）")
+def get_sanction(request: HttpRequest, sanction_id: Id):
+    sanction = get_object_or_404(Sanction.objects.visible_to(request.auth), pk=sanction_id)
+    record_audit(actor=request.auth, action=AuditAction.SANCTION_READ, target=sanction)
+    return sanction
+
+
+@router.post(
+    "/{int:sanction_id}/approve", response=SanctionOut, summary="批准提请（案件所属县级社区矫正机构）"
+)
+def approve(request: HttpRequest, sanction_id: Id, payload: SanctionApproveIn):
+    sanction = get_object_or_404(
+        Sanction.objects.visible_to(request.auth).select_related("case"), pk=sanction_id
+    )
+    return proposals.approve_sanction(by=request.auth, sanction=sanction, note=payload.note)
+
+
+@router.post(
+    "/{int:sanction_id}/refuse", response=SanctionOut, summary="不予批准提请（须说明理由，告知提请人）"
+)
+def refuse(request: HttpRequest, sanction_id: Id, payload: SanctionRefuseIn):
+    sanction = get_object_or_404(
+        Sanction.objects.visible_to(request.auth).select_related("case"), pk=sanction_id
+    )
+    return proposals.refuse_sanction(by=request.auth, sanction=sanction, note=payload.note)
 
 
 @router.post("/{int:sanction_id}/remedy", response=SanctionOut, summary="训诫已改正")

@@ -164,7 +164,7 @@ def plan_correction_calendar(now: dt.datetime) -> int:
         correction__term_end__gte=low_day + tasks_days - cal.DAY,
         correction__term_end__lte=high_day + tasks_days,
     )
-    orders = LocationOrder.objects.filter(
+    orders = LocationOrder.objects.approved().filter(
         ends_on__gte=low_day - cal.DAY, ends_on__lte=high_day + dt.timedelta(days=r.order_expiry_notice_days)
     )
     plans = [

@@ -2,7 +2,7 @@ from backend.supervision.models.checkin import HOUR_KINDS, Checkin, CheckinKind,
 from backend.supervision.models.due import DueItem, DueKind, DueState
 from backend.supervision.models.followup import HEALTH_KINDS, FollowUp, FollowUpKind
 from backend.supervision.models.leave import LeaveRequest, LeaveState, LeaveTier
-from backend.supervision.models.sanction import Sanction, SanctionKind, SanctionSuggestion
+from backend.supervision.models.sanction import Sanction, SanctionKind, SanctionState, SanctionSuggestion
 
 __all__ = [
     "HEALTH_KINDS",
@@ -21,5 +21,6 @@ __all__ = [
     "Period",
     "Sanction",
     "SanctionKind",
+    "SanctionState",
     "SanctionSuggestion",
 ]

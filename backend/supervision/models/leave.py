@@ -30,6 +30,8 @@ class LeaveState(models.TextChoices):
     REJECTED = "rejected", "不予批准"
     CANCELLED = "cancelled", "已撤回"
     RETURNED = "returned", "已销假"
+    # Undecided when it would start (actions/leave.py, expire_undecided_leave).
+    EXPIRED = "expired", "逾期未审批"
 
 
 class LeaveRequest(models.Model):

@@ -18,13 +18,44 @@ class SanctionKind(models.TextChoices):
     LOCATION_ORDER = "location_order", "提请使用电子定位装置"  # suggestions only
 
 
+class SanctionState(models.TextChoices):
+    PROPOSED = "proposed", "待县级决定"
+    DECIDED = "decided", "已决定"
+    REFUSED = "refused", "不予批准"
+    EXPIRED = "expired", "逾期未决定"
+
+
+class SanctionQuerySet(OfficeCaseScopedQuerySet):
+    def decided(self) -> SanctionQuerySet:
+        """The ledger: steps in force.  The ladder, the person page and the printed file count only these
+        (a proposal is not in force until the county decides it: actions/sanctions.py)."""
+        return self.filter(state=SanctionState.DECIDED)
+
+
 class Sanction(models.Model):
-    """A decided step, with who decided and why.  ``remedied`` closes an admonition for the repeat rule."""
+    """A step, with who decided and why.  ``remedied`` closes an admonition for the repeat rule.
+
+    A kind the county decides (``rules().sanction_county_decides_*``), entered by a 司法所, is first a
+    proposal (``state`` proposed, no decider yet) in the county's queue; the county's decision makes the
+    same row decided (decider, date) — or refused, or expired.  One row and one id from proposal to decision
+    keep the API one resource; every reader of the ledger asks ``decided()``.  Rows from before proposals
+    existed are decided (the default)."""
 
     case = models.ForeignKey("people.Case", on_delete=models.CASCADE, related_name="sanctions")
     kind = models.CharField(max_length=24, choices=SanctionKind.choices)
-    decided_on = models.DateField()
-    decided_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=SanctionState.choices, default=SanctionState.DECIDED)
+    decided_on = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A proposal: who proposed it and when (its expiry runs from then); the decision's moment and note (the
+    # refusal's reason, told to the proposer).
+    proposed_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = EncryptedTextField("决定意见（不予批准理由）", null=True, blank=True)
     reason = EncryptedTextField("事实与理由")
     basis = models.CharField(
         "依据", max_length=64, blank=True, default=""
@@ -35,10 +66,14 @@ class Sanction(models.Model):
     remedied = models.BooleanField("已改正", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = OfficeCaseScopedQuerySet.as_manager()
+    objects = SanctionQuerySet.as_manager()
 
     class Meta:
         ordering = ["decided_on", "id"]
+        indexes = [
+            # Used by the county's proposal queue and the expiry sweep (few rows: the proposals waiting).
+            models.Index(fields=["proposed_at"], name="sanction_proposed", condition=Q(state="proposed")),
+        ]
 
     def __str__(self) -> str:
         return f"Sanction {self.pk} {self.kind}"

@@ -74,6 +74,19 @@
     dLon = (dLon * 180.0) / (A / sqrtMagic * Math.cos(radLat) * Math.PI);
     return [lat + dLat, lon + dLon];
   }
+  // GCJ-02 → WGS-84, for what an officer draws on GCJ-02 tiles (zones.js): the offset has no closed-form
+  // inverse, but it changes by under 1e-5 per degree, so w ← w − (f(w) − g) converges to f(w) = g in a
+  // few rounds; stopped at 1e-10° (0.01 mm), far below the 0.5 m the editor promises.
+  function gcj02ToWgs84(lat, lon) {
+    var wLat = lat, wLon = lon;
+    for (var i = 0; i < 30; i++) {
+      var g = wgs84ToGcj02(wLat, wLon), dLat = g[0] - lat, dLon = g[1] - lon;
+      wLat -= dLat;
+      wLon -= dLon;
+      if (Math.abs(dLat) < 1e-10 && Math.abs(dLon) < 1e-10) break;
+    }
+    return [wLat, wLon];
+  }
 
   // --- Maps --------------------------------------------------------------------------------------
   function drawMap(el, data) {
@@ -100,6 +113,12 @@
       }
       else if (g.type === "Polygon") layer = L.polygon(g.coordinates.map(ring), style);
       else if (g.type === "MultiPolygon") layer = L.polygon(g.coordinates.map(function (p) { return p.map(ring); }), style);
+      else if (g.type === "LineString") {  // a corridor: the area judged (outline, from the server) and its route
+        var parts = [L.polyline(ring(g.coordinates), { color: style.color, weight: 2, dashArray: "6 4" })];
+        var outline = f.properties.outline;
+        if (outline && outline.type === "Polygon") parts.unshift(L.polygon(outline.coordinates.map(ring), style));
+        layer = L.featureGroup(parts);
+      }
       if (layer) layer.bindTooltip(f.properties.name + (kind === "exclusion" ? "（禁止区域）" : "（允许区域）")).addTo(map);
       if (!data.focus || f.id === data.focus) bounds = bounds.concat(extent);
     });
@@ -114,6 +133,7 @@
     });
     if (line.length > 1) L.polyline(line, { color: "#1d4ed8", weight: 2, opacity: 0.7 }).addTo(map);
     if (bounds.length) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
+    else if (data.home) map.setView(shift(data.home.lat, data.home.lon), 16);  // the zone editor's first zone
     else map.setView(shift(35.0, 105.0), 4);
     el.setAttribute("data-zones", String((data.zones || []).length));
     el.setAttribute("data-ready", String(fixes.length));
@@ -147,7 +167,7 @@
     }
   }
 
-  window.Anbang = { labelCells: labelCells, wgs84ToGcj02: wgs84ToGcj02, formatLeft: formatLeft, maps: maps };
+  window.Anbang = { labelCells: labelCells, wgs84ToGcj02: wgs84ToGcj02, gcj02ToWgs84: gcj02ToWgs84, formatLeft: formatLeft, maps: maps };
   document.addEventListener("DOMContentLoaded", function () {
     labelCells(document);
     tick();
