@@ -188,3 +188,16 @@ def test_a_renewal_is_proposed_from_the_person_page_and_approved_in_the_queue(of
     client_of(head).post(f"/console/approvals/location-orders/{order.pk}/renewals/{renewal.pk}/approve")
     order.refresh_from_db()
     assert order.ends_on == add_months(add_months(TODAY, 1), 2)
+
+
+def test_the_file_summary_counts_decided_sanctions_only_not_proposals(officers, case, head):
+    """A warning a 司法所 proposed is not a sanction until the county decides it (sanction_tiers)."""
+    from backend.supervision.actions.sanctions import record_sanction
+
+    record_sanction(by=officers.owner, case=case, kind="praise", reason="表现良好（测试）")
+    record_sanction(by=officers.owner, case=case, kind="warning", reason="未按规定报告（测试）")  # a proposal
+    order = propose_order(by=officers.owner, case=case, ground="2", facts="未经批准离开本县三日（测试）",
+                          starts_on=TODAY, ends_on=add_months(TODAY, 3), notice_signed_on=TODAY)  # fmt: skip
+    page = client_of(head).get("/console/approvals/").content.decode()
+    row = page[page.index(f'id="order-proposal-{order.pk}"') :][:3000]
+    assert "奖惩 1 次" in row

@@ -168,7 +168,8 @@ def order_queue(user: User) -> dict:
         .values_list("person_id").annotate(n=Count("id")).values_list("person_id", "n")
     )  # fmt: skip
     sanctions = dict(
-        Sanction.objects.filter(case_id__in=cases, created_at__gte=since)
+        Sanction.objects.decided()  # the ledger: proposals, refused or lapsed ones are not sanctions
+        .filter(case_id__in=cases, created_at__gte=since)
         .values_list("case_id").annotate(n=Count("id")).values_list("case_id", "n")
     )  # fmt: skip
     for item in [*orders, *(r.order for r in renewals)]:
