@@ -86,7 +86,7 @@ def console(data: str, name: str, content: bytes, rows: int) -> None:
     from backend.core.demo import demo_password
     from bench.api import Browser
 
-    env = environment(data)
+    env = dict(os.environ)  # the keys the database was seeded with (environment() makes new ones each call)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "backend.wsgi:application", "--bind", f"127.0.0.1:{port}",
